@@ -1,0 +1,1 @@
+//! loom models of the asyncio runtime: see `tests/` and `README.md`.

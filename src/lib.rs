@@ -1,0 +1,225 @@
+//! # asyncio for Rust
+//!
+//! A multi-threaded, work-stealing async runtime whose task model is Python's asyncio:
+//! tasks that can be cancelled **with a message**, that can start **eagerly**, that are
+//! tracked in a **scheduled + eager registry** so [`all_tasks`] and [`current_task`] work
+//! from any thread, and cross-thread submission ([`run_coroutine_threadsafe`]) through the
+//! scheduler's own injection queue.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let out = asyncio::run(async {
+//!     let a = asyncio::create_task(async {
+//!         asyncio::sleep(Duration::from_millis(5)).await?;
+//!         Ok::<_, asyncio::CancelledError>(1)
+//!     });
+//!     let b = asyncio::create_task(async {
+//!         asyncio::sleep(Duration::from_secs(3600)).await?;
+//!         Ok::<_, asyncio::CancelledError>(2)
+//!     });
+//!     b.cancel(Some("no longer needed"));
+//!     let a = a.await.unwrap().unwrap();
+//!     let b = b.await.unwrap_err();
+//!     (a, b.as_cancelled().unwrap().message().map(str::to_owned))
+//! });
+//! assert_eq!(out, (1, Some("no longer needed".to_owned())));
+//! ```
+//!
+//! ## How it maps to asyncio
+//! * [`create_task`] schedules a [`Task<T>`]; awaiting it yields `Result<T, TaskError>`
+//!   where [`TaskError`] is a [`CancelledError`] or a caught panic.
+//! * [`TaskRef::cancel`] is `Task.cancel(msg)`: it is delivered at the task's next
+//!   runtime-aware await point ([`sleep`], awaiting a task, [`checkpoint`], ...) as
+//!   `Err(CancelledError)`. Propagate it (`?`) and the task ends cancelled; drop it and
+//!   the task carries on, as when asyncio code catches `CancelledError`.
+//! * `Builder::worker_threads(1)` is the deterministic mode: tasks and callbacks run in
+//!   asyncio's FIFO order.
+//!
+//! ## Structure
+//! `task/` (the cell, state word, handles, cancellation, registries), `runtime/`
+//! (scheduler, timers, callbacks, shutdown), `threadsafe.rs` (cross-thread entry),
+//! `loom.rs` (the sync facade that `loom-tests/` model-checks).
+
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs)]
+
+pub(crate) mod loom;
+pub(crate) mod runtime;
+pub(crate) mod task;
+pub(crate) mod threadsafe;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use runtime::callbacks::{CallbackHandle, TimerHandle};
+pub use runtime::exception::ExceptionContext;
+pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
+pub use runtime::time::clock::IntoDeadline;
+pub use runtime::time::sleep::{sleep, sleep_until, yield_now, Sleep};
+pub use runtime::{get_running_loop, run, Builder, Handle, Runtime};
+pub use task::builder::TaskBuilder;
+pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
+pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
+pub use task::hooks::CallbackId;
+pub use task::{Task, TaskId, TaskRef};
+pub use threadsafe::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture, TimeoutError};
+
+/// Creates a task on the running runtime (asyncio's `asyncio.create_task`).
+///
+/// The task is queued; it does not run before this returns (unless the runtime's task
+/// factory is eager, see [`create_eager_task`]).
+///
+/// # Panics
+/// Outside a runtime ("no running event loop"). From other threads use
+/// [`Handle::create_task`] or [`run_coroutine_threadsafe`].
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_task(async { "hi" });
+///     assert_eq!(t.await.unwrap(), "hi");
+/// });
+/// ```
+pub fn create_task<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Handle::current_or_panic("asyncio::create_task").create_task(future)
+}
+
+/// Creates a task that runs its first step right now, inline, when called on a worker
+/// (asyncio's `eager_start=True`). If it finishes in that step the returned task is
+/// already done and was never queued.
+///
+/// # Panics
+/// Outside a runtime.
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_eager_task(async { 5 });
+///     assert!(t.done());
+///     assert_eq!(t.await.unwrap(), 5);
+/// });
+/// ```
+pub fn create_eager_task<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Task::builder().eager_start(true).create_task(future)
+}
+
+/// The task whose step is running on this thread (asyncio's `current_task()`); `None` in
+/// callbacks and outside the runtime.
+///
+/// ```
+/// asyncio::run(async {
+///     let me = asyncio::current_task().unwrap();
+///     let child = asyncio::create_task(async { asyncio::current_task().unwrap() });
+///     let seen = child.await.unwrap();
+///     assert_ne!(seen, me);
+/// });
+/// assert!(asyncio::current_task().is_none());
+/// ```
+pub fn current_task() -> Option<TaskRef> {
+    task::current::current_raw().map(TaskRef::clone_from_raw)
+}
+
+/// Every task of the running runtime that is not done (asyncio's `all_tasks()`).
+///
+/// Reads the eager registry, then the scheduled one, without stopping the world: a task
+/// alive for the whole call is listed exactly once; one created or finished during the
+/// call may or may not be. From other threads use [`Handle::all_tasks`].
+///
+/// # Panics
+/// Outside a runtime.
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_task(asyncio::sleep(std::time::Duration::from_secs(60)));
+///     assert!(asyncio::all_tasks().contains(&t));
+///     t.cancel(None);
+/// });
+/// ```
+pub fn all_tasks() -> Vec<TaskRef> {
+    Handle::current_or_panic("asyncio::all_tasks").all_tasks()
+}
+
+/// Schedules `f` on the running runtime (asyncio's `loop.call_soon`).
+///
+/// # Panics
+/// Outside a runtime (use [`Handle::call_soon_threadsafe`]).
+///
+/// ```
+/// asyncio::run(async {
+///     let (tx, rx) = std::sync::mpsc::channel();
+///     asyncio::call_soon(move || tx.send("called").unwrap());
+///     asyncio::sleep(std::time::Duration::ZERO).await.unwrap();
+///     assert_eq!(rx.recv().unwrap(), "called");
+/// });
+/// ```
+pub fn call_soon<F>(f: F) -> CallbackHandle
+where
+    F: FnOnce() + Send + 'static,
+{
+    Handle::current_or_panic("asyncio::call_soon").call_soon(f)
+}
+
+/// Schedules `f` after `delay` (asyncio's `loop.call_later`).
+///
+/// # Panics
+/// Outside a runtime.
+///
+/// ```
+/// use std::time::Duration;
+/// asyncio::run(async {
+///     let (tx, rx) = std::sync::mpsc::channel();
+///     asyncio::call_later(Duration::from_millis(2), move || tx.send(()).unwrap());
+///     asyncio::sleep(Duration::from_millis(20)).await.unwrap();
+///     assert!(rx.try_recv().is_ok());
+/// });
+/// ```
+pub fn call_later<F>(delay: Duration, f: F) -> TimerHandle
+where
+    F: FnOnce() + Send + 'static,
+{
+    Handle::current_or_panic("asyncio::call_later").call_later(delay, f)
+}
+
+/// Schedules `f` at `when` (asyncio's `loop.call_at`): an `Instant` or seconds on the
+/// [`time`] scale.
+///
+/// # Panics
+/// Outside a runtime.
+///
+/// ```
+/// asyncio::run(async {
+///     let h = asyncio::call_at(asyncio::time() + 0.001, || {});
+///     assert!(h.when() > 0.0);
+/// });
+/// ```
+pub fn call_at<F>(when: impl IntoDeadline, f: F) -> TimerHandle
+where
+    F: FnOnce() + Send + 'static,
+{
+    Handle::current_or_panic("asyncio::call_at").call_at(when, f)
+}
+
+/// The runtime clock in seconds (asyncio's `loop.time()`): monotonic, shared by every
+/// runtime of the process. Callable anywhere.
+///
+/// ```
+/// let a = asyncio::time();
+/// let b = asyncio::time();
+/// assert!(b >= a);
+/// ```
+pub fn time() -> f64 {
+    runtime::time::clock::seconds_now()
+}
+
+/// Size in bytes of a task header (the fixed part of every task allocation).
+#[doc(hidden)]
+pub fn __task_header_size() -> usize {
+    task::raw::HEADER_SIZE
+}

@@ -1,0 +1,592 @@
+//! The sync facade: every synchronisation primitive the runtime uses comes from here.
+//!
+//! Normally this re-exports `std::sync`, `std::thread`, `crossbeam-deque` and
+//! `crossbeam-utils`. Built with `RUSTFLAGS="--cfg loom"` it switches to
+//! [`loom`](https://docs.rs/loom) so that the models in `loom-tests/` explore every
+//! interleaving of the runtime's real code:
+//!
+//! * atomics, `Arc`, `Mutex`, `Condvar`, threads and thread-locals come from `loom`;
+//! * [`UnsafeCell`](cell::UnsafeCell) has loom's closure API (`with`/`with_mut`) in both
+//!   builds, so loom can check every access to task cells;
+//! * `crossbeam-deque` is invisible to loom, so under `cfg(loom)` [`deque`] is a small
+//!   `Mutex<VecDeque>` model with the same interface, and the local queue capacity drops
+//!   to 4 so the overflow path is explored;
+//! * the thread parker (`crossbeam_utils::sync::Parker`) becomes a `Mutex<bool>` +
+//!   `Condvar` model; timeouts are ignored under loom (loom has no clock).
+//!
+//! No other module names `std::sync`, atomics, `UnsafeCell`, threads or
+//! `crossbeam_utils::sync`.
+
+#![allow(unused_imports, dead_code)]
+
+pub(crate) use imp::*;
+
+/// A `Mutex` that ignores poisoning: the runtime catches every user panic at the task
+/// boundary, so a poisoned lock only means that a panic unwound through a critical
+/// section that keeps its data consistent at every step.
+pub(crate) struct Mutex<T: ?Sized> {
+    inner: imp::sync::RawMutex<T>,
+}
+
+/// Guard of [`Mutex`].
+pub(crate) type MutexGuard<'a, T> = imp::sync::RawMutexGuard<'a, T>;
+
+impl<T> Mutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Mutex {
+            inner: imp::sync::RawMutex::new(value),
+        }
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        match self.inner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        match self.inner.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(imp::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(imp::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mutex").finish_non_exhaustive()
+    }
+}
+
+/// A condition variable paired with [`Mutex`], poison-free like it.
+pub(crate) struct Condvar {
+    inner: imp::sync::RawCondvar,
+}
+
+impl Condvar {
+    pub(crate) fn new() -> Self {
+        Condvar {
+            inner: imp::sync::RawCondvar::new(),
+        }
+    }
+
+    pub(crate) fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        match self.inner.wait(guard) {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Waits at most `timeout` (under loom: waits like [`Condvar::wait`]).
+    pub(crate) fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: std::time::Duration,
+    ) -> MutexGuard<'a, T> {
+        #[cfg(not(loom))]
+        {
+            match self.inner.wait_timeout(guard, timeout) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            }
+        }
+        #[cfg(loom)]
+        {
+            let _ = timeout;
+            self.wait(guard)
+        }
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.inner.notify_all();
+    }
+
+    pub(crate) fn notify_one(&self) {
+        self.inner.notify_one();
+    }
+}
+
+impl Default for Condvar {
+    fn default() -> Self {
+        Condvar::new()
+    }
+}
+
+/// Hasher for task ids: ids are unique sequential integers, so a multiplicative mix
+/// (Fibonacci hashing) spreads them over shards and buckets at a fraction of SipHash's
+/// cost.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A process-wide source of unique numbers (task ids, callback ids).
+///
+/// Not a synchronisation primitive: nothing is ordered by it, only uniqueness matters,
+/// so it stays a plain `std` atomic even under loom (loom atomics cannot be `static`).
+pub(crate) struct IdCounter(std::sync::atomic::AtomicU64);
+
+impl IdCounter {
+    pub(crate) const fn new() -> Self {
+        IdCounter(std::sync::atomic::AtomicU64::new(1))
+    }
+
+    pub(crate) fn next(&self) -> u64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) mod sync {
+        pub(crate) use std::sync::{
+            Arc, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard as RawMutexGuard,
+            TryLockError, Weak,
+        };
+
+        pub(crate) mod atomic {
+            pub(crate) use std::sync::atomic::{
+                fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+            };
+        }
+    }
+
+    pub(crate) mod cell {
+        /// `std::cell::UnsafeCell` with loom's closure-based API.
+        #[derive(Debug)]
+        pub(crate) struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+
+        impl<T> UnsafeCell<T> {
+            pub(crate) const fn new(data: T) -> UnsafeCell<T> {
+                UnsafeCell(std::cell::UnsafeCell::new(data))
+            }
+        }
+
+        impl<T: ?Sized> UnsafeCell<T> {
+            #[inline(always)]
+            pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+                f(self.0.get())
+            }
+
+            #[inline(always)]
+            pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+                f(self.0.get())
+            }
+        }
+    }
+
+    pub(crate) mod thread {
+        pub(crate) use std::thread::{current, panicking, spawn, yield_now, Builder, JoinHandle};
+    }
+
+    pub(crate) mod deque {
+        pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+
+        /// Local run queue length at which half of it moves to the injector.
+        pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+    }
+
+    pub(crate) mod parker {
+        pub(crate) use crossbeam_utils::sync::{Parker, Unparker};
+    }
+
+    pub(crate) mod backoff {
+        pub(crate) use crossbeam_utils::Backoff;
+    }
+
+    /// The sharded map behind the scheduled-task registry: `dashmap`.
+    pub(crate) mod map {
+        use std::hash::BuildHasherDefault;
+
+        use dashmap::mapref::entry::Entry;
+        use dashmap::DashMap;
+
+        use super::super::IdHasher;
+
+        pub(crate) struct ShardedMap<V> {
+            inner: DashMap<u64, V, BuildHasherDefault<IdHasher>>,
+        }
+
+        impl<V> ShardedMap<V> {
+            pub(crate) fn new() -> Self {
+                ShardedMap {
+                    inner: DashMap::with_hasher(BuildHasherDefault::default()),
+                }
+            }
+
+            /// Inserts `value` if `admit()`, evaluated under the shard's write lock, says so.
+            pub(crate) fn insert_if(&self, key: u64, value: V, admit: impl FnOnce() -> bool) -> Result<(), V> {
+                match self.inner.entry(key) {
+                    Entry::Vacant(v) if admit() => {
+                        v.insert(value);
+                        Ok(())
+                    }
+                    _ => Err(value),
+                }
+            }
+
+            pub(crate) fn remove(&self, key: u64) -> Option<V> {
+                self.inner.remove(&key).map(|(_, v)| v)
+            }
+
+            /// Maps every value under its shard's read lock, one shard at a time.
+            pub(crate) fn collect<R>(&self, mut f: impl FnMut(&V) -> Option<R>) -> Vec<R> {
+                let mut out = Vec::with_capacity(self.inner.len());
+                for entry in self.inner.iter() {
+                    if let Some(r) = f(entry.value()) {
+                        out.push(r);
+                    }
+                }
+                out
+            }
+
+            /// Removes and returns every value.
+            pub(crate) fn drain(&self) -> Vec<V> {
+                let keys: Vec<u64> = self.inner.iter().map(|e| *e.key()).collect();
+                keys.into_iter().filter_map(|k| self.remove(k)).collect()
+            }
+
+            pub(crate) fn len(&self) -> usize {
+                self.inner.len()
+            }
+        }
+    }
+
+    pub(crate) use std::thread_local;
+}
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) mod sync {
+        pub(crate) use loom::sync::{
+            Arc, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard as RawMutexGuard,
+        };
+        pub(crate) use std::sync::TryLockError;
+
+        pub(crate) mod atomic {
+            pub(crate) use loom::sync::atomic::{
+                fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize,
+            };
+            pub(crate) use std::sync::atomic::Ordering;
+        }
+    }
+
+    pub(crate) mod cell {
+        pub(crate) use loom::cell::UnsafeCell;
+    }
+
+    pub(crate) mod thread {
+        pub(crate) use loom::thread::{current, spawn, yield_now, JoinHandle};
+        pub(crate) use std::thread::panicking;
+
+        /// `std::thread::Builder` shape over `loom::thread::spawn` (names are ignored).
+        pub(crate) struct Builder {
+            _name: Option<String>,
+        }
+
+        impl Builder {
+            pub(crate) fn new() -> Self {
+                Builder { _name: None }
+            }
+
+            pub(crate) fn name(mut self, name: String) -> Self {
+                self._name = Some(name);
+                self
+            }
+
+            pub(crate) fn stack_size(self, _size: usize) -> Self {
+                self
+            }
+
+            pub(crate) fn spawn<F, T>(self, f: F) -> std::io::Result<JoinHandle<T>>
+            where
+                F: FnOnce() -> T + Send + 'static,
+                T: Send + 'static,
+            {
+                Ok(loom::thread::spawn(f))
+            }
+        }
+    }
+
+    /// A loom-visible model of the `crossbeam-deque` interface the scheduler uses.
+    pub(crate) mod deque {
+        use loom::sync::{Arc, Mutex};
+        use std::collections::VecDeque;
+
+        pub(crate) use crossbeam_deque::Steal;
+
+        /// Small under loom so that the overflow path runs in the models.
+        pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
+
+        pub(crate) struct Worker<T> {
+            queue: Arc<Mutex<VecDeque<T>>>,
+        }
+
+        pub(crate) struct Stealer<T> {
+            queue: Arc<Mutex<VecDeque<T>>>,
+        }
+
+        pub(crate) struct Injector<T> {
+            queue: Mutex<VecDeque<T>>,
+        }
+
+        impl<T> Worker<T> {
+            pub(crate) fn new_fifo() -> Self {
+                Worker {
+                    queue: Arc::new(Mutex::new(VecDeque::new())),
+                }
+            }
+
+            pub(crate) fn stealer(&self) -> Stealer<T> {
+                Stealer {
+                    queue: self.queue.clone(),
+                }
+            }
+
+            pub(crate) fn push(&self, task: T) {
+                self.queue.lock().unwrap().push_back(task);
+            }
+
+            pub(crate) fn pop(&self) -> Option<T> {
+                self.queue.lock().unwrap().pop_front()
+            }
+
+            pub(crate) fn len(&self) -> usize {
+                self.queue.lock().unwrap().len()
+            }
+
+            pub(crate) fn is_empty(&self) -> bool {
+                self.queue.lock().unwrap().is_empty()
+            }
+        }
+
+        fn steal_half_into<T>(src: &Mutex<VecDeque<T>>, dest: &Worker<T>) -> Steal<T> {
+            let mut src = src.lock().unwrap();
+            let first = match src.pop_front() {
+                Some(t) => t,
+                None => return Steal::Empty,
+            };
+            let n = src.len().div_ceil(2);
+            let batch: Vec<T> = src.drain(..n).collect();
+            drop(src);
+            let mut dst = dest.queue.lock().unwrap();
+            dst.extend(batch);
+            Steal::Success(first)
+        }
+
+        impl<T> Stealer<T> {
+            pub(crate) fn steal(&self) -> Steal<T> {
+                match self.queue.lock().unwrap().pop_front() {
+                    Some(t) => Steal::Success(t),
+                    None => Steal::Empty,
+                }
+            }
+
+            pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+                steal_half_into(&self.queue, dest)
+            }
+
+            pub(crate) fn is_empty(&self) -> bool {
+                self.queue.lock().unwrap().is_empty()
+            }
+
+            pub(crate) fn len(&self) -> usize {
+                self.queue.lock().unwrap().len()
+            }
+        }
+
+        impl<T> Injector<T> {
+            pub(crate) fn new() -> Self {
+                Injector {
+                    queue: Mutex::new(VecDeque::new()),
+                }
+            }
+
+            pub(crate) fn push(&self, task: T) {
+                self.queue.lock().unwrap().push_back(task);
+            }
+
+            pub(crate) fn steal(&self) -> Steal<T> {
+                match self.queue.lock().unwrap().pop_front() {
+                    Some(t) => Steal::Success(t),
+                    None => Steal::Empty,
+                }
+            }
+
+            pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+                steal_half_into(&self.queue, dest)
+            }
+
+            pub(crate) fn is_empty(&self) -> bool {
+                self.queue.lock().unwrap().is_empty()
+            }
+
+            pub(crate) fn len(&self) -> usize {
+                self.queue.lock().unwrap().len()
+            }
+        }
+    }
+
+    /// A loom-visible model of `crossbeam_utils::sync::{Parker, Unparker}`: a token
+    /// that `unpark` sets and `park` consumes.
+    pub(crate) mod parker {
+        use loom::sync::{Arc, Condvar, Mutex};
+        use std::time::{Duration, Instant};
+
+        struct Inner {
+            token: Mutex<bool>,
+            cond: Condvar,
+        }
+
+        pub(crate) struct Parker {
+            unparker: Unparker,
+        }
+
+        #[derive(Clone)]
+        pub(crate) struct Unparker {
+            inner: Arc<Inner>,
+        }
+
+        impl Parker {
+            pub(crate) fn new() -> Self {
+                Parker {
+                    unparker: Unparker {
+                        inner: Arc::new(Inner {
+                            token: Mutex::new(false),
+                            cond: Condvar::new(),
+                        }),
+                    },
+                }
+            }
+
+            pub(crate) fn unparker(&self) -> &Unparker {
+                &self.unparker
+            }
+
+            pub(crate) fn park(&self) {
+                let inner = &self.unparker.inner;
+                let mut token = inner.token.lock().unwrap();
+                while !*token {
+                    token = inner.cond.wait(token).unwrap();
+                }
+                *token = false;
+            }
+
+            /// Loom has no clock: a timed park behaves like `park`.
+            pub(crate) fn park_timeout(&self, _timeout: Duration) {
+                self.park();
+            }
+
+            /// Loom has no clock: a timed park behaves like `park`.
+            pub(crate) fn park_deadline(&self, _deadline: Instant) {
+                self.park();
+            }
+        }
+
+        impl Unparker {
+            pub(crate) fn unpark(&self) {
+                *self.inner.token.lock().unwrap() = true;
+                self.inner.cond.notify_one();
+            }
+        }
+    }
+
+    /// Loom needs every spin to be a visible yield; one step then "completed".
+    pub(crate) mod backoff {
+        pub(crate) struct Backoff {
+            step: std::cell::Cell<u32>,
+        }
+
+        impl Backoff {
+            pub(crate) fn new() -> Self {
+                Backoff {
+                    step: std::cell::Cell::new(0),
+                }
+            }
+
+            pub(crate) fn snooze(&self) {
+                self.step.set(self.step.get() + 1);
+                loom::thread::yield_now();
+            }
+
+            pub(crate) fn spin(&self) {
+                self.snooze();
+            }
+
+            pub(crate) fn is_completed(&self) -> bool {
+                self.step.get() >= 1
+            }
+        }
+    }
+
+    /// The registry map under loom: one loom-visible `Mutex<HashMap>` (dashmap's own
+    /// locks are invisible to loom and would spin forever in a model).
+    pub(crate) mod map {
+        use std::collections::HashMap;
+
+        use loom::sync::Mutex;
+
+        pub(crate) struct ShardedMap<V> {
+            inner: Mutex<HashMap<u64, V>>,
+        }
+
+        impl<V> ShardedMap<V> {
+            pub(crate) fn new() -> Self {
+                ShardedMap {
+                    inner: Mutex::new(HashMap::new()),
+                }
+            }
+
+            pub(crate) fn insert_if(&self, key: u64, value: V, admit: impl FnOnce() -> bool) -> Result<(), V> {
+                let mut map = self.inner.lock().unwrap();
+                if map.contains_key(&key) || !admit() {
+                    return Err(value);
+                }
+                map.insert(key, value);
+                Ok(())
+            }
+
+            pub(crate) fn remove(&self, key: u64) -> Option<V> {
+                self.inner.lock().unwrap().remove(&key)
+            }
+
+            pub(crate) fn collect<R>(&self, mut f: impl FnMut(&V) -> Option<R>) -> Vec<R> {
+                self.inner.lock().unwrap().values().filter_map(|v| f(v)).collect()
+            }
+
+            pub(crate) fn drain(&self) -> Vec<V> {
+                self.inner.lock().unwrap().drain().map(|(_, v)| v).collect()
+            }
+
+            pub(crate) fn len(&self) -> usize {
+                self.inner.lock().unwrap().len()
+            }
+        }
+    }
+
+    pub(crate) use loom::thread_local;
+}

@@ -1,0 +1,180 @@
+//! `Builder`: configures and starts a runtime.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc as StdArc;
+
+use crate::loom::deque::Worker;
+use crate::loom::parker::Parker;
+use crate::loom::sync::atomic::AtomicBool;
+use crate::loom::sync::Arc;
+use crate::runtime::exception::{ExceptionContext, ExceptionHandler};
+use crate::runtime::handle::{Handle, TaskFactory};
+use crate::runtime::scheduler::worker::WorkerCore;
+use crate::runtime::scheduler::{Config, Shared};
+use crate::runtime::{context, Runtime};
+use crate::task::notified::Notified;
+
+/// Builds a [`Runtime`].
+///
+/// ```
+/// let rt = asyncio::Builder::new()
+///     .worker_threads(2)
+///     .thread_name("app-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[must_use = "a builder does nothing until build() is called"]
+pub struct Builder {
+    worker_threads: Option<usize>,
+    thread_name: String,
+    stack_size: Option<usize>,
+    factory: TaskFactory,
+    exception_handler: Option<ExceptionHandler>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// Defaults: one worker per CPU (`num_cpus::get()`), queued task start, exceptions
+    /// written to stderr.
+    pub fn new() -> Builder {
+        Builder {
+            worker_threads: None,
+            thread_name: "asyncio-worker".to_owned(),
+            stack_size: None,
+            factory: TaskFactory::Default,
+            exception_handler: None,
+        }
+    }
+
+    /// Number of worker threads. `1` is the deterministic mode: no LIFO slot, tasks and
+    /// callbacks run in asyncio's FIFO order. `0` is rejected by [`build`](Self::build).
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Prefix of the worker threads' names (`{prefix}-{index}`).
+    pub fn thread_name(mut self, prefix: impl Into<String>) -> Self {
+        self.thread_name = prefix.into();
+        self
+    }
+
+    /// Stack size of the worker threads.
+    pub fn thread_stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// `true` installs asyncio's `eager_task_factory`: tasks created on a worker run their
+    /// first step inline.
+    pub fn eager_tasks(mut self, eager: bool) -> Self {
+        self.factory = if eager {
+            TaskFactory::Eager
+        } else {
+            TaskFactory::Default
+        };
+        self
+    }
+
+    /// Sets the task factory (see [`TaskFactory`]).
+    pub fn task_factory(mut self, factory: TaskFactory) -> Self {
+        self.factory = factory;
+        self
+    }
+
+    /// Handles exceptions nobody else sees: panics in callbacks and task panics that were
+    /// never retrieved (asyncio's `loop.set_exception_handler`). The handler runs on
+    /// whatever thread found the exception; a panic inside it is swallowed.
+    pub fn exception_handler<F>(mut self, handler: F) -> Self
+    where
+        F: Fn(&ExceptionContext) + Send + Sync + 'static,
+    {
+        self.exception_handler = Some(StdArc::new(handler));
+        self
+    }
+
+    /// Starts the worker threads.
+    pub fn build(self) -> io::Result<Runtime> {
+        let n = self.worker_threads.unwrap_or_else(num_cpus::get);
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "worker_threads must be at least 1",
+            ));
+        }
+        if n > u16::MAX as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "worker_threads must be below 65536",
+            ));
+        }
+        let locals: Vec<Worker<Notified>> = (0..n).map(|_| Worker::new_fifo()).collect();
+        let parkers: Vec<Parker> = (0..n).map(|_| Parker::new()).collect();
+        let config = Config {
+            num_workers: n,
+            lifo_enabled: n > 1,
+            eager_tasks: AtomicBool::new(self.factory == TaskFactory::Eager),
+            exception_handler: self.exception_handler,
+        };
+        let shared = Arc::new(Shared::new(
+            config,
+            locals.iter().map(|w| w.stealer()).collect(),
+            parkers.iter().map(|p| p.unparker().clone()).collect(),
+        ));
+        let mut threads = Vec::with_capacity(n);
+        for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
+            let shared2 = shared.clone();
+            let mut builder = crate::loom::thread::Builder::new()
+                .name(format!("{}-{index}", self.thread_name));
+            if let Some(size) = self.stack_size {
+                builder = builder.stack_size(size);
+            }
+            let spawned = builder.spawn(move || worker_main(shared2, index, local, parker));
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    // Workers that never started count as exited.
+                    for _ in index..n {
+                        shared.worker_exited();
+                    }
+                    drop(Runtime::from_parts(Handle { shared }, threads));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Runtime::from_parts(Handle { shared }, threads))
+    }
+}
+
+fn worker_main(shared: Arc<Shared>, index: usize, local: Worker<Notified>, parker: Parker) {
+    struct Exit<'a>(&'a Shared);
+    impl Drop for Exit<'_> {
+        fn drop(&mut self) {
+            self.0.worker_exited();
+        }
+    }
+    let _exit = Exit(&shared);
+    let core = WorkerCore::new(index, shared.clone(), local, parker);
+    {
+        let _guard = context::enter_worker(&core);
+        core.run();
+    }
+    core.drain_on_exit();
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("task_factory", &self.factory)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,371 @@
+//! The work-stealing scheduler: what the workers share.
+//!
+//! ```text
+//!             Handle::create_task / call_soon_threadsafe / wakers on foreign threads
+//!                                   |
+//!                                   v
+//!                     +----------------------------+
+//!                     |  Injector (crossbeam-deque) |<------ overflow (half of a full
+//!                     +----------------------------+         local queue)
+//!                       ^ every 61 ticks, and        \
+//!                       | when the local queue is     \ steal_batch_and_pop
+//!                       | empty                        v
+//!   worker 0: [LIFO slot] [local FIFO deque] <-- steal half --> worker 1: [LIFO] [FIFO]
+//! ```
+//!
+//! * Each worker owns a `crossbeam_deque::Worker` (FIFO) and a one-task **LIFO slot**
+//!   holding the task most recently spawned or woken by the running task (message-passing
+//!   locality). At most [`MAX_LIFO_POLLS`] LIFO runs in a row, then the slot's task goes
+//!   to the back of the queue, so ping-pong pairs cannot starve the queue. A self-wake
+//!   (`sleep(0)`, `yield_now`) always goes to the back. The slot is an atomic pointer that
+//!   idle workers may steal from as a last resort, so a task woken right before its
+//!   worker blocks in synchronous code is not stranded.
+//! * The local queue is capped at `LOCAL_QUEUE_CAPACITY` (256; 4 under loom); on overflow
+//!   the oldest half moves to the injector.
+//! * An idle worker steals half of a random victim's queue, then tries the injector, spins
+//!   briefly ([`Backoff`](crate::loom::backoff::Backoff)), then parks. Parking protocol and
+//!   wake-up policy: `idle.rs`.
+//! * **Deterministic mode**: with one worker the LIFO slot is off and the local queue has
+//!   no cap, so tasks and callbacks run in exactly asyncio's FIFO `call_soon` order.
+//!
+//! Cross-thread pushes go through [`Shared::push_remote`], which pairs with shutdown: a
+//! push that starts after the runtime closed drops its task instead of queueing it, and
+//! shutdown waits for pushes in flight before the final drain, so nothing is stranded in
+//! the injector (which would otherwise keep the runtime alive through the task's ref).
+
+pub(crate) mod idle;
+pub(crate) mod worker;
+
+use std::ptr::NonNull;
+use std::sync::Arc as StdArc;
+use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
+
+use crate::loom::deque::{Injector, Steal, Stealer};
+use crate::loom::parker::Unparker;
+use crate::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::sync::Arc;
+use crate::loom::{Condvar, Mutex};
+use crate::runtime::context;
+use crate::runtime::exception::{ExceptionContext, ExceptionHandler};
+use crate::runtime::time::TimerDriver;
+use crate::task::error::PanicError;
+use crate::task::notified::Notified;
+use crate::task::raw::Header;
+use crate::task::registry::{EagerStack, Registry};
+
+use self::idle::Idle;
+
+/// Ticks between forced injector checks (fairness for remote submissions).
+pub(crate) const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+/// LIFO-slot runs in a row before the slot's task goes to the back of the queue.
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// Where a scheduled task goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScheduleKind {
+    /// A new task: LIFO slot when enabled (it likely consumes what its creator made).
+    Spawn,
+    /// Woken by someone else: LIFO slot when enabled.
+    Wake,
+    /// Woken by itself during its own poll (`sleep(0)`, `yield_now`): back of the queue.
+    Yield,
+    /// A `call_soon` callback: back of the queue (asyncio's FIFO).
+    Callback,
+}
+
+/// Runtime settings fixed at build time.
+pub(crate) struct Config {
+    pub(crate) num_workers: usize,
+    pub(crate) lifo_enabled: bool,
+    /// The task factory: `true` for `eager_task_factory`.
+    pub(crate) eager_tasks: AtomicBool,
+    pub(crate) exception_handler: Option<ExceptionHandler>,
+}
+
+/// The part of a worker other threads may touch.
+pub(crate) struct Remote {
+    pub(crate) stealer: Stealer<Notified>,
+    /// The LIFO slot: a `Notified` as a raw pointer, or null.
+    pub(crate) lifo: AtomicPtr<Header>,
+    pub(crate) unparker: Unparker,
+    /// Tasks running their eager first step on this worker (eager registry).
+    pub(crate) eager: EagerStack,
+}
+
+impl Remote {
+    /// Takes the task in the LIFO slot, if any.
+    pub(crate) fn take_lifo(&self) -> Option<Notified> {
+        if self.lifo.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        let ptr = self.lifo.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: non-null pointers in the slot come from `Notified::into_ptr`, and the
+        // swap gave us sole ownership of this one.
+        NonNull::new(ptr).map(|p| unsafe { Notified::from_ptr(p) })
+    }
+
+    /// Puts a task in the LIFO slot, returning the one it displaced.
+    pub(crate) fn replace_lifo(&self, task: Notified) -> Option<Notified> {
+        let ptr = self.lifo.swap(task.into_ptr().as_ptr(), Ordering::AcqRel);
+        // SAFETY: as in `take_lifo`.
+        NonNull::new(ptr).map(|p| unsafe { Notified::from_ptr(p) })
+    }
+}
+
+/// State of the runtime as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    Running,
+    Closed,
+}
+
+/// Everything the workers (and handles, and tasks) share.
+pub(crate) struct Shared {
+    pub(crate) injector: Injector<Notified>,
+    pub(crate) remotes: Box<[CachePadded<Remote>]>,
+    pub(crate) idle: Idle,
+    pub(crate) timers: TimerDriver,
+    pub(crate) registry: Registry,
+    pub(crate) config: Config,
+    closed: AtomicBool,
+    /// Cross-thread pushes in progress (see `push_remote`).
+    remote_pushers: AtomicUsize,
+    /// Workers still running, for shutdown to wait on.
+    workers_alive: Mutex<usize>,
+    workers_exited: Condvar,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: Config,
+        stealers: Vec<Stealer<Notified>>,
+        unparkers: Vec<Unparker>,
+    ) -> Shared {
+        let n = config.num_workers;
+        let remotes = stealers
+            .into_iter()
+            .zip(unparkers)
+            .map(|(stealer, unparker)| {
+                CachePadded::new(Remote {
+                    stealer,
+                    lifo: AtomicPtr::new(std::ptr::null_mut()),
+                    unparker,
+                    eager: EagerStack::default(),
+                })
+            })
+            .collect();
+        Shared {
+            injector: Injector::new(),
+            remotes,
+            idle: Idle::new(n),
+            timers: TimerDriver::new(),
+            registry: Registry::new(),
+            config,
+            closed: AtomicBool::new(false),
+            remote_pushers: AtomicUsize::new(0),
+            workers_alive: Mutex::new(n),
+            workers_exited: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn lifecycle(&self) -> Lifecycle {
+        if self.closed.load(Ordering::Acquire) {
+            Lifecycle::Closed
+        } else {
+            Lifecycle::Running
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lifecycle() == Lifecycle::Closed
+    }
+
+    /// Queues a task: on this runtime's worker thread, locally; elsewhere, through the
+    /// injector.
+    pub(crate) fn schedule(&self, task: Notified, kind: ScheduleKind) {
+        context::with_worker(|worker| match worker {
+            Some(worker) if std::ptr::eq(&*worker.shared, self) => {
+                worker.schedule_local(task, kind)
+            }
+            _ => self.push_remote(task),
+        })
+    }
+
+    /// Pushes onto the injector from any thread and wakes a worker. After the runtime
+    /// closed, the task is dropped instead: still-pending tasks are swept from the
+    /// registry, so dropping the queue's ref loses nothing.
+    pub(crate) fn push_remote(&self, task: Notified) {
+        self.remote_pushers.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            self.remote_pushers.fetch_sub(1, Ordering::SeqCst);
+            drop(task);
+            return;
+        }
+        self.injector.push(task);
+        self.remote_pushers.fetch_sub(1, Ordering::SeqCst);
+        self.notify_parked();
+    }
+
+    /// Wakes one sleeping worker if nobody is searching.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(i) = self.idle.worker_to_notify() {
+            self.remotes[i].unparker.unpark();
+        }
+    }
+
+    /// After the last searcher goes to sleep: wake someone if work is sitting anywhere.
+    pub(crate) fn notify_if_work_pending(&self) {
+        let pending = !self.injector.is_empty()
+            || self
+                .remotes
+                .iter()
+                .any(|r| !r.stealer.is_empty() || !r.lifo.load(Ordering::Acquire).is_null());
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Wakes a specific worker (timer duty changes).
+    pub(crate) fn unpark_worker(&self, index: usize) {
+        self.remotes[index].unparker.unpark();
+    }
+
+    /// Takes one task from the injector into `dest`'s queue (plus a batch), retrying on
+    /// contention.
+    pub(crate) fn steal_injector(
+        &self,
+        dest: &crate::loom::deque::Worker<Notified>,
+    ) -> Option<Notified> {
+        loop {
+            match self.injector.steal_batch_and_pop(dest) {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => crate::loom::thread::yield_now(),
+            }
+        }
+    }
+
+    /// Schedules a callback (asyncio's `call_soon` from inside the runtime, or a done
+    /// callback). Dropped if the runtime closed.
+    pub(crate) fn call_soon(self: &Arc<Self>, f: Box<dyn FnOnce() + Send + 'static>) {
+        use crate::runtime::callbacks::{new_callback, CallbackStart};
+        let (handle, _) = new_callback(self, f, CallbackStart::Soon);
+        drop(handle);
+    }
+
+    /// Reports an exception nobody else will see (asyncio's `call_exception_handler`).
+    pub(crate) fn report_exception(
+        &self,
+        message: &str,
+        exception: Option<PanicError>,
+        task_id: Option<u64>,
+    ) {
+        let ctx = ExceptionContext {
+            message: message.to_owned(),
+            exception,
+            task_id: task_id.map(crate::task::TaskId),
+        };
+        match &self.config.exception_handler {
+            Some(handler) => {
+                let handler: &StdArc<_> = handler;
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&ctx)));
+            }
+            None => crate::runtime::exception::default_handler(&ctx),
+        }
+    }
+
+    // ---- shutdown --------------------------------------------------------------------
+
+    /// Stops accepting remote work and wakes every worker so they exit.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        for r in self.remotes.iter() {
+            r.unparker.unpark();
+        }
+    }
+
+    pub(crate) fn worker_exited(&self) {
+        let mut alive = self.workers_alive.lock();
+        *alive -= 1;
+        if *alive == 0 {
+            self.workers_exited.notify_all();
+        }
+    }
+
+    /// Waits until `except` workers are left (the caller's own worker thread, if any).
+    /// Returns `false` on timeout.
+    pub(crate) fn wait_workers_exited(&self, except: usize, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let mut alive = self.workers_alive.lock();
+        while *alive > except {
+            match deadline {
+                None => alive = self.workers_exited.wait(alive),
+                Some(d) => {
+                    let now = std::time::Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    alive = self.workers_exited.wait_timeout(alive, d - now);
+                }
+            }
+        }
+        true
+    }
+
+    /// The single-threaded end of shutdown: every queued or pending task is cancelled by
+    /// force (its future dropped exactly once), timers are dropped, and the registry is
+    /// emptied so no task keeps the runtime alive.
+    pub(crate) fn finish_shutdown(&self) {
+        debug_assert!(self.is_closed());
+        // Pushes that saw `closed == false` are finished once the counter is zero;
+        // later ones see `closed` and drop their task.
+        let backoff = crate::loom::backoff::Backoff::new();
+        while self.remote_pushers.load(Ordering::SeqCst) != 0 {
+            backoff.snooze();
+        }
+        loop {
+            let mut progressed = false;
+            for r in self.remotes.iter() {
+                if let Some(t) = r.take_lifo() {
+                    t.shutdown();
+                    progressed = true;
+                }
+                // Normally empty (each worker drains its own queue on exit), but a worker
+                // stuck in user code past `shutdown_timeout` leaves its queue behind.
+                while let Steal::Success(t) = r.stealer.steal() {
+                    t.shutdown();
+                    progressed = true;
+                }
+            }
+            while let Some(t) = self.steal_injector_one() {
+                t.shutdown();
+                progressed = true;
+            }
+            for task in self.registry.close_and_drain() {
+                let raw = task.raw();
+                std::mem::forget(task);
+                raw.shutdown();
+                progressed = true;
+            }
+            for waker in self.timers.clear() {
+                drop(waker);
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn steal_injector_one(&self) -> Option<Notified> {
+        loop {
+            match self.injector.steal() {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => crate::loom::thread::yield_now(),
+            }
+        }
+    }
+}

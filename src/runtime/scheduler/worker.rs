@@ -1,0 +1,317 @@
+//! A worker thread: its loop, its local queue, searching and parking.
+//!
+//! ```text
+//! loop until the runtime closes:
+//!     tick += 1
+//!     every 61 ticks: fire due timers, take from the injector first
+//!     task = LIFO slot | local queue | injector batch          (next_task)
+//!          | steal half of a random victim | injector | spin   (search, "searching")
+//!          | steal a victim's LIFO slot                          (last resort)
+//!     run it, then up to 3 tasks from the LIFO slot              (run_task)
+//!     nothing: park (maybe as the timer driver), then fire due timers
+//! ```
+//!
+//! The `WorkerCore` lives on the worker thread's stack; the thread-local context points
+//! at it so that `schedule` from a task running here pushes to the local queue without
+//! synchronisation beyond the deque's own.
+
+use std::cell::Cell;
+
+use crate::loom::backoff::Backoff;
+use crate::loom::deque::{Steal, Worker, LOCAL_QUEUE_CAPACITY};
+use crate::loom::parker::Parker;
+use crate::loom::sync::Arc;
+use crate::runtime::scheduler::{
+    Remote, ScheduleKind, Shared, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS,
+};
+use crate::runtime::time::ParkMode;
+use crate::task::notified::Notified;
+
+/// Maximum nesting of eager first steps on one worker; deeper ones are scheduled.
+pub(crate) const MAX_EAGER_DEPTH: u32 = 32;
+
+pub(crate) struct WorkerCore {
+    pub(crate) index: usize,
+    pub(crate) shared: Arc<Shared>,
+    local: Worker<Notified>,
+    parker: Parker,
+    tick: Cell<u32>,
+    is_searching: Cell<bool>,
+    /// Inside `park`: pushes made by firing timers do not wake other workers one by one;
+    /// the worker checks once it leaves.
+    parked: Cell<bool>,
+    rng: Cell<u64>,
+    /// Current nesting of eager first steps on this thread.
+    pub(crate) eager_depth: Cell<u32>,
+}
+
+impl WorkerCore {
+    pub(crate) fn new(
+        index: usize,
+        shared: Arc<Shared>,
+        local: Worker<Notified>,
+        parker: Parker,
+    ) -> WorkerCore {
+        WorkerCore {
+            index,
+            shared,
+            local,
+            parker,
+            tick: Cell::new(0),
+            is_searching: Cell::new(false),
+            parked: Cell::new(false),
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+            eager_depth: Cell::new(0),
+        }
+    }
+
+    pub(crate) fn remote(&self) -> &Remote {
+        &self.shared.remotes[self.index]
+    }
+
+    /// The worker's main loop; returns when the runtime closes.
+    pub(crate) fn run(&self) {
+        while !self.shared.is_closed() {
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            let maintenance = tick % GLOBAL_QUEUE_INTERVAL == 0;
+            if maintenance {
+                self.fire_due_timers();
+            }
+            if let Some(task) = self.next_task(maintenance) {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.search() {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    /// Leaves the worker: every task still queued here is cancelled by force.
+    pub(crate) fn drain_on_exit(&self) {
+        if let Some(t) = self.remote().take_lifo() {
+            t.shutdown();
+        }
+        while let Some(t) = self.local.pop() {
+            t.shutdown();
+        }
+    }
+
+    fn next_task(&self, injector_first: bool) -> Option<Notified> {
+        if injector_first {
+            if let Some(t) = self.shared.steal_injector(&self.local) {
+                return Some(t);
+            }
+        }
+        self.remote()
+            .take_lifo()
+            .or_else(|| self.local.pop())
+            .or_else(|| self.shared.steal_injector(&self.local))
+    }
+
+    fn run_task(&self, task: Notified) {
+        if self.is_searching.get() {
+            self.is_searching.set(false);
+            if self.shared.idle.transition_worker_from_searching() {
+                // The last searcher found work: more may follow, keep one looking.
+                self.shared.notify_parked();
+            }
+        }
+        task.run();
+        let mut lifo_polls = 0;
+        while let Some(next) = self.remote().take_lifo() {
+            if lifo_polls >= MAX_LIFO_POLLS {
+                self.push_back(next);
+                self.notify_others();
+                break;
+            }
+            lifo_polls += 1;
+            next.run();
+        }
+    }
+
+    /// Queues a task scheduled from this worker's thread.
+    pub(crate) fn schedule_local(&self, task: Notified, kind: ScheduleKind) {
+        let to_lifo = self.shared.config.lifo_enabled
+            && matches!(kind, ScheduleKind::Spawn | ScheduleKind::Wake);
+        if to_lifo {
+            match self.remote().replace_lifo(task) {
+                // The new task runs next; nothing for others yet.
+                None => return,
+                Some(prev) => self.push_back(prev),
+            }
+        } else {
+            self.push_back(task);
+        }
+        self.notify_others();
+    }
+
+    fn notify_others(&self) {
+        if !self.parked.get() {
+            self.shared.notify_parked();
+        }
+    }
+
+    /// Pushes to the back of the local queue; a full queue first moves its older half to
+    /// the injector (multi-worker only: with one worker there is nobody to share with and
+    /// FIFO order must hold).
+    fn push_back(&self, task: Notified) {
+        if self.shared.config.num_workers > 1 && self.local.len() >= LOCAL_QUEUE_CAPACITY {
+            for _ in 0..LOCAL_QUEUE_CAPACITY / 2 {
+                match self.local.pop() {
+                    Some(t) => self.shared.injector.push(t),
+                    None => break,
+                }
+            }
+        }
+        self.local.push(task);
+    }
+
+    fn has_local_tasks(&self) -> bool {
+        !self.local.is_empty() || !self.remote().lifo.load(crate::loom::sync::atomic::Ordering::Acquire).is_null()
+    }
+
+    fn next_rand(&self, n: usize) -> usize {
+        // xorshift64*
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        ((x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize) % n
+    }
+
+    /// Looks for work elsewhere as a searcher, spinning briefly before giving up.
+    fn search(&self) -> Option<Notified> {
+        if !self.is_searching.get() {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching.set(true);
+        }
+        let backoff = Backoff::new();
+        loop {
+            if let Some(t) = self.steal_queues() {
+                return Some(t);
+            }
+            if let Some(t) = self.shared.steal_injector(&self.local) {
+                return Some(t);
+            }
+            if self.fire_due_timers() {
+                if let Some(t) = self.remote().take_lifo().or_else(|| self.local.pop()) {
+                    return Some(t);
+                }
+            }
+            if backoff.is_completed() || self.shared.is_closed() {
+                return self.steal_lifo_slots();
+            }
+            backoff.snooze();
+        }
+    }
+
+    fn steal_queues(&self) -> Option<Notified> {
+        let n = self.shared.remotes.len();
+        if n <= 1 {
+            return None;
+        }
+        let start = self.next_rand(n);
+        let mut retry = true;
+        while retry {
+            retry = false;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match self.shared.remotes[victim].stealer.steal_batch_and_pop(&self.local) {
+                    Steal::Success(t) => return Some(t),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+        }
+        None
+    }
+
+    fn steal_lifo_slots(&self) -> Option<Notified> {
+        let n = self.shared.remotes.len();
+        (0..n)
+            .filter(|&i| i != self.index)
+            .find_map(|i| self.shared.remotes[i].take_lifo())
+    }
+
+    /// Fires due timers; their wakers push onto this worker's queue. Returns `true` if
+    /// any fired.
+    fn fire_due_timers(&self) -> bool {
+        self.shared.timers.fire_due()
+    }
+
+    fn park(&self) {
+        if self.has_local_tasks() {
+            return;
+        }
+        let is_last_searcher = self
+            .shared
+            .idle
+            .transition_worker_to_parked(self.index, self.is_searching.get());
+        self.is_searching.set(false);
+        if is_last_searcher {
+            self.shared.notify_if_work_pending();
+        }
+        self.parked.set(true);
+        loop {
+            if self.shared.is_closed() {
+                break;
+            }
+            self.park_once();
+            self.fire_due_timers();
+            if self.transition_from_parked() {
+                break;
+            }
+        }
+        self.parked.set(false);
+        if self.local.len() > 1 {
+            self.shared.notify_parked();
+        }
+    }
+
+    /// Sleeps until unparked, taking the timer duty (a timed sleep until the next
+    /// deadline) if no other worker has it.
+    fn park_once(&self) {
+        match self.shared.timers.begin_park(self.index) {
+            ParkMode::Driver(Some(deadline)) => self.parker.park_deadline(deadline),
+            ParkMode::Driver(None) | ParkMode::Plain => self.parker.park(),
+        }
+        if self.shared.timers.end_park(self.index) && self.has_local_tasks() {
+            // We leave to run tasks while timers may be pending: hand the timer duty to
+            // a sleeper so a long task here cannot delay them.
+            if self.shared.timers.has_pending() {
+                if let Some(other) = self.shared.idle.any_sleeper() {
+                    if other != self.index {
+                        self.shared.unpark_worker(other);
+                    }
+                }
+            }
+        }
+    }
+
+    fn transition_from_parked(&self) -> bool {
+        if self.has_local_tasks() {
+            // Woke with work of its own. If nobody woke it on purpose it is not counted
+            // as searching.
+            let was_listed = self.shared.idle.unpark_worker_by_id(self.index);
+            self.is_searching.set(!was_listed);
+            return true;
+        }
+        if self.shared.idle.is_parked(self.index) {
+            // Spurious or timer-duty wake-up: sleep again.
+            return false;
+        }
+        // Woken by `notify_parked`: counted as searching.
+        self.is_searching.set(true);
+        true
+    }
+}

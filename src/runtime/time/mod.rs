@@ -1,0 +1,223 @@
+//! Timers: a deadline-ordered map driven by the workers themselves.
+//!
+//! * **Resolution**: one millisecond. A deadline is rounded *up* to the next tick of the
+//!   process-wide clock (`clock.rs`) and fires once the clock reaches that tick, so a
+//!   timer never fires early.
+//! * **Storage**: a `BTreeMap<(tick, seq), Waker>` under one lock. Insert and cancel are
+//!   O(log n) and cancelling frees the entry at once; `seq` keeps timers with equal
+//!   deadlines in registration order (asyncio's `call_later` order).
+//! * **Driving**: there is no timer thread. A worker about to sleep takes the *timer duty*
+//!   if nobody has it and sleeps only until the earliest deadline; the others sleep
+//!   untimed. A timer inserted before the driver's deadline unparks the driver. Busy
+//!   workers fire due timers every 61 ticks and whenever they run out of tasks, so a
+//!   fully busy runtime does not starve its timers. Firing wakes the timers' wakers on the
+//!   firing worker, so the woken tasks land in its local queue.
+//! * **Shutdown**: `clear` drops every entry.
+//!
+//! Both sleeps (`sleep.rs`) and `call_later` callbacks (`runtime/callbacks.rs`) are
+//! timers holding a `Waker`: for a callback, the waker of its callback cell.
+
+pub(crate) mod clock;
+pub(crate) mod sleep;
+
+use std::collections::BTreeMap;
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::loom::sync::atomic::{AtomicU64, Ordering};
+use crate::loom::Mutex;
+
+/// Identifies a registered timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct TimerKey {
+    pub(crate) deadline: u64,
+    seq: u64,
+}
+
+/// How a worker sleeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParkMode {
+    /// With the timer duty: until the deadline (`None`: no timers, untimed).
+    Driver(Option<Instant>),
+    /// Without it: untimed.
+    Plain,
+}
+
+const NO_DEADLINE: u64 = u64::MAX;
+
+struct TimerQueue {
+    entries: BTreeMap<TimerKey, Waker>,
+    next_seq: u64,
+    /// The worker sleeping with the timer duty, and the deadline it sleeps until.
+    driver: Option<usize>,
+    driver_deadline: u64,
+    /// Set by `clear` (shutdown): no timer may be added after.
+    closed: bool,
+}
+
+/// The runtime is shut down: timers cannot be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimersClosed;
+
+pub(crate) struct TimerDriver {
+    queue: Mutex<TimerQueue>,
+    /// Earliest deadline, readable without the lock (`NO_DEADLINE` if none).
+    next_deadline: AtomicU64,
+}
+
+/// What `register` asks the caller to do.
+#[must_use]
+pub(crate) enum AfterRegister {
+    Nothing,
+    /// The new timer is due before the driver wakes: unpark it.
+    UnparkDriver(usize),
+}
+
+impl TimerDriver {
+    pub(crate) fn new() -> TimerDriver {
+        TimerDriver {
+            queue: Mutex::new(TimerQueue {
+                entries: BTreeMap::new(),
+                next_seq: 0,
+                driver: None,
+                driver_deadline: NO_DEADLINE,
+                closed: false,
+            }),
+            next_deadline: AtomicU64::new(NO_DEADLINE),
+        }
+    }
+
+    /// Registers `waker` to be woken at `deadline` (a clock tick).
+    pub(crate) fn register(
+        &self,
+        deadline: u64,
+        waker: Waker,
+    ) -> Result<(TimerKey, AfterRegister), TimersClosed> {
+        let mut q = self.queue.lock();
+        if q.closed {
+            drop(q);
+            drop(waker);
+            return Err(TimersClosed);
+        }
+        let key = TimerKey {
+            deadline,
+            seq: q.next_seq,
+        };
+        q.next_seq += 1;
+        q.entries.insert(key, waker);
+        if deadline < self.next_deadline.load(Ordering::Relaxed) {
+            self.next_deadline.store(deadline, Ordering::Release);
+        }
+        let after = match q.driver {
+            Some(driver) if deadline < q.driver_deadline => {
+                q.driver_deadline = deadline;
+                AfterRegister::UnparkDriver(driver)
+            }
+            _ => AfterRegister::Nothing,
+        };
+        Ok((key, after))
+    }
+
+    /// Replaces the waker of a registered timer. Returns `false` if it already fired.
+    pub(crate) fn update_waker(&self, key: TimerKey, waker: &Waker) -> bool {
+        let mut q = self.queue.lock();
+        match q.entries.get_mut(&key) {
+            Some(w) => {
+                if !w.will_wake(waker) {
+                    *w = waker.clone();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a timer. Returns `true` if it had not fired yet.
+    pub(crate) fn cancel(&self, key: TimerKey) -> bool {
+        let removed = {
+            let mut q = self.queue.lock();
+            let removed = q.entries.remove(&key);
+            if removed.is_some() && key.deadline == self.next_deadline.load(Ordering::Relaxed) {
+                let next = q.entries.keys().next().map_or(NO_DEADLINE, |k| k.deadline);
+                self.next_deadline.store(next, Ordering::Release);
+            }
+            removed
+        };
+        // The waker is dropped outside the lock (dropping it may free a task).
+        removed.is_some()
+    }
+
+    /// Fires every timer due now. Returns `true` if any fired.
+    pub(crate) fn fire_due(&self) -> bool {
+        if self.next_deadline.load(Ordering::Acquire) == NO_DEADLINE {
+            return false;
+        }
+        let now = clock::now_tick();
+        if self.next_deadline.load(Ordering::Acquire) > now {
+            return false;
+        }
+        let mut due = Vec::new();
+        {
+            let mut q = self.queue.lock();
+            while let Some(entry) = q.entries.first_entry() {
+                if entry.key().deadline > now {
+                    break;
+                }
+                due.push(entry.remove());
+            }
+            let next = q.entries.keys().next().map_or(NO_DEADLINE, |k| k.deadline);
+            self.next_deadline.store(next, Ordering::Release);
+        }
+        let fired = !due.is_empty();
+        for waker in due {
+            waker.wake();
+        }
+        fired
+    }
+
+    /// `true` if any timer is registered.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.next_deadline.load(Ordering::Acquire) != NO_DEADLINE
+    }
+
+    /// Number of registered timers (a debug counter: leak tests check it returns to 0).
+    pub(crate) fn len(&self) -> usize {
+        self.queue.lock().entries.len()
+    }
+
+    /// A worker is about to sleep: it takes the timer duty if free.
+    pub(crate) fn begin_park(&self, worker: usize) -> ParkMode {
+        let mut q = self.queue.lock();
+        if q.driver.is_some() {
+            return ParkMode::Plain;
+        }
+        q.driver = Some(worker);
+        let deadline = q.entries.keys().next().map_or(NO_DEADLINE, |k| k.deadline);
+        q.driver_deadline = deadline;
+        if deadline == NO_DEADLINE {
+            ParkMode::Driver(None)
+        } else {
+            ParkMode::Driver(Some(clock::instant_of_tick(deadline)))
+        }
+    }
+
+    /// The worker woke up. Returns `true` if it had the timer duty (now released).
+    pub(crate) fn end_park(&self, worker: usize) -> bool {
+        let mut q = self.queue.lock();
+        if q.driver == Some(worker) {
+            q.driver = None;
+            q.driver_deadline = NO_DEADLINE;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Removes every timer (shutdown). The wakers are returned to be dropped outside.
+    pub(crate) fn clear(&self) -> Vec<Waker> {
+        let mut q = self.queue.lock();
+        q.closed = true;
+        self.next_deadline.store(NO_DEADLINE, Ordering::Release);
+        std::mem::take(&mut q.entries).into_values().collect()
+    }
+}

@@ -1,0 +1,84 @@
+//! `Task::builder()`: create a task with a name and a start mode.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::runtime::Handle;
+use crate::task::spawn::{spawn, SpawnOptions, Start};
+use crate::task::Task;
+
+/// Configures a task before creating it (asyncio's `create_task(coro, name=...,
+/// eager_start=...)`).
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::Task::builder()
+///         .name("fetcher")
+///         .eager_start(true)
+///         .create_task(async { 42 });
+///     assert_eq!(t.get_name(), "fetcher");
+///     assert!(t.done()); // it finished during its eager first step
+///     assert_eq!(t.await.unwrap(), 42);
+/// });
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until create_task is called"]
+pub struct TaskBuilder {
+    name: Option<Arc<str>>,
+    start: Option<bool>,
+}
+
+impl Task<()> {
+    /// Starts configuring a task.
+    pub fn builder() -> TaskBuilder {
+        TaskBuilder::default()
+    }
+}
+
+impl TaskBuilder {
+    /// Names the task (default `Task-N`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(Arc::from(name.into()));
+        self
+    }
+
+    /// `true`: run the first step inline in `create_task` when called on a worker of the
+    /// runtime; `false`: always queue. Unset: the runtime's task factory decides.
+    pub fn eager_start(mut self, eager: bool) -> Self {
+        self.start = Some(eager);
+        self
+    }
+
+    fn options(self) -> SpawnOptions {
+        SpawnOptions {
+            name: self.name,
+            start: match self.start {
+                None => Start::RuntimeDefault,
+                Some(true) => Start::Eager,
+                Some(false) => Start::Scheduled,
+            },
+        }
+    }
+
+    /// Creates the task on the current runtime.
+    ///
+    /// # Panics
+    /// Outside a runtime (use [`create_task_on`](Self::create_task_on) from other threads).
+    pub fn create_task<F>(self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = Handle::current_or_panic("Task::builder().create_task");
+        self.create_task_on(&handle, future)
+    }
+
+    /// Creates the task on `handle`'s runtime, from any thread.
+    pub fn create_task_on<F>(self, handle: &Handle, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn(&handle.shared, future, self.options())
+    }
+}

@@ -1,0 +1,220 @@
+//! The errors a task can end with: asyncio's "exception" of a task.
+//!
+//! A task ends in one of three ways: it returns a value, it is cancelled
+//! ([`CancelledError`], defined in `cancel.rs`), or its future panics ([`PanicError`]).
+//! Awaiting a [`Task<T>`](crate::Task) yields `Result<T, TaskError>`.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::loom::Mutex;
+use crate::task::cancel::CancelledError;
+
+/// Why a task did not return a value: asyncio's task "exception".
+///
+/// ```
+/// let out = asyncio::run(async {
+///     let t = asyncio::create_task(async { panic!("boom") });
+///     t.await
+/// });
+/// match out {
+///     Err(asyncio::TaskError::Panicked(p)) => assert_eq!(p.message(), "boom"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub enum TaskError {
+    /// The task was cancelled (asyncio's `CancelledError`).
+    Cancelled(CancelledError),
+    /// The task's future panicked; the panic is its exception.
+    Panicked(PanicError),
+}
+
+impl TaskError {
+    /// `true` for [`TaskError::Cancelled`].
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, TaskError::Cancelled(_))
+    }
+
+    /// `true` for [`TaskError::Panicked`].
+    pub fn is_panic(&self) -> bool {
+        matches!(self, TaskError::Panicked(_))
+    }
+
+    /// The cancellation, if this is one.
+    pub fn as_cancelled(&self) -> Option<&CancelledError> {
+        match self {
+            TaskError::Cancelled(c) => Some(c),
+            TaskError::Panicked(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Cancelled(c) => fmt::Display::fmt(c, f),
+            TaskError::Panicked(p) => fmt::Display::fmt(p, f),
+        }
+    }
+}
+
+impl std::error::Error for TaskError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TaskError::Cancelled(c) => Some(c),
+            TaskError::Panicked(p) => Some(p),
+        }
+    }
+}
+
+impl From<CancelledError> for TaskError {
+    fn from(c: CancelledError) -> Self {
+        TaskError::Cancelled(c)
+    }
+}
+
+/// A panic caught at a task boundary.
+///
+/// Cheap to clone (shared); the original payload can be taken out once with
+/// [`PanicError::take_payload`] to resume the unwind.
+///
+/// ```
+/// let err = asyncio::run(async {
+///     asyncio::create_task(async { panic!("bad input") }).await.unwrap_err()
+/// });
+/// let asyncio::TaskError::Panicked(p) = err else { unreachable!() };
+/// assert_eq!(p.message(), "bad input");
+/// ```
+#[derive(Clone)]
+pub struct PanicError {
+    inner: Arc<PanicInner>,
+}
+
+struct PanicInner {
+    message: String,
+    payload: Mutex<Option<Box<dyn Any + Send + 'static>>>,
+}
+
+impl PanicError {
+    pub(crate) fn new(payload: Box<dyn Any + Send + 'static>) -> PanicError {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_owned()
+        };
+        PanicError {
+            inner: Arc::new(PanicInner {
+                message,
+                payload: Mutex::new(Some(payload)),
+            }),
+        }
+    }
+
+    /// The panic message (`"Box<dyn Any>"` when the payload is not a string).
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// Takes the original panic payload, for `std::panic::resume_unwind`. Returns `None`
+    /// if a clone of this error already took it.
+    pub fn take_payload(&self) -> Option<Box<dyn Any + Send + 'static>> {
+        self.inner.payload.lock().take()
+    }
+
+    /// Resumes unwinding with the original payload (or the message if it was taken).
+    pub fn resume_unwind(self) -> ! {
+        match self.take_payload() {
+            Some(payload) => std::panic::resume_unwind(payload),
+            None => std::panic::resume_unwind(Box::new(self.inner.message.clone())),
+        }
+    }
+
+    /// `true` if both values are clones of one caught panic.
+    pub fn same_panic(&self, other: &PanicError) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl fmt::Debug for PanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PanicError").field(&self.inner.message).finish()
+    }
+}
+
+impl fmt::Display for PanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task panicked: {}", self.inner.message)
+    }
+}
+
+impl std::error::Error for PanicError {}
+
+/// An operation was called in a state that does not allow it (asyncio's
+/// `InvalidStateError`), e.g. `result()` on a pending task.
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_task(asyncio::sleep(std::time::Duration::from_secs(60)));
+///     let err = t.task_ref().exception().unwrap_err();
+///     assert_eq!(err.to_string(), "invalid state: Result is not set.");
+///     t.cancel(None);
+/// });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidStateError {
+    what: &'static str,
+}
+
+impl InvalidStateError {
+    pub(crate) const fn new(what: &'static str) -> Self {
+        InvalidStateError { what }
+    }
+
+    /// What was wrong, in asyncio's words.
+    pub fn reason(&self) -> &'static str {
+        self.what
+    }
+}
+
+impl fmt::Display for InvalidStateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid state: {}", self.what)
+    }
+}
+
+impl std::error::Error for InvalidStateError {}
+
+/// An operation needed a running runtime and found none, or found it shut down
+/// (asyncio's `RuntimeError: no running event loop`).
+///
+/// ```
+/// let err = asyncio::get_running_loop().unwrap_err();
+/// assert!(err.to_string().contains("no running event loop"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeError {
+    what: &'static str,
+}
+
+impl RuntimeError {
+    pub(crate) const fn new(what: &'static str) -> Self {
+        RuntimeError { what }
+    }
+
+    pub(crate) const NO_RUNNING_LOOP: RuntimeError = RuntimeError::new(
+        "no running event loop: call this from a task of an asyncio runtime, \
+         or use Handle::create_task / run_coroutine_threadsafe from other threads",
+    );
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)
+    }
+}
+
+impl std::error::Error for RuntimeError {}

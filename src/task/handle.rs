@@ -1,0 +1,489 @@
+//! `TaskRef` (type-erased, cheap `Clone`) and `Task<T>` (typed, awaitable).
+//!
+//! Both own one ref of the cell. `Task<T>` also holds JOIN_INTEREST: it is the one owner
+//! of the output, and awaiting it yields `Result<T, TaskError>`. It dereferences to its
+//! `TaskRef`, so every asyncio method (`cancel`, `get_name`, `add_done_callback`, ...)
+//! is available on both. Dropping either neither cancels nor leaks the task: tasks are
+//! owned by the runtime (DESIGN §4.1).
+
+use std::fmt;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::loom::sync::atomic::Ordering;
+use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+use crate::task::current;
+use crate::task::error::{InvalidStateError, TaskError};
+use crate::task::extra::{CancelTarget, Waiter};
+use crate::task::hooks::{self, CallbackId};
+use crate::task::raw::{Header, Kind, RawTask};
+use crate::task::state::Outcome;
+
+/// A task's id: unique in the process, never reused. Its number is also the `N` of the
+/// default name `Task-N`.
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_task(async {});
+///     assert_eq!(t.get_name(), format!("Task-{}", t.id()));
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(pub(crate) u64);
+
+impl TaskId {
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A type-erased handle to a task: what `all_tasks()` and `current_task()` return.
+///
+/// Cheap to clone, `Send + Sync`, compared and hashed by task id.
+///
+/// ```
+/// asyncio::run(async {
+///     let me = asyncio::current_task().unwrap();
+///     assert!(!me.done());
+///     assert!(asyncio::all_tasks().contains(&me));
+/// });
+/// ```
+pub struct TaskRef {
+    raw: RawTask,
+}
+
+impl TaskRef {
+    /// Takes a new ref of `raw`.
+    pub(crate) fn clone_from_raw(raw: RawTask) -> TaskRef {
+        debug_assert_eq!(raw.kind(), Kind::Task);
+        raw.state().ref_inc();
+        TaskRef { raw }
+    }
+
+    /// # Safety
+    /// The caller transfers one ref.
+    pub(crate) unsafe fn from_raw(raw: RawTask) -> TaskRef {
+        TaskRef { raw }
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.raw.header()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        TaskId(self.header().id)
+    }
+
+    /// The task's name (asyncio's `get_name()`): `Task-N` unless set.
+    pub fn get_name(&self) -> String {
+        match self.name_override() {
+            Some(name) => name.to_string(),
+            None => format!("Task-{}", self.header().id),
+        }
+    }
+
+    fn name_override(&self) -> Option<Arc<str>> {
+        self.header()
+            .extra
+            .lock()
+            .rare
+            .as_ref()
+            .and_then(|r| r.name.clone())
+    }
+
+    /// Renames the task (asyncio's `set_name()`).
+    pub fn set_name(&self, name: impl Into<String>) {
+        let name: String = name.into();
+        self.header().extra.lock().rare().name = Some(Arc::from(name));
+    }
+
+    /// `true` once the task has ended (returned, cancelled or panicked).
+    pub fn done(&self) -> bool {
+        self.raw.state().load().is_complete()
+    }
+
+    /// `true` if the task ended cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.raw.state().load().outcome() == Some(Outcome::Cancelled)
+    }
+
+    /// Requests cancellation (asyncio's `Task.cancel(msg)`), returning `false` only if the
+    /// task is already done.
+    ///
+    /// The request is counted ([`cancelling`](Self::cancelling)). If the task is suspended
+    /// awaiting another task, the request is forwarded to that task (so cancelling an
+    /// outer task cancels what it awaits, with the same message). Otherwise it is
+    /// delivered at the task's next runtime-aware await point as
+    /// `Err(CancelledError)`; a task that is woken for it and suspends on something that
+    /// knows nothing of this runtime is cancelled by force (its future is dropped).
+    /// A task cancelled before its first poll never runs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// asyncio::run(async {
+    ///     let t = asyncio::create_task(asyncio::sleep(Duration::from_secs(3600)));
+    ///     assert!(t.cancel(Some("shutting down")));
+    ///     let err = t.await.unwrap_err();
+    ///     assert_eq!(err.as_cancelled().unwrap().message(), Some("shutting down"));
+    /// });
+    /// ```
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        let header = self.header();
+        let msg: Option<Arc<str>> = msg.map(Arc::from);
+        let forward_to = {
+            let mut extra = header.extra.lock();
+            if header.state.load().is_complete() {
+                return false;
+            }
+            extra.cancel_requests = extra.cancel_requests.saturating_add(1);
+            let polls = header.poll_count.load(Ordering::Relaxed);
+            match &extra.waiter {
+                Some(Waiter {
+                    target: CancelTarget::Task(inner),
+                    poll,
+                }) if *poll == polls => Some(inner.clone()),
+                _ => None,
+            }
+        };
+        if let Some(inner) = forward_to {
+            if inner.cancel_shared(msg.clone()) {
+                return true;
+            }
+        }
+        {
+            let mut extra = header.extra.lock();
+            if header.state.load().is_complete() {
+                // Completed while we forwarded: asyncio would still answer `True` here
+                // (the request was counted), and so do we.
+                return true;
+            }
+            extra.cancel_msg = msg;
+            header.state.set_must_cancel();
+        }
+        // Make sure the task runs to receive it (or to be cancelled by force).
+        self.raw.wake_by_ref();
+        true
+    }
+
+    fn cancel_shared(&self, msg: Option<Arc<str>>) -> bool {
+        self.cancel(msg.as_deref())
+    }
+
+    /// Number of pending cancellation requests (asyncio's `cancelling()`): incremented by
+    /// [`cancel`](Self::cancel), decremented by [`uncancel`](Self::uncancel).
+    pub fn cancelling(&self) -> u32 {
+        self.header().extra.lock().cancel_requests
+    }
+
+    /// Decrements [`cancelling`](Self::cancelling) and returns the new count; reaching 0
+    /// withdraws a request not yet delivered (Python 3.13).
+    pub fn uncancel(&self) -> u32 {
+        let header = self.header();
+        let mut extra = header.extra.lock();
+        if extra.cancel_requests > 0 {
+            extra.cancel_requests -= 1;
+            if extra.cancel_requests == 0 {
+                header.state.clear_must_cancel();
+            }
+        }
+        extra.cancel_requests
+    }
+
+    /// Force-cancels now, tokio style: no delivery, the future is dropped as soon as no
+    /// thread is polling it, and the task ends cancelled.
+    pub fn abort(&self) {
+        self.raw.abort();
+    }
+
+    /// The task's exception (asyncio's `exception()`): `Ok(None)` if it returned a value,
+    /// `Ok(Some(err))` if it panicked or was cancelled, `Err(InvalidStateError)` while it
+    /// is pending. Marks a panic as retrieved.
+    pub fn exception(&self) -> Result<Option<TaskError>, InvalidStateError> {
+        let header = self.header();
+        match header.state.load().outcome() {
+            None => Err(InvalidStateError::new("Result is not set.")),
+            Some(Outcome::Returned) => Ok(None),
+            Some(Outcome::Cancelled) => {
+                let msg = header.extra.lock().cancel_msg.clone();
+                Ok(Some(TaskError::Cancelled(CancelledError::from_shared(msg))))
+            }
+            Some(Outcome::Panicked) => {
+                let mut extra = header.extra.lock();
+                let rare = extra.rare();
+                rare.exception_retrieved = true;
+                let panic = rare.panic.clone().expect("a panicked task records its panic");
+                Ok(Some(TaskError::Panicked(panic)))
+            }
+        }
+    }
+
+    /// Adds a callback run once the task is done (asyncio's `add_done_callback`).
+    ///
+    /// Callbacks run on the runtime, never inside the call that completed the task, in
+    /// registration order; one added after completion is scheduled, not called inline.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// asyncio::run(async {
+    ///     let (tx, rx) = mpsc::channel();
+    ///     let t = asyncio::create_task(async { 7 });
+    ///     t.add_done_callback(move |task| tx.send(task.done()).unwrap());
+    ///     t.await.unwrap();
+    ///     asyncio::sleep(std::time::Duration::ZERO).await.unwrap();
+    ///     assert_eq!(rx.recv().unwrap(), true);
+    /// });
+    /// ```
+    pub fn add_done_callback<F>(&self, f: F) -> CallbackId
+    where
+        F: FnOnce(&TaskRef) + Send + 'static,
+    {
+        hooks::add_done_callback(self, Box::new(f))
+    }
+
+    /// Removes a callback added with [`add_done_callback`](Self::add_done_callback);
+    /// returns how many were removed (0 or 1).
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        hooks::remove_done_callback(self, id)
+    }
+
+    /// Registers this task as what the current task is suspended on, so that cancelling
+    /// the current task is forwarded here.
+    pub(crate) fn register_as_waiter_of_current(&self) -> bool {
+        let Some(current) = current::current_raw() else {
+            return false;
+        };
+        if current == self.raw {
+            return false;
+        }
+        let header = current.header();
+        let poll = header.poll_count.load(Ordering::Relaxed);
+        let mut extra = header.extra.lock();
+        let target = match &extra.waiter {
+            Some(w) if w.poll == poll => match &w.target {
+                CancelTarget::Task(t) if t == self => return true,
+                _ => CancelTarget::Ambiguous,
+            },
+            _ => CancelTarget::Task(self.clone()),
+        };
+        // The current task is running, so it is not complete: this cannot fail.
+        let ok = header.state.set_has_hooks_if_pending();
+        debug_assert!(ok);
+        let old = extra.waiter.replace(Waiter { target, poll });
+        drop(extra);
+        drop(old);
+        true
+    }
+
+    /// Undoes [`register_as_waiter_of_current`](Self::register_as_waiter_of_current).
+    pub(crate) fn unregister_as_waiter_of_current(&self) {
+        let Some(current) = current::current_raw() else {
+            return;
+        };
+        let mut extra = current.header().extra.lock();
+        let ours = matches!(
+            &extra.waiter,
+            Some(Waiter { target: CancelTarget::Task(t), .. }) if t == self
+        );
+        let old = if ours { extra.waiter.take() } else { None };
+        drop(extra);
+        drop(old);
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> Self {
+        self.raw.state().ref_inc();
+        TaskRef { raw: self.raw }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}
+
+impl PartialEq for TaskRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for TaskRef {}
+
+impl Hash for TaskRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.header().id.hash(state);
+    }
+}
+
+impl fmt::Debug for TaskRef {
+    /// asyncio's repr: `<Task pending name='Task-3'>`, `<Task cancelled ...>`, ...
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.raw.state().load().outcome() {
+            None => "pending",
+            Some(Outcome::Returned) => "finished",
+            Some(Outcome::Cancelled) => "cancelled",
+            Some(Outcome::Panicked) => "finished (panicked)",
+        };
+        write!(f, "<Task {state} name='{}'>", self.get_name())
+    }
+}
+
+/// A spawned task: awaiting it yields `Result<T, TaskError>`.
+///
+/// Returned by [`create_task`](crate::create_task) and friends. It dereferences to
+/// [`TaskRef`] for the asyncio methods. Dropping it detaches the task (it keeps running).
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_task(async { 1 + 1 });
+///     assert_eq!(t.await.unwrap(), 2);
+/// });
+/// ```
+pub struct Task<T> {
+    task: ManuallyDrop<TaskRef>,
+    /// This handle is registered as the current task's waiter (see `poll`).
+    waiting: bool,
+    _output: PhantomData<fn() -> T>,
+}
+
+// SAFETY: the output is moved out to whichever thread awaits the handle; `T: Send` is
+// required for that. No `&T` is ever shared.
+unsafe impl<T: Send> Send for Task<T> {}
+// SAFETY: `&Task<T>` only reads the output through `result()` (requires `T: Sync` by
+// cloning it out) and otherwise uses the `TaskRef` methods, which are thread-safe.
+unsafe impl<T: Send> Sync for Task<T> {}
+
+impl<T> Unpin for Task<T> {}
+
+impl<T> Task<T> {
+    /// # Safety
+    /// The caller transfers one ref with JOIN_INTEREST set for it, and `T` is the cell's
+    /// output type.
+    pub(crate) unsafe fn from_raw(raw: RawTask) -> Task<T> {
+        Task {
+            // SAFETY: forwarded contract.
+            task: ManuallyDrop::new(unsafe { TaskRef::from_raw(raw) }),
+            waiting: false,
+            _output: PhantomData,
+        }
+    }
+
+    /// The type-erased handle of this task.
+    pub fn task_ref(&self) -> TaskRef {
+        (*self.task).clone()
+    }
+
+    /// The result of a done task (asyncio's `result()`), cloned out:
+    /// `Ok(Ok(value))`, `Ok(Err(TaskError))` for a cancelled or panicked task, and
+    /// `Err(InvalidStateError)` if the task is pending or its output was already taken by
+    /// `await`.
+    pub fn result(&self) -> Result<Result<T, TaskError>, InvalidStateError>
+    where
+        T: Clone,
+    {
+        let raw = self.task.raw();
+        if !raw.state().load().is_complete() {
+            return Err(InvalidStateError::new("Result is not set."));
+        }
+        // SAFETY: we are the `Task<T>` of a complete task: the stage is ours (shared
+        // reads only: `poll`, the only writer, needs `&mut self`).
+        let ptr = unsafe { raw.output_ptr() } as *const Result<T, TaskError>;
+        if ptr.is_null() {
+            return Err(InvalidStateError::new("the result was already taken by await"));
+        }
+        // SAFETY: non-null and typed as the cell's output (`T` is the output type).
+        let out = unsafe { &*ptr };
+        if let Err(TaskError::Panicked(_)) = out {
+            self.task.header().extra.lock().rare().exception_retrieved = true;
+        }
+        Ok(out.clone())
+    }
+}
+
+impl<T> std::ops::Deref for Task<T> {
+    type Target = TaskRef;
+    fn deref(&self) -> &TaskRef {
+        &self.task
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(err) = deliver_pending_cancel() {
+            return Poll::Ready(Err(TaskError::Cancelled(err)));
+        }
+        let mut ret: Poll<Result<T, TaskError>> = Poll::Pending;
+        // SAFETY: `ret` has the output type of the cell and we are its `Task<T>`.
+        unsafe {
+            self.task
+                .raw()
+                .try_read_output(&mut ret as *mut _ as *mut (), cx.waker())
+        };
+        match &mut ret {
+            Poll::Pending => {
+                if !self.waiting {
+                    self.waiting = self.task.register_as_waiter_of_current();
+                }
+            }
+            Poll::Ready(out) => {
+                if self.waiting {
+                    self.waiting = false;
+                    self.task.unregister_as_waiter_of_current();
+                }
+                match out {
+                    Err(TaskError::Panicked(_)) => {
+                        self.task.header().extra.lock().rare().exception_retrieved = true;
+                    }
+                    Err(TaskError::Cancelled(c)) => {
+                        // Awaiting a single task that ended cancelled cancels the awaiter
+                        // too, unless it catches the error (DESIGN §4.2).
+                        if let Some(me) = current::current_raw() {
+                            let msg = c.shared_message();
+                            *c = CancelledError::tracked(msg, TaskRef::clone_from_raw(me));
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
+        ret
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        if self.waiting {
+            self.task.unregister_as_waiter_of_current();
+        }
+        let raw = self.task.raw();
+        // SAFETY: dropped once; the handle's ref and JOIN_INTEREST are released there.
+        unsafe { raw.drop_join_handle_slow() };
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.task, f)
+    }
+}

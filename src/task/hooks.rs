@@ -1,0 +1,112 @@
+//! Completion hooks: done callbacks and completion wakers.
+//!
+//! A hook is registered under the task's `Extra` lock, and only while the task is not
+//! complete: `State::set_has_hooks_if_pending` sets HAS_HOOKS in the same step, so the
+//! completing thread (which sees HAS_HOOKS in the snapshot COMPLETE returns) takes the
+//! lock and drains every hook that made it in. A registration that finds the task
+//! complete handles its hook itself. So each hook runs exactly once, and completion
+//! never takes the lock when nobody registered anything.
+//!
+//! Done callbacks are scheduled on the runtime in registration order (asyncio's
+//! `call_soon` per callback), never run inline inside the call that completed the task;
+//! one added after completion is scheduled too. Completion wakers (used by composition
+//! functions that wait for many tasks) are woken directly.
+
+use std::task::Waker;
+
+use crate::loom::IdCounter;
+use crate::task::raw::RawTask;
+use crate::task::TaskRef;
+
+/// Identifies a done callback for [`TaskRef::remove_done_callback`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallbackId(u64);
+
+pub(crate) type DoneCallback = Box<dyn FnOnce(&TaskRef) + Send + 'static>;
+
+pub(crate) enum Hook {
+    Callback {
+        id: u64,
+        f: DoneCallback,
+    },
+    #[allow(dead_code)] // registered by `add_completion_waker`
+    Waker(Waker),
+}
+
+fn next_callback_id() -> u64 {
+    static NEXT: IdCounter = IdCounter::new();
+    NEXT.next()
+}
+
+pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
+    let id = next_callback_id();
+    let header = task.header();
+    let mut extra = header.extra.lock();
+    if header.state.set_has_hooks_if_pending() {
+        extra.rare().hooks.push(Hook::Callback { id, f });
+    } else {
+        drop(extra);
+        schedule_callback(task.clone(), f);
+    }
+    CallbackId(id)
+}
+
+pub(crate) fn remove_done_callback(task: &TaskRef, id: CallbackId) -> usize {
+    let mut extra = task.header().extra.lock();
+    let Some(rare) = extra.rare.as_mut() else {
+        return 0;
+    };
+    let before = rare.hooks.len();
+    rare.hooks
+        .retain(|h| !matches!(h, Hook::Callback { id: hid, .. } if *hid == id.0));
+    before - rare.hooks.len()
+}
+
+/// Registers `waker` to be woken when the task completes.
+#[allow(dead_code)] // the composition functions (wait, gather over TaskRefs) use it Returns `false` (and does not
+/// register) if the task is already complete.
+pub(crate) fn add_completion_waker(task: &TaskRef, waker: &Waker) -> bool {
+    let header = task.header();
+    let mut extra = header.extra.lock();
+    if !header.state.set_has_hooks_if_pending() {
+        return false;
+    }
+    let hooks = &mut extra.rare().hooks;
+    if !hooks
+        .iter()
+        .any(|h| matches!(h, Hook::Waker(w) if w.will_wake(waker)))
+    {
+        hooks.push(Hook::Waker(waker.clone()));
+    }
+    true
+}
+
+/// Called by the completing thread when the COMPLETE snapshot has HAS_HOOKS.
+pub(crate) fn run_on_complete(raw: RawTask) {
+    let (hooks, waiter) = {
+        let mut extra = raw.header().extra.lock();
+        let hooks = extra
+            .rare
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.hooks))
+            .unwrap_or_default();
+        (hooks, extra.waiter.take())
+    };
+    // A finished task awaits nothing: release what it was suspended on.
+    drop(waiter);
+    if hooks.is_empty() {
+        return;
+    }
+    let task = TaskRef::clone_from_raw(raw);
+    for hook in hooks {
+        match hook {
+            Hook::Callback { f, .. } => schedule_callback(task.clone(), f),
+            Hook::Waker(w) => w.wake(),
+        }
+    }
+}
+
+fn schedule_callback(task: TaskRef, f: DoneCallback) {
+    let scheduler = task.header().scheduler.clone();
+    scheduler.call_soon(Box::new(move || f(&task)));
+}

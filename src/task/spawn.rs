@@ -1,0 +1,173 @@
+//! Creating tasks: scheduled start, and eager start (DESIGN §4.3).
+//!
+//! **Scheduled** (the default): the cell is created with three refs (the `Task<T>`, the
+//! `Notified`, the registry entry), inserted into the scheduled registry and queued. It
+//! does not run before `create_task` returns. If the runtime is shutting down, the
+//! registry refuses it and the task ends cancelled without running.
+//!
+//! **Eager**: on a worker thread of the task's own runtime, the cell is created already
+//! RUNNING and its first step runs inline, inside `create_task`, with the new task as
+//! `current_task()` and an entry in this worker's eager stack. A task that completes in
+//! that step never touches a queue or the scheduled registry; one that suspends
+//! graduates (registry insert before it leaves the eager stack) and continues as an
+//! ordinary task woken by its waker. Off the workers, on another runtime's worker, or
+//! deeper than [`MAX_EAGER_DEPTH`] nested eager steps, the task is scheduled instead.
+
+use std::future::Future;
+use std::ptr;
+use std::sync::Arc as StdArc;
+
+use crate::loom::sync::atomic::Ordering;
+use crate::loom::sync::Arc;
+use crate::loom::IdCounter;
+use crate::runtime::context;
+use crate::runtime::scheduler::worker::{WorkerCore, MAX_EAGER_DEPTH};
+use crate::runtime::scheduler::{ScheduleKind, Shared};
+use crate::task::extra::Extra;
+use crate::task::handle::{Task, TaskRef};
+use crate::task::notified::Notified;
+use crate::task::raw::{Kind, RawTask};
+use crate::task::state::Initial;
+
+/// How a new task starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// As the runtime's task factory says (`Builder::eager_tasks`).
+    RuntimeDefault,
+    /// Queued (asyncio's default).
+    Scheduled,
+    /// First step inline when possible.
+    Eager,
+}
+
+pub(crate) struct SpawnOptions {
+    pub(crate) name: Option<StdArc<str>>,
+    pub(crate) start: Start,
+}
+
+impl SpawnOptions {
+    pub(crate) const DEFAULT: SpawnOptions = SpawnOptions {
+        name: None,
+        start: Start::RuntimeDefault,
+    };
+}
+
+fn next_task_id() -> u64 {
+    static NEXT: IdCounter = IdCounter::new();
+    NEXT.next()
+}
+
+pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, opts: SpawnOptions) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let id = next_task_id();
+    let mut extra = Extra::default();
+    if let Some(name) = opts.name {
+        extra.rare().name = Some(name);
+    }
+    let eager = match opts.start {
+        Start::Eager => true,
+        Start::Scheduled => false,
+        Start::RuntimeDefault => shared.config.eager_tasks.load(Ordering::Relaxed),
+    };
+    if eager {
+        let mut future = Some(future);
+        let mut extra = Some(extra);
+        let spawned = context::with_worker(|worker| match worker {
+            Some(w) if eager_allowed(w, shared) => {
+                let fut = future.take().expect("taken once");
+                let extra = extra.take().expect("taken once");
+                Some(spawn_eager(w, fut, id, extra))
+            }
+            _ => None,
+        });
+        if let Some(task) = spawned {
+            return task;
+        }
+        return spawn_scheduled(
+            shared,
+            future.take().expect("not taken"),
+            id,
+            extra.take().expect("not taken"),
+        );
+    }
+    spawn_scheduled(shared, future, id, extra)
+}
+
+fn eager_allowed(worker: &WorkerCore, shared: &Arc<Shared>) -> bool {
+    ptr::eq(&*worker.shared, &**shared)
+        && worker.eager_depth.get() < MAX_EAGER_DEPTH
+        && !shared.is_closed()
+}
+
+fn spawn_scheduled<F>(shared: &Arc<Shared>, future: F, id: u64, extra: Extra) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let raw = RawTask::new(
+        future,
+        shared.clone(),
+        id,
+        Kind::Task,
+        Initial {
+            refs: 3,
+            notified: true,
+            join_interest: true,
+            running: false,
+            registered: true,
+        },
+        extra,
+    );
+    // SAFETY: the three initial refs go to the registry entry, the Notified and the
+    // Task<T>; JOIN_INTEREST is set for the latter and the output type is `F::Output`.
+    let (entry, notified, task) = unsafe {
+        (
+            TaskRef::from_raw(raw),
+            Notified::from_raw(raw),
+            Task::from_raw(raw),
+        )
+    };
+    match shared.registry.insert(entry) {
+        Ok(()) => shared.schedule(notified, ScheduleKind::Spawn),
+        Err((entry, _closed)) => {
+            drop(entry);
+            // Never runs: the future is dropped and the task ends cancelled.
+            notified.shutdown();
+        }
+    }
+    task
+}
+
+fn spawn_eager<F>(worker: &WorkerCore, future: F, id: u64, extra: Extra) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let raw = RawTask::new(
+        future,
+        worker.shared.clone(),
+        id,
+        Kind::Task,
+        Initial {
+            refs: 2,
+            notified: false,
+            join_interest: true,
+            running: true,
+            registered: false,
+        },
+        extra,
+    );
+    // SAFETY: one initial ref is the Task<T>'s (JOIN_INTEREST set, output `F::Output`);
+    // the other stands for the running step and is consumed by `run_eager`.
+    let task = unsafe { Task::from_raw(raw) };
+    let eager = &worker.remote().eager;
+    eager.push(raw);
+    worker.eager_depth.set(worker.eager_depth.get() + 1);
+    let _step = raw.run_eager();
+    worker.eager_depth.set(worker.eager_depth.get() - 1);
+    eager.pop(raw);
+    task
+}

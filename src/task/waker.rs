@@ -1,0 +1,65 @@
+//! The task's `Waker`: a `RawWaker` whose data pointer is the cell header and which
+//! owns one ref of the cell.
+//!
+//! `clone` takes a ref, `drop` releases one, `wake` consumes one
+//! (`transition_to_notified_by_val`), `wake_by_ref` does not. Waking a complete task, or
+//! one that is already queued, does nothing; waking a running task sets NOTIFIED so the
+//! poller re-queues it. A waker may outlive the task and the runtime: the cell stays
+//! allocated until the last ref is gone.
+
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use crate::task::raw::{Header, RawTask, WakerRef};
+
+/// A waker for the poll in progress that borrows the poll's ref instead of taking one.
+pub(crate) fn waker_ref(task: RawTask) -> WakerRef {
+    let raw = RawWaker::new(task.header_ptr().as_ptr() as *const (), &WAKER_VTABLE);
+    // SAFETY: the vtable below upholds the RawWaker contract; `ManuallyDrop` keeps the
+    // borrowed ref from being released when the poll ends.
+    let waker = unsafe { Waker::from_raw(raw) };
+    WakerRef {
+        waker: ManuallyDrop::new(waker),
+    }
+}
+
+impl std::ops::Deref for WakerRef {
+    type Target = Waker;
+    fn deref(&self) -> &Waker {
+        &self.waker
+    }
+}
+
+/// Makes an owning waker from a ref the caller gives up.
+pub(crate) fn waker_from_ref(task: RawTask) -> Waker {
+    let raw = RawWaker::new(task.header_ptr().as_ptr() as *const (), &WAKER_VTABLE);
+    // SAFETY: the caller transferred one ref, which this waker now owns.
+    unsafe { Waker::from_raw(raw) }
+}
+
+fn raw_task(data: *const ()) -> RawTask {
+    // SAFETY: every RawWaker with this vtable was built from a live header pointer, and
+    // the waker owns or borrows a ref that keeps it alive.
+    unsafe { RawTask::from_raw(NonNull::new_unchecked(data as *mut Header)) }
+}
+
+unsafe fn clone_waker(data: *const ()) -> RawWaker {
+    raw_task(data).state().ref_inc();
+    RawWaker::new(data, &WAKER_VTABLE)
+}
+
+unsafe fn wake_by_val(data: *const ()) {
+    raw_task(data).wake_by_val();
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    raw_task(data).wake_by_ref();
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    raw_task(data).drop_reference();
+}
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone_waker, wake_by_val, wake_by_ref, drop_waker);
