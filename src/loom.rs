@@ -144,6 +144,22 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
+/// Declares a thread-local: `std::thread_local!` with a `const` initialiser normally,
+/// `loom::thread_local!` under loom (each model execution gets fresh values).
+macro_rules! thread_local_const {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        #[cfg(not(loom))]
+        std::thread_local! {
+            $(#[$attr])* static $name: $t = const { $init };
+        }
+        #[cfg(loom)]
+        loom::thread_local! {
+            $(#[$attr])* static $name: $t = $init;
+        }
+    };
+}
+pub(crate) use thread_local_const;
+
 /// A process-wide source of unique numbers (task ids, callback ids).
 ///
 /// Not a synchronisation primitive: nothing is ordered by it, only uniqueness matters,
@@ -276,7 +292,6 @@ mod imp {
         }
     }
 
-    pub(crate) use std::thread_local;
 }
 
 #[cfg(loom)]
@@ -588,5 +603,4 @@ mod imp {
         }
     }
 
-    pub(crate) use loom::thread_local;
 }

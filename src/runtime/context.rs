@@ -12,8 +12,8 @@ use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::Shared;
 use crate::task::current;
 
-crate::loom::thread_local! {
-    static WORKER: Cell<*const WorkerCore> = const { Cell::new(ptr::null()) };
+crate::loom::thread_local_const! {
+    static WORKER: Cell<*const WorkerCore> = Cell::new(ptr::null());
 }
 
 /// Clears the context when the worker leaves its loop.

@@ -17,12 +17,10 @@ struct Current {
     delivered: Cell<bool>,
 }
 
-crate::loom::thread_local! {
-    static CURRENT: Current = const {
-        Current {
-            task: Cell::new(None),
-            delivered: Cell::new(false),
-        }
+crate::loom::thread_local_const! {
+    static CURRENT: Current = Current {
+        task: Cell::new(None),
+        delivered: Cell::new(false),
     };
 }
 

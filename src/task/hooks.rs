@@ -15,6 +15,7 @@
 use std::task::Waker;
 
 use crate::loom::IdCounter;
+use crate::runtime::scheduler::Shared;
 use crate::task::raw::RawTask;
 use crate::task::TaskRef;
 
@@ -108,5 +109,5 @@ pub(crate) fn run_on_complete(raw: RawTask) {
 
 fn schedule_callback(task: TaskRef, f: DoneCallback) {
     let scheduler = task.header().scheduler.clone();
-    scheduler.call_soon(Box::new(move || f(&task)));
+    Shared::call_soon(&scheduler, Box::new(move || f(&task)));
 }

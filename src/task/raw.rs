@@ -151,6 +151,8 @@ impl RawTask {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        #[cfg(debug_assertions)]
+        scheduler.live_cells.fetch_add(1, Ordering::Relaxed);
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(init),
@@ -693,8 +695,12 @@ where
 
     fn dealloc(self) {
         crate::task::extra::before_dealloc(self.header());
+        #[cfg(debug_assertions)]
+        let scheduler = self.header().scheduler.clone();
         // SAFETY: the last ref is gone; the cell was made by `Box::new` in `RawTask::new`.
         drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        #[cfg(debug_assertions)]
+        scheduler.live_cells.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

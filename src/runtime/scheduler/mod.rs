@@ -135,6 +135,9 @@ pub(crate) struct Shared {
     /// Workers still running, for shutdown to wait on.
     workers_alive: Mutex<usize>,
     workers_exited: Condvar,
+    /// Debug builds: cells (tasks and callbacks) allocated and not yet freed.
+    #[cfg(debug_assertions)]
+    pub(crate) live_cells: AtomicUsize,
 }
 
 impl Shared {
@@ -167,6 +170,8 @@ impl Shared {
             remote_pushers: AtomicUsize::new(0),
             workers_alive: Mutex::new(n),
             workers_exited: Condvar::new(),
+            #[cfg(debug_assertions)]
+            live_cells: AtomicUsize::new(0),
         }
     }
 
@@ -249,9 +254,9 @@ impl Shared {
 
     /// Schedules a callback (asyncio's `call_soon` from inside the runtime, or a done
     /// callback). Dropped if the runtime closed.
-    pub(crate) fn call_soon(self: &Arc<Self>, f: Box<dyn FnOnce() + Send + 'static>) {
+    pub(crate) fn call_soon(this: &Arc<Self>, f: Box<dyn FnOnce() + Send + 'static>) {
         use crate::runtime::callbacks::{new_callback, CallbackStart};
-        let (handle, _) = new_callback(self, f, CallbackStart::Soon);
+        let (handle, _) = new_callback(this, f, CallbackStart::Soon);
         drop(handle);
     }
 
