@@ -49,6 +49,10 @@ pub(crate) mod runtime;
 pub(crate) mod task;
 pub(crate) mod threadsafe;
 
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_exports;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -223,3 +227,8 @@ pub fn time() -> f64 {
 pub fn __task_header_size() -> usize {
     task::raw::HEADER_SIZE
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

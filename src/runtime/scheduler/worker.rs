@@ -266,9 +266,16 @@ impl WorkerCore {
             if self.shared.is_closed() {
                 break;
             }
-            self.park_once();
+            let had_timer_duty = self.park_once();
             self.fire_due_timers();
             if self.transition_from_parked() {
+                if had_timer_duty && self.shared.timers.has_pending() {
+                    // We leave to run tasks while timers are pending: hand the timer duty
+                    // to a sleeper, so a long task here cannot delay them.
+                    if let Some(other) = self.shared.idle.any_sleeper() {
+                        self.shared.unpark_worker(other);
+                    }
+                }
                 break;
             }
         }
@@ -279,23 +286,13 @@ impl WorkerCore {
     }
 
     /// Sleeps until unparked, taking the timer duty (a timed sleep until the next
-    /// deadline) if no other worker has it.
-    fn park_once(&self) {
+    /// deadline) if no other worker has it. Returns `true` if it had the duty.
+    fn park_once(&self) -> bool {
         match self.shared.timers.begin_park(self.index) {
             ParkMode::Driver(Some(deadline)) => self.parker.park_deadline(deadline),
             ParkMode::Driver(None) | ParkMode::Plain => self.parker.park(),
         }
-        if self.shared.timers.end_park(self.index) && self.has_local_tasks() {
-            // We leave to run tasks while timers may be pending: hand the timer duty to
-            // a sleeper so a long task here cannot delay them.
-            if self.shared.timers.has_pending() {
-                if let Some(other) = self.shared.idle.any_sleeper() {
-                    if other != self.index {
-                        self.shared.unpark_worker(other);
-                    }
-                }
-            }
-        }
+        self.shared.timers.end_park(self.index)
     }
 
     fn transition_from_parked(&self) -> bool {
@@ -313,5 +310,34 @@ impl WorkerCore {
         // Woken by `notify_parked`: counted as searching.
         self.is_searching.set(true);
         true
+    }
+}
+
+/// Entry points for the loom models (`src/loom_exports.rs`): the private steps of the
+/// worker loop, unchanged.
+#[cfg(loom)]
+impl WorkerCore {
+    pub(crate) fn loom_next_task(&self, injector_first: bool) -> Option<Notified> {
+        self.next_task(injector_first)
+    }
+
+    pub(crate) fn loom_run_task(&self, task: Notified) {
+        self.run_task(task)
+    }
+
+    pub(crate) fn loom_search(&self) -> Option<Notified> {
+        self.search()
+    }
+
+    pub(crate) fn loom_park(&self) {
+        self.park()
+    }
+
+    pub(crate) fn loom_push_back(&self, task: Notified) {
+        self.push_back(task)
+    }
+
+    pub(crate) fn loom_local_len(&self) -> usize {
+        self.local.len()
     }
 }

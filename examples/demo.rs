@@ -1,0 +1,128 @@
+//! The main demo: tasks spread over every worker, sleeps, cross-thread submission,
+//! cancellation with a message, an eager task that finishes inline, and `all_tasks()`
+//! read from a foreign thread.
+//!
+//! ```text
+//! cargo run --release --example demo
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn worker_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("?")
+        .to_owned()
+}
+
+/// Receives from a std channel without blocking a worker: polls it between short sleeps.
+async fn recv_polling<T>(rx: mpsc::Receiver<T>) -> T {
+    loop {
+        if let Ok(v) = rx.try_recv() {
+            return v;
+        }
+        asyncio::sleep(Duration::from_millis(1)).await.unwrap();
+    }
+}
+
+fn main() {
+    let rt = asyncio::Builder::new().build().expect("runtime");
+    let handle = rt.handle().clone();
+    println!("asyncio demo: {} worker threads\n", handle.num_workers());
+
+    // 1. Fan out: 4 tasks per worker; each sleeps and then does some CPU work, so the
+    //    work spreads over every worker (stealing does the spreading).
+    let per_worker = rt.block_on(async {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..4 * asyncio::get_running_loop().unwrap().num_workers())
+            .map(|i| {
+                asyncio::create_task(async move {
+                    asyncio::sleep(Duration::from_millis(10 + (i as u64 % 3) * 5)).await?;
+                    let mut x = i as u64;
+                    for _ in 0..2_000_000 {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    }
+                    std::hint::black_box(x);
+                    Ok::<_, asyncio::CancelledError>(worker_name())
+                })
+            })
+            .collect();
+        let mut per_worker: BTreeMap<String, usize> = BTreeMap::new();
+        for t in tasks {
+            *per_worker.entry(t.await.unwrap().unwrap()).or_default() += 1;
+        }
+        println!("1. fan-out finished in {:?}", start.elapsed());
+        per_worker
+    });
+    for (worker, n) in &per_worker {
+        println!("   {worker}: {n} tasks");
+    }
+
+    // 2. Cross-thread submission: a plain thread hands a coroutine to the runtime through
+    //    its injection queue and blocks on the result.
+    let h = handle.clone();
+    let from_thread = std::thread::spawn(move || {
+        let fut = asyncio::run_coroutine_threadsafe(
+            async {
+                asyncio::sleep(Duration::from_millis(5)).await.unwrap();
+                format!("computed on {}", worker_name())
+            },
+            &h,
+        );
+        fut.result(Some(Duration::from_secs(5))).unwrap()
+    })
+    .join()
+    .unwrap();
+    println!("\n2. run_coroutine_threadsafe from a foreign thread: {from_thread}");
+
+    // 3. Cancellation with a message, delivered at the task's await point.
+    let (listed_tx, listed_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let h = handle.clone();
+    // 5. (set up here) A foreign thread lists the runtime's tasks while some sleep.
+    let lister = std::thread::spawn(move || {
+        go_rx.recv().unwrap();
+        let names: Vec<String> = h.all_tasks().iter().map(|t| t.get_name()).collect();
+        listed_tx.send(names).unwrap();
+    });
+    rt.block_on(async move {
+        let slow = asyncio::Task::builder()
+            .name("slow-download")
+            .create_task(async {
+                match asyncio::sleep(Duration::from_secs(3600)).await {
+                    Ok(()) => "finished".to_owned(),
+                    Err(cancelled) => format!("caught {cancelled}, cleaning up"),
+                }
+            });
+        let sleepers: Vec<_> = (0..3)
+            .map(|i| {
+                asyncio::Task::builder()
+                    .name(format!("sleeper-{i}"))
+                    .create_task(asyncio::sleep(Duration::from_millis(200)))
+            })
+            .collect();
+        asyncio::sleep(Duration::from_millis(5)).await.unwrap();
+
+        go_tx.send(()).unwrap();
+        let listed = recv_polling(listed_rx).await;
+        println!("\n5. all_tasks() from a foreign thread: {listed:?}");
+
+        slow.cancel(Some("no longer needed"));
+        println!("\n3. slow-download after cancel(\"no longer needed\"): {}", slow.await.unwrap());
+
+        // 4. An eager task runs its first step inside create_task: finished already.
+        let eager = asyncio::create_eager_task(async { 6 * 7 });
+        println!(
+            "\n4. eager task done right after creation: {} (result {})",
+            eager.done(),
+            eager.await.unwrap()
+        );
+        for s in sleepers {
+            s.cancel(None);
+        }
+    });
+    lister.join().unwrap();
+}
+
