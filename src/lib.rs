@@ -44,6 +44,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+pub(crate) mod future;
 pub(crate) mod loom;
 pub(crate) mod runtime;
 pub(crate) mod task;
@@ -53,9 +54,9 @@ pub(crate) mod threadsafe;
 #[doc(hidden)]
 pub mod loom_exports;
 
-use std::future::Future;
 use std::time::Duration;
 
+pub use future::{Exception, Future, FutureError};
 pub use runtime::callbacks::{CallbackHandle, TimerHandle};
 pub use runtime::exception::ExceptionContext;
 pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
@@ -86,7 +87,7 @@ pub use threadsafe::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture
 /// ```
 pub fn create_task<F>(future: F) -> Task<F::Output>
 where
-    F: Future + Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     Handle::current_or_panic("asyncio::create_task").create_task(future)
@@ -108,7 +109,7 @@ where
 /// ```
 pub fn create_eager_task<F>(future: F) -> Task<F::Output>
 where
-    F: Future + Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     Task::builder().eager_start(true).create_task(future)

@@ -131,8 +131,8 @@ impl Builder {
         let mut threads = Vec::with_capacity(n);
         for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
             let shared2 = shared.clone();
-            let mut builder = crate::loom::thread::Builder::new()
-                .name(format!("{}-{index}", self.thread_name));
+            let mut builder =
+                crate::loom::thread::Builder::new().name(format!("{}-{index}", self.thread_name));
             if let Some(size) = self.stack_size {
                 builder = builder.stack_size(size);
             }

@@ -52,7 +52,6 @@ pub(crate) fn is_worker_thread() -> bool {
 
 /// The runtime of the current worker thread, or of the task being polled.
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {
-    with_worker(|w| w.map(|w| w.shared.clone())).or_else(|| {
-        current::current_raw().map(|raw| raw.header().scheduler.clone())
-    })
+    with_worker(|w| w.map(|w| w.shared.clone()))
+        .or_else(|| current::current_raw().map(|raw| raw.header().scheduler.clone()))
 }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
-use crate::runtime::callbacks::{call_at_on, new_callback, CallbackHandle, CallbackStart, TimerHandle};
+use crate::runtime::callbacks::{
+    call_at_on, new_callback, CallbackHandle, CallbackStart, TimerHandle,
+};
 use crate::runtime::context;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::time::clock::{self, IntoDeadline};

@@ -24,9 +24,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::loom::thread::JoinHandle;
-use crate::threadsafe::run_coroutine_threadsafe;
 use crate::task::error::TaskError;
 use crate::task::Task;
+use crate::threadsafe::run_coroutine_threadsafe;
 
 pub use builder::Builder;
 pub use handle::Handle;

@@ -56,6 +56,8 @@ impl CancelledError {
 
     /// A token tracked by `task`: counts as a live token of it until dropped.
     pub(crate) fn tracked(msg: Option<Arc<str>>, task: TaskRef) -> CancelledError {
+        // The message the task ends with if this token is still alive at completion.
+        task.header().extra.lock().cancel_msg = msg.clone();
         task.header().live_tokens.fetch_add(1, Ordering::AcqRel);
         CancelledError {
             msg,

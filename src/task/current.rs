@@ -66,10 +66,7 @@ impl Drop for EnterGuard {
 /// The task running on this thread, without taking a ref. Valid while the caller is
 /// inside that task's poll.
 pub(crate) fn current_raw() -> Option<RawTask> {
-    CURRENT
-        .try_with(|c| c.task.get())
-        .ok()
-        .flatten()
+    CURRENT.try_with(|c| c.task.get()).ok().flatten()
 }
 
 /// Records that a cancellation was delivered to the current task in this poll.

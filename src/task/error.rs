@@ -42,6 +42,15 @@ impl TaskError {
         matches!(self, TaskError::Panicked(_))
     }
 
+    /// The same error, with any cancellation untracked: returning it from a task does
+    /// not make that task end cancelled (see [`CancelledError::untracked`]).
+    pub fn untracked(&self) -> TaskError {
+        match self {
+            TaskError::Cancelled(c) => TaskError::Cancelled(c.untracked()),
+            TaskError::Panicked(p) => TaskError::Panicked(p.clone()),
+        }
+    }
+
     /// The cancellation, if this is one.
     pub fn as_cancelled(&self) -> Option<&CancelledError> {
         match self {
@@ -141,7 +150,9 @@ impl PanicError {
 
 impl fmt::Debug for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PanicError").field(&self.inner.message).finish()
+        f.debug_tuple("PanicError")
+            .field(&self.inner.message)
+            .finish()
     }
 }
 

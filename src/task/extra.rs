@@ -13,25 +13,7 @@ use crate::task::error::{PanicError, TaskError};
 use crate::task::hooks::Hook;
 use crate::task::raw::{Header, Kind, RawTask};
 use crate::task::state::{Outcome, Snapshot};
-use crate::task::TaskRef;
-
-/// What a task is suspended on, for forwarding `cancel()` (DESIGN §4.2 rule 3).
-pub(crate) struct Waiter {
-    /// The awaited object that accepts the cancellation.
-    pub(crate) target: CancelTarget,
-    /// The poll (see `Header::poll_count`) that registered it. A waiter registered in an
-    /// older poll is stale: the task has moved on.
-    pub(crate) poll: u32,
-}
-
-/// Something a cancellation can be forwarded to.
-pub(crate) enum CancelTarget {
-    /// Another task the task awaits.
-    Task(TaskRef),
-    /// More than one runtime-aware future registered during the same poll (e.g. a
-    /// `select!`): forwarding is ambiguous, so the request falls back to *must_cancel*.
-    Ambiguous,
-}
+use crate::task::waiter::Waiter;
 
 #[derive(Default)]
 pub(crate) struct Extra {
@@ -107,8 +89,7 @@ pub(crate) fn on_complete(task: RawTask, snapshot: Snapshot) {
 /// Runs just before the cell is freed: a panic nobody looked at goes to the exception
 /// handler (asyncio's "Task exception was never retrieved").
 pub(crate) fn before_dealloc(header: &Header) {
-    if header.vtable.kind != Kind::Task
-        || header.state.load().outcome() != Some(Outcome::Panicked)
+    if header.vtable.kind != Kind::Task || header.state.load().outcome() != Some(Outcome::Panicked)
     {
         return;
     }

@@ -15,14 +15,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::loom::sync::atomic::Ordering;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
-use crate::task::extra::{CancelTarget, Waiter};
 use crate::task::hooks::{self, CallbackId};
 use crate::task::raw::{Header, Kind, RawTask};
 use crate::task::state::Outcome;
+use crate::task::waiter::{self, CancelTarget};
 
 /// A task's id: unique in the process, never reused. Its number is also the `N` of the
 /// default name `Task-N`.
@@ -153,17 +152,10 @@ impl TaskRef {
                 return false;
             }
             extra.cancel_requests = extra.cancel_requests.saturating_add(1);
-            let polls = header.poll_count.load(Ordering::Relaxed);
-            match &extra.waiter {
-                Some(Waiter {
-                    target: CancelTarget::Task(inner),
-                    poll,
-                }) if *poll == polls => Some(inner.clone()),
-                _ => None,
-            }
+            waiter::current_target(header, &extra.waiter)
         };
-        if let Some(inner) = forward_to {
-            if inner.cancel_shared(msg.clone()) {
+        if let Some(target) = forward_to {
+            if target.cancel(msg.clone()) {
                 return true;
             }
         }
@@ -180,10 +172,6 @@ impl TaskRef {
         // Make sure the task runs to receive it (or to be cancelled by force).
         self.raw.wake_by_ref();
         true
-    }
-
-    fn cancel_shared(&self, msg: Option<Arc<str>>) -> bool {
-        self.cancel(msg.as_deref())
     }
 
     /// Number of pending cancellation requests (asyncio's `cancelling()`): incremented by
@@ -228,7 +216,10 @@ impl TaskRef {
                 let mut extra = header.extra.lock();
                 let rare = extra.rare();
                 rare.exception_retrieved = true;
-                let panic = rare.panic.clone().expect("a panicked task records its panic");
+                let panic = rare
+                    .panic
+                    .clone()
+                    .expect("a panicked task records its panic");
                 Ok(Some(TaskError::Panicked(panic)))
             }
         }
@@ -261,49 +252,6 @@ impl TaskRef {
     /// returns how many were removed (0 or 1).
     pub fn remove_done_callback(&self, id: CallbackId) -> usize {
         hooks::remove_done_callback(self, id)
-    }
-
-    /// Registers this task as what the current task is suspended on, so that cancelling
-    /// the current task is forwarded here.
-    pub(crate) fn register_as_waiter_of_current(&self) -> bool {
-        let Some(current) = current::current_raw() else {
-            return false;
-        };
-        if current == self.raw {
-            return false;
-        }
-        let header = current.header();
-        let poll = header.poll_count.load(Ordering::Relaxed);
-        let mut extra = header.extra.lock();
-        let target = match &extra.waiter {
-            Some(w) if w.poll == poll => match &w.target {
-                CancelTarget::Task(t) if t == self => return true,
-                _ => CancelTarget::Ambiguous,
-            },
-            _ => CancelTarget::Task(self.clone()),
-        };
-        // The current task is running, so it is not complete: this cannot fail.
-        let ok = header.state.set_has_hooks_if_pending();
-        debug_assert!(ok);
-        let old = extra.waiter.replace(Waiter { target, poll });
-        drop(extra);
-        drop(old);
-        true
-    }
-
-    /// Undoes [`register_as_waiter_of_current`](Self::register_as_waiter_of_current).
-    pub(crate) fn unregister_as_waiter_of_current(&self) {
-        let Some(current) = current::current_raw() else {
-            return;
-        };
-        let mut extra = current.header().extra.lock();
-        let ours = matches!(
-            &extra.waiter,
-            Some(Waiter { target: CancelTarget::Task(t), .. }) if t == self
-        );
-        let old = if ours { extra.waiter.take() } else { None };
-        drop(extra);
-        drop(old);
     }
 }
 
@@ -408,7 +356,9 @@ impl<T> Task<T> {
         // reads only: `poll`, the only writer, needs `&mut self`).
         let ptr = unsafe { raw.output_ptr() } as *const Result<T, TaskError>;
         if ptr.is_null() {
-            return Err(InvalidStateError::new("the result was already taken by await"));
+            return Err(InvalidStateError::new(
+                "the result was already taken by await",
+            ));
         }
         // SAFETY: non-null and typed as the cell's output (`T` is the output type).
         let out = unsafe { &*ptr };
@@ -443,13 +393,14 @@ impl<T> Future for Task<T> {
         match &mut ret {
             Poll::Pending => {
                 if !self.waiting {
-                    self.waiting = self.task.register_as_waiter_of_current();
+                    self.waiting = waiter::register(CancelTarget::Task((*self.task).clone()));
                 }
             }
             Poll::Ready(out) => {
                 if self.waiting {
                     self.waiting = false;
-                    self.task.unregister_as_waiter_of_current();
+                    let me: &TaskRef = &self.task;
+                    waiter::unregister(|t| t.is_task(me));
                 }
                 match out {
                     Err(TaskError::Panicked(_)) => {
@@ -474,7 +425,8 @@ impl<T> Future for Task<T> {
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
         if self.waiting {
-            self.task.unregister_as_waiter_of_current();
+            let me: &TaskRef = &self.task;
+            waiter::unregister(|t| t.is_task(me));
         }
         let raw = self.task.raw();
         // SAFETY: dropped once; the handle's ref and JOIN_INTEREST are released there.

@@ -10,7 +10,13 @@
 //! Done callbacks are scheduled on the runtime in registration order (asyncio's
 //! `call_soon` per callback), never run inline inside the call that completed the task;
 //! one added after completion is scheduled too. Completion wakers (used by composition
-//! functions that wait for many tasks) are woken directly.
+//! functions that wait for many tasks) are woken directly, in the same order.
+//!
+//! Decision: the `Task<T>` handle's join waker is not a hook; it is woken right after the
+//! hooks. In asyncio the awaiter's wake-up is a done callback like the others, ordered by
+//! registration; here it always comes last. That matches the common pattern (callbacks
+//! added right after `create_task`, then `await task`) exactly, and differs only when a
+//! callback is added while the task is already being awaited.
 
 use std::task::Waker;
 
@@ -22,6 +28,16 @@ use crate::task::TaskRef;
 /// Identifies a done callback for [`TaskRef::remove_done_callback`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CallbackId(u64);
+
+impl CallbackId {
+    pub(crate) fn from_raw(id: u64) -> CallbackId {
+        CallbackId(id)
+    }
+
+    pub(crate) fn as_raw(self) -> u64 {
+        self.0
+    }
+}
 
 pub(crate) type DoneCallback = Box<dyn FnOnce(&TaskRef) + Send + 'static>;
 

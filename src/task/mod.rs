@@ -17,6 +17,7 @@ pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod spawn;
 pub(crate) mod state;
+pub(crate) mod waiter;
 pub(crate) mod waker;
 
 pub use handle::{Task, TaskId, TaskRef};

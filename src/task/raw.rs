@@ -562,6 +562,22 @@ where
 
         let snapshot = self.state().transition_to_complete(outcome);
 
+        // Out of the scheduled registry first, so that whoever the completion wakes finds
+        // the registry already without it.
+        let mut release = 1;
+        if snapshot.is_registered() {
+            if let Some(entry) = header.scheduler.registry.remove(header.id) {
+                // The registry's ref is released at the end, with ours.
+                mem::forget(entry);
+                release += 1;
+            }
+        }
+
+        // Done callbacks are queued before the awaiting `Task<T>` is woken: in asyncio the
+        // awaiter's wake-up is itself a done callback, normally registered after the ones
+        // added right after `create_task` (see `hooks.rs`).
+        crate::task::extra::on_complete(self.raw(), snapshot);
+
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             if !snapshot.is_join_interested() {
                 // No `Task<T>`: the output is ours to drop.
@@ -570,23 +586,17 @@ where
             } else if snapshot.is_join_waker_set() {
                 // SAFETY: JOIN_WAKER and COMPLETE are set: the runtime owns the waker.
                 unsafe { self.wake_join() };
-                if !self.state().unset_waker_after_complete().is_join_interested() {
+                if !self
+                    .state()
+                    .unset_waker_after_complete()
+                    .is_join_interested()
+                {
                     // SAFETY: COMPLETE and no JOIN_INTEREST: the waker slot is ours.
                     unsafe { self.set_join_waker(None) };
                 }
             }
         }));
 
-        crate::task::extra::on_complete(self.raw(), snapshot);
-
-        let mut release = 1;
-        if snapshot.is_registered() {
-            if let Some(entry) = header.scheduler.registry.remove(header.id) {
-                // The registry's ref is released below with ours.
-                mem::forget(entry);
-                release += 1;
-            }
-        }
         if self.state().transition_to_terminal(release) {
             self.raw().dealloc();
         }

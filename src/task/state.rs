@@ -443,12 +443,10 @@ impl State {
                 Some(next) => next,
                 None => return output,
             };
-            match self.val.compare_exchange(
-                curr.0,
-                next.0,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self
+                .val
+                .compare_exchange(curr.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => return output,
                 Err(actual) => curr = Snapshot(actual),
             }
@@ -465,12 +463,10 @@ impl State {
                 Some(next) => next,
                 None => return Err(curr),
             };
-            match self.val.compare_exchange(
-                curr.0,
-                next.0,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self
+                .val
+                .compare_exchange(curr.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => return Ok(next),
                 Err(actual) => curr = Snapshot(actual),
             }

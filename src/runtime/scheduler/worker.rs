@@ -60,7 +60,9 @@ impl WorkerCore {
             tick: Cell::new(0),
             is_searching: Cell::new(false),
             parked: Cell::new(false),
-            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9)),
+            rng: Cell::new(
+                0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
+            ),
             eager_depth: Cell::new(0),
         }
     }
@@ -171,7 +173,12 @@ impl WorkerCore {
     }
 
     fn has_local_tasks(&self) -> bool {
-        !self.local.is_empty() || !self.remote().lifo.load(crate::loom::sync::atomic::Ordering::Acquire).is_null()
+        !self.local.is_empty()
+            || !self
+                .remote()
+                .lifo
+                .load(crate::loom::sync::atomic::Ordering::Acquire)
+                .is_null()
     }
 
     fn next_rand(&self, n: usize) -> usize {
@@ -226,7 +233,10 @@ impl WorkerCore {
                 if victim == self.index {
                     continue;
                 }
-                match self.shared.remotes[victim].stealer.steal_batch_and_pop(&self.local) {
+                match self.shared.remotes[victim]
+                    .stealer
+                    .steal_batch_and_pop(&self.local)
+                {
                     Steal::Success(t) => return Some(t),
                     Steal::Retry => retry = true,
                     Steal::Empty => {}

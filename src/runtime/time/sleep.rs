@@ -85,9 +85,16 @@ pub struct Sleep {
 }
 
 enum SleepState {
-    Yield { yielded: bool },
-    Unregistered { deadline: u64 },
-    Registered { key: TimerKey, shared: Arc<Shared> },
+    Yield {
+        yielded: bool,
+    },
+    Unregistered {
+        deadline: u64,
+    },
+    Registered {
+        key: TimerKey,
+        shared: Arc<Shared>,
+    },
     /// A duration too long to represent: never fires (still cancellable).
     Forever,
     Done,

@@ -1,0 +1,362 @@
+//! `asyncio::Future<T>`: a result set by hand (asyncio's `asyncio.Future`).
+//!
+//! A `Future` is a shared handle (`Clone`, `Send + Sync` for `T: Send`): any thread can
+//! set it, cancel it or register callbacks, and any number of tasks can await it; each
+//! awaiter gets a clone of the value (`T: Clone`).
+//!
+//! * Setting it twice, or after a cancel, is an [`InvalidStateError`], as in asyncio.
+//! * Done callbacks run on the runtime the future belongs to (the one current when it was
+//!   created, or the one given to [`Future::new_on`]), in registration order, never inline
+//!   inside `set_result`; one added after completion is scheduled too. A future created
+//!   outside any runtime schedules its callbacks on the runtime of the thread that
+//!   completes it, and runs them inline on that thread only when there is none.
+//! * Awaiting it is a runtime-aware await point: a pending cancellation of the awaiting
+//!   task is delivered first, and while the task waits, cancelling the task cancels the
+//!   future (asyncio forwards `Task.cancel()` to the future the task awaits). A cancelled
+//!   future gives its awaiters a `CancelledError` tracked by each awaiting task.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Waker};
+
+use crate::loom::sync::Arc;
+use crate::loom::{IdCounter, Mutex};
+use crate::runtime::context;
+use crate::runtime::scheduler::Shared;
+use crate::runtime::Handle;
+use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+use crate::task::current;
+use crate::task::error::InvalidStateError;
+use crate::task::hooks::CallbackId;
+use crate::task::waiter::{self, CancelTarget, CancelWaiter};
+use crate::task::TaskRef;
+
+/// An exception set with [`Future::set_exception`].
+pub type Exception = StdArc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why awaiting a [`Future`] gave no value.
+#[derive(Debug, Clone)]
+pub enum FutureError {
+    /// The future was cancelled (or the awaiting task was).
+    Cancelled(CancelledError),
+    /// The future was given an exception.
+    Exception(Exception),
+}
+
+impl FutureError {
+    /// The cancellation, if this is one.
+    pub fn as_cancelled(&self) -> Option<&CancelledError> {
+        match self {
+            FutureError::Cancelled(c) => Some(c),
+            FutureError::Exception(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for FutureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FutureError::Cancelled(c) => fmt::Display::fmt(c, f),
+            FutureError::Exception(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for FutureError {}
+
+impl From<CancelledError> for FutureError {
+    fn from(c: CancelledError) -> Self {
+        FutureError::Cancelled(c)
+    }
+}
+
+type FutureCallback<T> = Box<dyn FnOnce(&Future<T>) + Send + 'static>;
+
+enum State<T> {
+    Pending {
+        wakers: Vec<Waker>,
+        callbacks: Vec<(u64, FutureCallback<T>)>,
+    },
+    Done(Done<T>),
+}
+
+enum Done<T> {
+    Result(T),
+    Exception(Exception),
+    Cancelled(Option<StdArc<str>>),
+}
+
+struct Inner<T> {
+    state: Mutex<State<T>>,
+    /// The runtime that runs the done callbacks.
+    runtime: Option<Arc<Shared>>,
+}
+
+/// A result set by hand, awaited by any number of tasks (asyncio's `asyncio.Future`).
+///
+/// ```
+/// asyncio::run(async {
+///     let fut = asyncio::Future::<u32>::new();
+///     let waiter = {
+///         let fut = fut.clone();
+///         asyncio::create_task(async move { fut.await.unwrap() + 1 })
+///     };
+///     fut.set_result(41).unwrap();
+///     assert_eq!(waiter.await.unwrap(), 42);
+///     assert!(fut.set_result(0).is_err()); // InvalidStateError: already done
+/// });
+/// ```
+pub struct Future<T> {
+    inner: StdArc<Inner<T>>,
+}
+
+impl<T> Clone for Future<T> {
+    fn clone(&self) -> Self {
+        Future {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T: Send + 'static> Default for Future<T> {
+    fn default() -> Self {
+        Future::new()
+    }
+}
+
+fn next_callback_id() -> u64 {
+    static NEXT: IdCounter = IdCounter::new();
+    NEXT.next()
+}
+
+impl<T: Send + 'static> Future<T> {
+    /// A pending future, bound to the current runtime if there is one.
+    pub fn new() -> Future<T> {
+        Future::with_runtime(context::current_shared())
+    }
+
+    /// A pending future bound to `handle`'s runtime (for its done callbacks).
+    pub fn new_on(handle: &Handle) -> Future<T> {
+        Future::with_runtime(Some(handle.shared.clone()))
+    }
+
+    fn with_runtime(runtime: Option<Arc<Shared>>) -> Future<T> {
+        Future {
+            inner: StdArc::new(Inner {
+                state: Mutex::new(State::Pending {
+                    wakers: Vec::new(),
+                    callbacks: Vec::new(),
+                }),
+                runtime,
+            }),
+        }
+    }
+
+    /// Marks the future done with `value`. `InvalidStateError` if already done.
+    pub fn set_result(&self, value: T) -> Result<(), InvalidStateError> {
+        self.complete(Done::Result(value))
+            .map_err(|_| InvalidStateError::new("invalid state"))
+    }
+
+    /// Marks the future done with an exception. `InvalidStateError` if already done.
+    pub fn set_exception<E>(&self, error: E) -> Result<(), InvalidStateError>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        self.complete(Done::Exception(StdArc::new(error)))
+            .map_err(|_| InvalidStateError::new("invalid state"))
+    }
+
+    /// Cancels the future with an optional message; `false` if it is already done.
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        self.inner.clone().cancel_waiter(msg.map(StdArc::from))
+    }
+
+    /// `true` once it has a result, an exception, or was cancelled.
+    pub fn done(&self) -> bool {
+        matches!(*self.inner.state.lock(), State::Done(_))
+    }
+
+    /// `true` if it was cancelled.
+    pub fn cancelled(&self) -> bool {
+        matches!(*self.inner.state.lock(), State::Done(Done::Cancelled(_)))
+    }
+
+    /// The outcome of a done future (asyncio's `result()`), the value cloned out;
+    /// `InvalidStateError` while pending.
+    pub fn result(&self) -> Result<Result<T, FutureError>, InvalidStateError>
+    where
+        T: Clone,
+    {
+        match &*self.inner.state.lock() {
+            State::Pending { .. } => Err(InvalidStateError::new("Result is not set.")),
+            State::Done(done) => Ok(done.to_result(None)),
+        }
+    }
+
+    /// The exception of a done future (`None` if it has a result);
+    /// `InvalidStateError` while pending.
+    pub fn exception(&self) -> Result<Option<FutureError>, InvalidStateError> {
+        match &*self.inner.state.lock() {
+            State::Pending { .. } => Err(InvalidStateError::new("Exception is not set.")),
+            State::Done(Done::Result(_)) => Ok(None),
+            State::Done(Done::Exception(e)) => Ok(Some(FutureError::Exception(e.clone()))),
+            State::Done(Done::Cancelled(msg)) => Ok(Some(FutureError::Cancelled(
+                CancelledError::from_shared(msg.clone()),
+            ))),
+        }
+    }
+
+    /// Adds a callback run (on the runtime) once the future is done.
+    pub fn add_done_callback<F>(&self, f: F) -> CallbackId
+    where
+        F: FnOnce(&Future<T>) + Send + 'static,
+    {
+        let id = next_callback_id();
+        let mut state = self.inner.state.lock();
+        match &mut *state {
+            State::Pending { callbacks, .. } => callbacks.push((id, Box::new(f))),
+            State::Done(_) => {
+                drop(state);
+                self.inner.schedule_callbacks(self, vec![(id, Box::new(f))]);
+            }
+        }
+        CallbackId::from_raw(id)
+    }
+
+    /// Removes a callback added with [`add_done_callback`](Self::add_done_callback);
+    /// returns how many were removed.
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        match &mut *self.inner.state.lock() {
+            State::Pending { callbacks, .. } => {
+                let before = callbacks.len();
+                callbacks.retain(|(cid, _)| *cid != id.as_raw());
+                before - callbacks.len()
+            }
+            State::Done(_) => 0,
+        }
+    }
+
+    fn complete(&self, done: Done<T>) -> Result<(), Done<T>> {
+        Inner::complete(&self.inner, done)
+    }
+}
+
+impl<T> Done<T> {
+    /// The outcome as seen by an awaiter; `tracker` is the awaiting task, which a
+    /// cancellation is tracked by.
+    fn to_result(&self, tracker: Option<TaskRef>) -> Result<T, FutureError>
+    where
+        T: Clone,
+    {
+        match self {
+            Done::Result(v) => Ok(v.clone()),
+            Done::Exception(e) => Err(FutureError::Exception(e.clone())),
+            Done::Cancelled(msg) => Err(FutureError::Cancelled(match tracker {
+                Some(task) => CancelledError::tracked(msg.clone(), task),
+                None => CancelledError::from_shared(msg.clone()),
+            })),
+        }
+    }
+}
+
+impl<T: Send + 'static> Inner<T> {
+    fn complete(this: &StdArc<Inner<T>>, done: Done<T>) -> Result<(), Done<T>> {
+        let mut state = this.state.lock();
+        let (wakers, callbacks) = match &mut *state {
+            State::Pending { wakers, callbacks } => {
+                (std::mem::take(wakers), std::mem::take(callbacks))
+            }
+            State::Done(_) => return Err(done),
+        };
+        *state = State::Done(done);
+        drop(state);
+        for w in wakers {
+            w.wake();
+        }
+        if !callbacks.is_empty() {
+            let handle = Future {
+                inner: this.clone(),
+            };
+            this.schedule_callbacks(&handle, callbacks);
+        }
+        Ok(())
+    }
+
+    fn schedule_callbacks(&self, handle: &Future<T>, callbacks: Vec<(u64, FutureCallback<T>)>) {
+        let runtime = self
+            .runtime
+            .clone()
+            .filter(|r| !r.is_closed())
+            .or_else(context::current_shared);
+        match runtime {
+            Some(rt) => {
+                for (_, cb) in callbacks {
+                    let fut = handle.clone();
+                    Shared::call_soon(&rt, Box::new(move || cb(&fut)));
+                }
+            }
+            None => {
+                for (_, cb) in callbacks {
+                    cb(handle);
+                }
+            }
+        }
+    }
+}
+
+impl<T: Send + 'static> CancelWaiter for Inner<T> {
+    fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool {
+        Inner::complete(&self, Done::Cancelled(msg)).is_ok()
+    }
+}
+
+impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
+    type Output = Result<T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(err) = deliver_pending_cancel() {
+            self.unregister();
+            return Poll::Ready(Err(FutureError::Cancelled(err)));
+        }
+        let mut state = self.inner.state.lock();
+        match &mut *state {
+            State::Done(done) => {
+                let tracker = current::current_raw().map(TaskRef::clone_from_raw);
+                let out = done.to_result(tracker);
+                drop(state);
+                self.unregister();
+                Poll::Ready(out)
+            }
+            State::Pending { wakers, .. } => {
+                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                    wakers.push(cx.waker().clone());
+                }
+                drop(state);
+                let target: StdArc<dyn CancelWaiter> = self.inner.clone();
+                waiter::register(CancelTarget::Other(target));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Future<T> {
+    fn unregister(&self) {
+        let ptr = StdArc::as_ptr(&self.inner) as *const ();
+        waiter::unregister(|t| t.is_other(ptr));
+    }
+}
+
+impl<T> fmt::Debug for Future<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &*self.inner.state.lock() {
+            State::Pending { .. } => "pending",
+            State::Done(Done::Result(_)) => "finished",
+            State::Done(Done::Exception(_)) => "finished (exception)",
+            State::Done(Done::Cancelled(_)) => "cancelled",
+        };
+        write!(f, "<Future {state}>")
+    }
+}

@@ -1,0 +1,132 @@
+//! What a task is suspended on, for forwarding `cancel()` (DESIGN §4.2 rule 3).
+//!
+//! A runtime-aware awaitable that returns `Pending` inside a task registers itself as
+//! the task's *waiter* (awaiting another `Task`, an `asyncio::Future`, a gather...).
+//! `cancel()` on the task forwards the request to a current waiter; if the waiter accepts
+//! it, the task sees the waiter's outcome (so `await inner` cancels `inner` too, with the
+//! same message). The registration is tagged with the task's poll count: a waiter
+//! registered in an older poll is stale (the task has moved on), so no explicit
+//! "unregister" is needed on the hot path; an awaitable that completes removes its own
+//! registration to release the reference early. Two different awaitables registering in
+//! one poll (a `select!`) make the waiter ambiguous: cancellation then falls back to
+//! *must_cancel* delivery.
+
+use std::sync::Arc as StdArc;
+
+use crate::loom::sync::atomic::Ordering;
+use crate::task::current;
+use crate::task::raw::Header;
+use crate::task::TaskRef;
+
+/// An awaitable other than a task that accepts forwarded cancellations.
+pub(crate) trait CancelWaiter: Send + Sync {
+    /// Cancels the awaitable with `msg`; `false` if it is already done.
+    fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool;
+}
+
+/// Something a cancellation can be forwarded to.
+#[derive(Clone)]
+pub(crate) enum CancelTarget {
+    /// Another task the task awaits.
+    Task(TaskRef),
+    /// An `asyncio::Future`, a gather, ...
+    Other(StdArc<dyn CancelWaiter>),
+    /// More than one awaitable registered during the same poll: forwarding is ambiguous.
+    Ambiguous,
+}
+
+impl CancelTarget {
+    /// `true` if this is the task `task`.
+    pub(crate) fn is_task(&self, task: &TaskRef) -> bool {
+        matches!(self, CancelTarget::Task(t) if t == task)
+    }
+
+    /// `true` if this is the awaitable at `ptr`.
+    pub(crate) fn is_other(&self, ptr: *const ()) -> bool {
+        matches!(self, CancelTarget::Other(w) if std::ptr::addr_eq(StdArc::as_ptr(w), ptr))
+    }
+
+    fn same(&self, other: &CancelTarget) -> bool {
+        match (self, other) {
+            (CancelTarget::Task(a), CancelTarget::Task(b)) => a == b,
+            (CancelTarget::Other(a), CancelTarget::Other(b)) => {
+                std::ptr::addr_eq(StdArc::as_ptr(a), StdArc::as_ptr(b))
+            }
+            _ => false,
+        }
+    }
+
+    /// Forwards a cancellation; `false` if the target did not accept it.
+    pub(crate) fn cancel(&self, msg: Option<StdArc<str>>) -> bool {
+        match self {
+            CancelTarget::Task(t) => t.cancel(msg.as_deref()),
+            CancelTarget::Other(w) => w.clone().cancel_waiter(msg),
+            CancelTarget::Ambiguous => false,
+        }
+    }
+}
+
+/// A registration in a task's `Extra`.
+pub(crate) struct Waiter {
+    pub(crate) target: CancelTarget,
+    /// The poll (see `Header::poll_count`) that registered it.
+    pub(crate) poll: u32,
+}
+
+/// The current waiter of a suspended (or running) task, if one is registered for its
+/// latest poll. The caller holds the task's `Extra` lock (passes the waiter slot).
+pub(crate) fn current_target(header: &Header, slot: &Option<Waiter>) -> Option<CancelTarget> {
+    let polls = header.poll_count.load(Ordering::Relaxed);
+    match slot {
+        Some(w) if w.poll == polls => match &w.target {
+            CancelTarget::Ambiguous => None,
+            t => Some(t.clone()),
+        },
+        _ => None,
+    }
+}
+
+/// Registers `target` as what the current task is suspended on. Returns `false` (and
+/// registers nothing) outside a task, or if the target is the current task itself.
+pub(crate) fn register(target: CancelTarget) -> bool {
+    let Some(current) = current::current_raw() else {
+        return false;
+    };
+    if let CancelTarget::Task(t) = &target {
+        if t.raw() == current {
+            return false;
+        }
+    }
+    let header = current.header();
+    let poll = header.poll_count.load(Ordering::Relaxed);
+    let mut extra = header.extra.lock();
+    let target = match &extra.waiter {
+        Some(w) if w.poll == poll => {
+            if w.target.same(&target) {
+                return true;
+            }
+            CancelTarget::Ambiguous
+        }
+        _ => target,
+    };
+    // The current task is running, hence not complete: this cannot fail. HAS_HOOKS
+    // makes completion release the registration.
+    let ok = header.state.set_has_hooks_if_pending();
+    debug_assert!(ok);
+    let old = extra.waiter.replace(Waiter { target, poll });
+    drop(extra);
+    drop(old);
+    true
+}
+
+/// Removes the current task's registration, if it is the one `is_ours` recognises.
+pub(crate) fn unregister(is_ours: impl FnOnce(&CancelTarget) -> bool) {
+    let Some(current) = current::current_raw() else {
+        return;
+    };
+    let mut extra = current.header().extra.lock();
+    let ours = matches!(&extra.waiter, Some(w) if is_ours(&w.target));
+    let old = if ours { extra.waiter.take() } else { None };
+    drop(extra);
+    drop(old);
+}
