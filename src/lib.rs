@@ -44,11 +44,14 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+pub(crate) mod compose;
 pub(crate) mod future;
 pub(crate) mod loom;
 pub(crate) mod runtime;
 pub(crate) mod task;
+pub(crate) mod taskgroup;
 pub(crate) mod threadsafe;
+pub(crate) mod timeouts;
 
 #[cfg(loom)]
 #[doc(hidden)]
@@ -56,10 +59,21 @@ pub mod loom_exports;
 
 use std::time::Duration;
 
+pub use compose::as_completed::{as_completed, AsCompleted, AsCompletedError, Next, NextTask};
+pub use compose::gather::{
+    gather, gather2, gather3, gather4, gather5, gather6, gather7, gather8, Gather, GatherAll,
+    GatherChildren, Tuple2, Tuple3, Tuple4, Tuple5, Tuple6, Tuple7, Tuple8, VecOf,
+};
+pub use compose::shield::{shield, Shield};
+pub use compose::wait::{
+    wait, ReturnWhen, Wait, WaitError, ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
+};
+pub use compose::{ensure_future, sleep_with};
 pub use future::{Exception, Future, FutureError};
 pub use runtime::callbacks::{CallbackHandle, TimerHandle};
 pub use runtime::exception::ExceptionContext;
 pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
+pub use runtime::runner::Runner;
 pub use runtime::time::clock::IntoDeadline;
 pub use runtime::time::sleep::{sleep, sleep_until, yield_now, Sleep};
 pub use runtime::{get_running_loop, run, Builder, Handle, Runtime};
@@ -68,7 +82,9 @@ pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
 pub use task::hooks::CallbackId;
 pub use task::{Task, TaskId, TaskRef};
+pub use taskgroup::{ChildError, ExceptionGroup, TaskGroup, TaskGroupError};
 pub use threadsafe::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture, TimeoutError};
+pub use timeouts::{timeout, timeout_at, wait_for, Timeout, TimeoutHandle, TimeoutScope};
 
 /// Creates a task on the running runtime (asyncio's `asyncio.create_task`).
 ///

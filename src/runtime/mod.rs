@@ -16,6 +16,7 @@ pub(crate) mod callbacks;
 pub(crate) mod context;
 pub(crate) mod exception;
 pub(crate) mod handle;
+pub(crate) mod runner;
 pub(crate) mod scheduler;
 pub(crate) mod time;
 
@@ -137,8 +138,8 @@ impl fmt::Debug for Runtime {
 }
 
 /// Runs `future` as the main task of a new default runtime and returns its output
-/// (asyncio's `asyncio.run`). The runtime is shut down before returning: tasks still
-/// pending are cancelled and their futures dropped.
+/// (asyncio's `asyncio.run`). Then, as asyncio does, every task still pending is
+/// cancelled and awaited (their cleanup runs), and the runtime is shut down.
 ///
 /// # Panics
 /// As [`Runtime::block_on`]; also if the runtime cannot start.
@@ -155,8 +156,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let rt = Runtime::new().expect("asyncio::run: failed to start the runtime");
-    rt.block_on(future)
+    let runner = runner::Runner::new().expect("asyncio::run: failed to start the runtime");
+    let out = runner.run(future);
+    runner.close();
+    out
 }
 
 /// Returns the handle of the running runtime (asyncio's `get_running_loop`).

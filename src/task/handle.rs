@@ -123,6 +123,11 @@ impl TaskRef {
         self.raw.state().load().outcome() == Some(Outcome::Cancelled)
     }
 
+    /// `true` if the task ended with a panic (without marking it retrieved).
+    pub(crate) fn panicked(&self) -> bool {
+        self.raw.state().load().outcome() == Some(Outcome::Panicked)
+    }
+
     /// Requests cancellation (asyncio's `Task.cancel(msg)`), returning `false` only if the
     /// task is already done.
     ///
@@ -248,10 +253,23 @@ impl TaskRef {
         hooks::add_done_callback(self, Box::new(f))
     }
 
+    /// Debug counter: done callbacks and completion waiters registered on this task and
+    /// not yet run. Tests use it to check that composition functions leave nothing
+    /// behind when they return early.
+    pub fn debug_hooks(&self) -> usize {
+        hooks::hook_count(self)
+    }
+
     /// Removes a callback added with [`add_done_callback`](Self::add_done_callback);
     /// returns how many were removed (0 or 1).
     pub fn remove_done_callback(&self, id: CallbackId) -> usize {
         hooks::remove_done_callback(self, id)
+    }
+}
+
+impl AsRef<TaskRef> for TaskRef {
+    fn as_ref(&self) -> &TaskRef {
+        self
     }
 }
 
@@ -369,6 +387,12 @@ impl<T> Task<T> {
     }
 }
 
+impl<T> AsRef<TaskRef> for Task<T> {
+    fn as_ref(&self) -> &TaskRef {
+        &self.task
+    }
+}
+
 impl<T> std::ops::Deref for Task<T> {
     type Target = TaskRef;
     fn deref(&self) -> &TaskRef {
@@ -376,13 +400,12 @@ impl<T> std::ops::Deref for Task<T> {
     }
 }
 
-impl<T> Future for Task<T> {
-    type Output = Result<T, TaskError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(err) = deliver_pending_cancel() {
-            return Poll::Ready(Err(TaskError::Cancelled(err)));
-        }
+impl<T> Task<T> {
+    /// Polls for the output without the await-point semantics of `Task<T>: Future`: no
+    /// cancellation delivery, no waiter registration, no tracking. For composition
+    /// functions that await many tasks on behalf of the current one. A panic read here
+    /// counts as retrieved.
+    pub(crate) fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
         let mut ret: Poll<Result<T, TaskError>> = Poll::Pending;
         // SAFETY: `ret` has the output type of the cell and we are its `Task<T>`.
         unsafe {
@@ -390,11 +413,31 @@ impl<T> Future for Task<T> {
                 .raw()
                 .try_read_output(&mut ret as *mut _ as *mut (), cx.waker())
         };
+        if let Poll::Ready(Err(TaskError::Panicked(_))) = &ret {
+            self.task.header().extra.lock().rare().exception_retrieved = true;
+        }
+        ret
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, TaskError>;
+
+    /// A runtime-aware await point: delivers a pending cancellation of the current task
+    /// first; while pending, registers this task as the current task's waiter (so
+    /// cancelling the current task cancels this one); a cancellation read from a task
+    /// that ended cancelled is tracked by the current task.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(err) = deliver_pending_cancel() {
+            return Poll::Ready(Err(TaskError::Cancelled(err)));
+        }
+        let mut ret = self.poll_join(cx);
         match &mut ret {
             Poll::Pending => {
-                if !self.waiting {
-                    self.waiting = waiter::register(CancelTarget::Task((*self.task).clone()));
-                }
+                // Every pending poll re-registers: a registration only counts for the
+                // poll that made it (see `waiter.rs`).
+                let registered = waiter::register(CancelTarget::Task((*self.task).clone()));
+                self.waiting |= registered;
             }
             Poll::Ready(out) => {
                 if self.waiting {
@@ -402,19 +445,13 @@ impl<T> Future for Task<T> {
                     let me: &TaskRef = &self.task;
                     waiter::unregister(|t| t.is_task(me));
                 }
-                match out {
-                    Err(TaskError::Panicked(_)) => {
-                        self.task.header().extra.lock().rare().exception_retrieved = true;
+                if let Err(TaskError::Cancelled(c)) = out {
+                    // Awaiting a single task that ended cancelled cancels the awaiter too,
+                    // unless it catches the error (DESIGN §4.2).
+                    if let Some(me) = current::current_raw() {
+                        let msg = c.shared_message();
+                        *c = CancelledError::tracked(msg, TaskRef::clone_from_raw(me));
                     }
-                    Err(TaskError::Cancelled(c)) => {
-                        // Awaiting a single task that ended cancelled cancels the awaiter
-                        // too, unless it catches the error (DESIGN §4.2).
-                        if let Some(me) = current::current_raw() {
-                            let msg = c.shared_message();
-                            *c = CancelledError::tracked(msg, TaskRef::clone_from_raw(me));
-                        }
-                    }
-                    Ok(_) => {}
                 }
             }
         }

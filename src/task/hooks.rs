@@ -42,12 +42,8 @@ impl CallbackId {
 pub(crate) type DoneCallback = Box<dyn FnOnce(&TaskRef) + Send + 'static>;
 
 pub(crate) enum Hook {
-    Callback {
-        id: u64,
-        f: DoneCallback,
-    },
-    #[allow(dead_code)] // registered by `add_completion_waker`
-    Waker(Waker),
+    Callback { id: u64, f: DoneCallback },
+    Waker { id: u64, waker: Waker },
 }
 
 fn next_callback_id() -> u64 {
@@ -79,23 +75,46 @@ pub(crate) fn remove_done_callback(task: &TaskRef, id: CallbackId) -> usize {
     before - rare.hooks.len()
 }
 
-/// Registers `waker` to be woken when the task completes.
-#[allow(dead_code)] // the composition functions (wait, gather over TaskRefs) use it Returns `false` (and does not
-/// register) if the task is already complete.
-pub(crate) fn add_completion_waker(task: &TaskRef, waker: &Waker) -> bool {
+/// Registers `waker` to be woken when the task completes, returning the id to remove it
+/// with; `None` (nothing registered) if the task is already complete.
+pub(crate) fn add_completion_waker(task: &TaskRef, waker: &Waker) -> Option<CallbackId> {
     let header = task.header();
     let mut extra = header.extra.lock();
     if !header.state.set_has_hooks_if_pending() {
-        return false;
+        return None;
     }
-    let hooks = &mut extra.rare().hooks;
-    if !hooks
-        .iter()
-        .any(|h| matches!(h, Hook::Waker(w) if w.will_wake(waker)))
-    {
-        hooks.push(Hook::Waker(waker.clone()));
-    }
-    true
+    let id = next_callback_id();
+    extra.rare().hooks.push(Hook::Waker {
+        id,
+        waker: waker.clone(),
+    });
+    Some(CallbackId(id))
+}
+
+/// Removes a completion waker (the waiter stopped waiting): no orphan left behind.
+pub(crate) fn remove_completion_waker(task: &TaskRef, id: CallbackId) {
+    let removed = {
+        let mut extra = task.header().extra.lock();
+        let Some(rare) = extra.rare.as_mut() else {
+            return;
+        };
+        let pos = rare
+            .hooks
+            .iter()
+            .position(|h| matches!(h, Hook::Waker { id: hid, .. } if *hid == id.0));
+        pos.map(|i| rare.hooks.remove(i))
+    };
+    drop(removed);
+}
+
+/// Number of hooks registered on a task.
+pub(crate) fn hook_count(task: &TaskRef) -> usize {
+    task.header()
+        .extra
+        .lock()
+        .rare
+        .as_ref()
+        .map_or(0, |r| r.hooks.len())
 }
 
 /// Called by the completing thread when the COMPLETE snapshot has HAS_HOOKS.
@@ -118,7 +137,7 @@ pub(crate) fn run_on_complete(raw: RawTask) {
     for hook in hooks {
         match hook {
             Hook::Callback { f, .. } => schedule_callback(task.clone(), f),
-            Hook::Waker(w) => w.wake(),
+            Hook::Waker { waker, .. } => waker.wake(),
         }
     }
 }

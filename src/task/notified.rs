@@ -33,6 +33,11 @@ impl Notified {
         raw.shutdown();
     }
 
+    /// Task or callback.
+    pub(crate) fn kind(&self) -> crate::task::raw::Kind {
+        self.raw.kind()
+    }
+
     pub(crate) fn into_raw(self) -> RawTask {
         let raw = self.raw;
         std::mem::forget(self);

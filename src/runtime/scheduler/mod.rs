@@ -114,6 +114,18 @@ impl Remote {
     }
 }
 
+/// A task scheduled after the runtime closed. A callback is cancelled at once (its
+/// closure dropped, its handle `cancelled()`), like `call_later` on a closed runtime. A
+/// task only loses this queue ref: if it is still pending, the shutdown sweep of the
+/// registry cancels it (not done here, so that a chain of wake-ups from destructors
+/// cannot recurse).
+fn drop_after_close(task: Notified) {
+    match task.kind() {
+        crate::task::raw::Kind::Callback => task.shutdown(),
+        crate::task::raw::Kind::Task => drop(task),
+    }
+}
+
 /// State of the runtime as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lifecycle {
@@ -205,7 +217,7 @@ impl Shared {
         self.remote_pushers.fetch_add(1, Ordering::SeqCst);
         if self.closed.load(Ordering::SeqCst) {
             self.remote_pushers.fetch_sub(1, Ordering::SeqCst);
-            drop(task);
+            drop_after_close(task);
             return;
         }
         self.injector.push(task);
@@ -237,12 +249,17 @@ impl Shared {
         self.remotes[index].unparker.unpark();
     }
 
-    /// Takes one task from the injector into `dest`'s queue (plus a batch), retrying on
-    /// contention.
+    /// Takes a task from the injector. With several workers, a batch comes along into
+    /// `dest`'s queue (fewer trips to the shared queue). With one worker, exactly one task
+    /// (`steal_injector_one`): a batch would sit in the local queue behind which the next
+    /// injector check could overtake it, and remote submissions must keep their order.
     pub(crate) fn steal_injector(
         &self,
         dest: &crate::loom::deque::Worker<Notified>,
     ) -> Option<Notified> {
+        if self.config.num_workers == 1 {
+            return self.steal_injector_one();
+        }
         loop {
             match self.injector.steal_batch_and_pop(dest) {
                 Steal::Success(t) => return Some(t),
@@ -294,9 +311,8 @@ impl Shared {
     pub(crate) fn worker_exited(&self) {
         let mut alive = self.workers_alive.lock();
         *alive -= 1;
-        if *alive == 0 {
-            self.workers_exited.notify_all();
-        }
+        // Every exit: a waiter may be waiting for all but one (its own) worker.
+        self.workers_exited.notify_all();
     }
 
     /// Waits until `except` workers are left (the caller's own worker thread, if any).
@@ -364,7 +380,7 @@ impl Shared {
         }
     }
 
-    fn steal_injector_one(&self) -> Option<Notified> {
+    pub(crate) fn steal_injector_one(&self) -> Option<Notified> {
         loop {
             match self.injector.steal() {
                 Steal::Success(t) => return Some(t),

@@ -1,0 +1,424 @@
+//! `gather`: await many tasks, results in argument order (asyncio's `asyncio.gather`).
+//!
+//! * Default: the first child that fails (panics or ends cancelled) makes the gather fail
+//!   with that error; the other children keep running (their handles are dropped, which
+//!   detaches them). A child's cancellation reaches the awaiter as a `CancelledError`
+//!   tracked by the awaiting task, as when awaiting a single task that ended cancelled.
+//! * [`return_exceptions`](Gather::return_exceptions): every outcome in place, errors as
+//!   untracked values, so returning them does not cancel the collector.
+//! * Cancelling the task that awaits a gather cancels every child still running (the
+//!   gather is that task's waiter); the gather then ends cancelled once its children
+//!   finish, with either mode (asyncio's `_GatheringFuture.cancel`, issue 32684).
+//! * A cancellation already pending for the awaiting task is delivered at the await
+//!   (the children keep running), as asyncio throws it into the coroutine.
+//! * Empty input: an empty `Vec` at once.
+//!
+//! Children are [`Task`]s; wrap plain futures with [`create_task`](crate::create_task) or
+//! [`ensure_future`](crate::ensure_future) first.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll};
+
+use crate::compose::watch::WatchSet;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::loom::Mutex;
+use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+use crate::task::current;
+use crate::task::error::TaskError;
+use crate::task::waiter::{self, CancelTarget, CancelWaiter};
+use crate::task::{Task, TaskRef};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The children of a gather: a `Vec` of tasks or a tuple of 2 to 8 tasks.
+pub trait GatherChildren: sealed::Sealed + Send + 'static {
+    /// The results when every child returned a value.
+    type Output;
+    /// Every outcome in place (`return_exceptions`).
+    type AllOutput;
+    #[doc(hidden)]
+    fn refs(&self) -> Vec<TaskRef>;
+    /// Takes the outcome of child `i` (done) into its slot; returns its error, if any.
+    #[doc(hidden)]
+    fn collect(&mut self, i: usize) -> Result<(), TaskError>;
+    #[doc(hidden)]
+    fn into_output(self) -> Self::Output;
+    #[doc(hidden)]
+    fn into_all(self) -> Self::AllOutput;
+}
+
+/// Reads the outcome of a task known to be done.
+fn take_done<T>(task: &mut Task<T>) -> Result<T, TaskError> {
+    match task.poll_join(&mut Context::from_waker(std::task::Waker::noop())) {
+        Poll::Ready(r) => r,
+        Poll::Pending => unreachable!("reported complete by its completion hook"),
+    }
+}
+
+fn slot_error<T>(slot: &Option<Result<T, TaskError>>) -> Result<(), TaskError> {
+    match slot {
+        Some(Err(e)) => Err(e.clone()),
+        _ => Ok(()),
+    }
+}
+
+/// The children of [`gather`]: any number of tasks with one output type.
+pub struct VecOf<T> {
+    tasks: Vec<Task<T>>,
+    slots: Vec<Option<Result<T, TaskError>>>,
+}
+
+impl<T> sealed::Sealed for VecOf<T> {}
+
+impl<T: Send + 'static> GatherChildren for VecOf<T> {
+    type Output = Vec<T>;
+    type AllOutput = Vec<Result<T, TaskError>>;
+
+    fn refs(&self) -> Vec<TaskRef> {
+        self.tasks.iter().map(|t| t.task_ref()).collect()
+    }
+
+    fn collect(&mut self, i: usize) -> Result<(), TaskError> {
+        self.slots[i] = Some(take_done(&mut self.tasks[i]));
+        slot_error(&self.slots[i])
+    }
+
+    fn into_output(self) -> Vec<T> {
+        self.slots
+            .into_iter()
+            .map(|s| match s {
+                Some(Ok(v)) => v,
+                _ => unreachable!("into_output is called when every child returned"),
+            })
+            .collect()
+    }
+
+    fn into_all(self) -> Vec<Result<T, TaskError>> {
+        self.slots
+            .into_iter()
+            .map(|s| s.expect("into_all is called when every child is done"))
+            .collect()
+    }
+}
+
+macro_rules! tuple_children {
+    ($name:ident, $fn_name:ident, $n:literal; $($idx:tt $T:ident $t:ident),+) => {
+        /// The children of a typed gather: a tuple of tasks with their own output types.
+        pub struct $name<$($T),+> {
+            tasks: ($(Task<$T>,)+),
+            slots: ($(Option<Result<$T, TaskError>>,)+),
+        }
+
+        impl<$($T),+> sealed::Sealed for $name<$($T),+> {}
+
+        impl<$($T: Send + 'static),+> GatherChildren for $name<$($T),+> {
+            type Output = ($($T,)+);
+            type AllOutput = ($(Result<$T, TaskError>,)+);
+
+            fn refs(&self) -> Vec<TaskRef> {
+                vec![$(self.tasks.$idx.task_ref()),+]
+            }
+
+            fn collect(&mut self, i: usize) -> Result<(), TaskError> {
+                match i {
+                    $($idx => {
+                        self.slots.$idx = Some(take_done(&mut self.tasks.$idx));
+                        slot_error(&self.slots.$idx)
+                    })+
+                    _ => unreachable!("index out of range"),
+                }
+            }
+
+            fn into_output(self) -> Self::Output {
+                ($(match self.slots.$idx {
+                    Some(Ok(v)) => v,
+                    _ => unreachable!("into_output is called when every child returned"),
+                },)+)
+            }
+
+            fn into_all(self) -> Self::AllOutput {
+                ($(self.slots.$idx.expect("every child is done"),)+)
+            }
+        }
+
+        #[doc = concat!("Gathers ", stringify!($n), " tasks with their own output types \
+            (see [`gather`]); the results come back as a tuple in argument order.")]
+        ///
+        /// ```
+        /// asyncio::run(async {
+        ///     let a = asyncio::create_task(async { 1 });
+        ///     let b = asyncio::create_task(async { "two" });
+        ///     let (x, y) = asyncio::gather2(a, b).await.unwrap();
+        ///     assert_eq!((x, y), (1, "two"));
+        /// });
+        /// ```
+        #[allow(clippy::too_many_arguments)]
+        pub fn $fn_name<$($T: Send + 'static),+>($($t: Task<$T>),+) -> Gather<$name<$($T),+>> {
+            Gather::new($name {
+                tasks: ($($t,)+),
+                slots: ($(None::<Result<$T, TaskError>>,)+),
+            })
+        }
+    };
+}
+
+tuple_children!(Tuple2, gather2, 2; 0 A a, 1 B b);
+tuple_children!(Tuple3, gather3, 3; 0 A a, 1 B b, 2 C c);
+tuple_children!(Tuple4, gather4, 4; 0 A a, 1 B b, 2 C c, 3 D d);
+tuple_children!(Tuple5, gather5, 5; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e);
+tuple_children!(Tuple6, gather6, 6; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f);
+tuple_children!(Tuple7, gather7, 7; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f, 6 G g);
+tuple_children!(Tuple8, gather8, 8; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f, 6 G g, 7 H h);
+
+/// Gathers tasks of one output type; results in argument order (asyncio's `gather`).
+///
+/// Resolves to `Ok(results)`, or the first child's error (see the module docs). Use
+/// [`Gather::return_exceptions`] for every outcome in place.
+///
+/// ```
+/// asyncio::run(async {
+///     let tasks: Vec<_> = (1..=3).map(|i| asyncio::create_task(async move { i * 10 })).collect();
+///     assert_eq!(asyncio::gather(tasks).await.unwrap(), vec![10, 20, 30]);
+///     assert!(asyncio::gather(Vec::<asyncio::Task<()>>::new()).await.unwrap().is_empty());
+/// });
+/// ```
+pub fn gather<T, I>(tasks: I) -> Gather<VecOf<T>>
+where
+    T: Send + 'static,
+    I: IntoIterator<Item = Task<T>>,
+{
+    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    let slots = tasks.iter().map(|_| None).collect();
+    Gather::new(VecOf { tasks, slots })
+}
+
+/// Forwards a cancellation of the awaiting task to every child.
+struct GatherCancel {
+    children: Vec<TaskRef>,
+    requested: AtomicBool,
+    msg: Mutex<Option<StdArc<str>>>,
+}
+
+impl CancelWaiter for GatherCancel {
+    fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool {
+        let mut any = false;
+        for child in &self.children {
+            if child.cancel(msg.as_deref()) {
+                any = true;
+            }
+        }
+        if any {
+            *self.msg.lock() = msg;
+            self.requested.store(true, Ordering::Release);
+        }
+        any
+    }
+}
+
+struct Core<C> {
+    children: Option<C>,
+    watch: WatchSet,
+    cancel: StdArc<GatherCancel>,
+    waiting: bool,
+}
+
+/// What the core saw on a poll.
+enum Progress {
+    Pending,
+    /// A child failed (default mode stops here).
+    Failed(TaskError),
+    /// Every child is done.
+    AllDone,
+}
+
+impl<C: GatherChildren> Core<C> {
+    fn new(children: C) -> Core<C> {
+        let refs = children.refs();
+        Core {
+            watch: WatchSet::new(refs.clone()),
+            cancel: StdArc::new(GatherCancel {
+                children: refs,
+                requested: AtomicBool::new(false),
+                msg: Mutex::new(None),
+            }),
+            children: Some(children),
+            waiting: false,
+        }
+    }
+
+    fn poll_progress(&mut self, cx: &mut Context<'_>, stop_on_failure: bool) -> Progress {
+        let children = self.children.as_mut().expect("polled after completion");
+        while self.watch.remaining() > 0 {
+            match self.watch.poll_ready(cx) {
+                Poll::Pending => {
+                    let target: StdArc<dyn CancelWaiter> = self.cancel.clone();
+                    self.waiting |= waiter::register(CancelTarget::Other(target));
+                    return Progress::Pending;
+                }
+                Poll::Ready(indices) => {
+                    for i in indices {
+                        if let Err(e) = children.collect(i) {
+                            if stop_on_failure {
+                                return Progress::Failed(e);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Progress::AllDone
+    }
+
+    /// The cancellation a cancelled gather ends with, tracked by the awaiting task.
+    fn cancelled(&self) -> Option<CancelledError> {
+        if !self.cancel.requested.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(track(self.cancel.msg.lock().clone()))
+    }
+
+    fn finish(&mut self) -> C {
+        if self.waiting {
+            let ptr = StdArc::as_ptr(&self.cancel) as *const ();
+            waiter::unregister(|t| t.is_other(ptr));
+            self.waiting = false;
+        }
+        self.children.take().expect("finished once")
+    }
+}
+
+/// A cancellation of the current task (tracked by it) or, outside a task, untracked.
+fn track(msg: Option<StdArc<str>>) -> CancelledError {
+    match current::current_raw() {
+        Some(me) => CancelledError::tracked(msg, TaskRef::clone_from_raw(me)),
+        None => CancelledError::from_shared(msg),
+    }
+}
+
+fn track_error(e: TaskError) -> TaskError {
+    match e {
+        TaskError::Cancelled(c) => TaskError::Cancelled(track(c.shared_message())),
+        other => other,
+    }
+}
+
+/// Future returned by [`gather`] and `gather2`..`gather8`.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Gather<C> {
+    core: Core<C>,
+}
+
+// Nothing is pinned: the children are task handles, polled through `&mut`.
+impl<C> Unpin for Gather<C> {}
+impl<C> Unpin for GatherAll<C> {}
+
+impl<C: GatherChildren> Gather<C> {
+    fn new(children: C) -> Gather<C> {
+        Gather {
+            core: Core::new(children),
+        }
+    }
+
+    /// Every outcome in place instead of the first error (asyncio's
+    /// `return_exceptions=True`); the gather itself fails only if it was cancelled.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let ok = asyncio::create_task(async { 1 });
+    ///     let bad = asyncio::create_task(async { panic!("child failed") });
+    ///     let (a, b) = asyncio::gather2(ok, bad).return_exceptions().await.unwrap();
+    ///     assert_eq!(a.unwrap(), 1);
+    ///     assert!(b.unwrap_err().is_panic());
+    /// });
+    /// ```
+    pub fn return_exceptions(self) -> GatherAll<C> {
+        GatherAll { core: self.core }
+    }
+}
+
+impl<C: GatherChildren> Future for Gather<C> {
+    type Output = Result<C::Output, TaskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(err) = deliver_pending_cancel() {
+            this.core.finish();
+            return Poll::Ready(Err(TaskError::Cancelled(err)));
+        }
+        match this.core.poll_progress(cx, true) {
+            Progress::Pending => Poll::Pending,
+            Progress::Failed(e) => {
+                this.core.finish();
+                Poll::Ready(Err(track_error(e)))
+            }
+            Progress::AllDone => {
+                let cancelled = this.core.cancelled();
+                let children = this.core.finish();
+                Poll::Ready(match cancelled {
+                    Some(c) => Err(TaskError::Cancelled(c)),
+                    None => Ok(children.into_output()),
+                })
+            }
+        }
+    }
+}
+
+/// Future returned by [`Gather::return_exceptions`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct GatherAll<C> {
+    core: Core<C>,
+}
+
+impl<C: GatherChildren> Future for GatherAll<C> {
+    type Output = Result<C::AllOutput, CancelledError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(err) = deliver_pending_cancel() {
+            this.core.finish();
+            return Poll::Ready(Err(err));
+        }
+        match this.core.poll_progress(cx, false) {
+            Progress::Pending => Poll::Pending,
+            Progress::Failed(_) => unreachable!("return_exceptions does not stop early"),
+            Progress::AllDone => {
+                let cancelled = this.core.cancelled();
+                let children = this.core.finish();
+                Poll::Ready(match cancelled {
+                    Some(c) => Err(c),
+                    None => Ok(children.into_all()),
+                })
+            }
+        }
+    }
+}
+
+impl<C> Drop for Core<C> {
+    fn drop(&mut self) {
+        if self.waiting {
+            let ptr = StdArc::as_ptr(&self.cancel) as *const ();
+            waiter::unregister(|t| t.is_other(ptr));
+        }
+    }
+}
+
+impl<C> fmt::Debug for Gather<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gather")
+            .field("children", &self.core.cancel.children.len())
+            .finish()
+    }
+}
+
+impl<C> fmt::Debug for GatherAll<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatherAll")
+            .field("children", &self.core.cancel.children.len())
+            .finish()
+    }
+}

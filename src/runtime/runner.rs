@@ -1,0 +1,111 @@
+//! `Runner` and the end of `asyncio::run` (asyncio's `runners.py`).
+//!
+//! `close()` cancels every task still pending, waits until they have all finished (so
+//! their cleanup runs: `finally`-style code after an await point gets its
+//! `CancelledError`), reports their unexpected panics to the exception handler
+//! ("unhandled exception during asyncio.run() shutdown"), then shuts the runtime down.
+//! As in asyncio, a task that swallows its cancellation and never finishes keeps
+//! `close()` waiting; dropping a [`Runtime`] instead never waits for tasks.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+
+use crate::compose::wait::{wait, ALL_COMPLETED};
+use crate::runtime::{Builder, Handle, Runtime};
+use crate::task::error::TaskError;
+
+/// Runs several futures on one runtime, then closes it (asyncio's `asyncio.Runner`).
+///
+/// ```
+/// let runner = asyncio::Runner::new().unwrap();
+/// assert_eq!(runner.run(async { 1 }), 1);
+/// assert_eq!(runner.run(async { 2 }), 2);
+/// runner.close();
+/// ```
+pub struct Runner {
+    rt: Option<Runtime>,
+}
+
+impl Runner {
+    /// A runner on a default runtime.
+    pub fn new() -> io::Result<Runner> {
+        Runner::with_builder(Builder::new())
+    }
+
+    /// A runner on a runtime built by `builder`.
+    pub fn with_builder(builder: Builder) -> io::Result<Runner> {
+        Ok(Runner {
+            rt: Some(builder.build()?),
+        })
+    }
+
+    /// Runs `future` as a main task and returns its output (see
+    /// [`Runtime::block_on`] for panics and cancellation).
+    pub fn run<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime().block_on(future)
+    }
+
+    /// The runtime's handle (asyncio's `get_loop()`).
+    pub fn handle(&self) -> &Handle {
+        self.runtime().handle()
+    }
+
+    fn runtime(&self) -> &Runtime {
+        self.rt.as_ref().expect("the runner is open until dropped")
+    }
+
+    /// Cancels the tasks still pending, waits for them, and shuts the runtime down.
+    pub fn close(mut self) {
+        self.close_inner();
+    }
+
+    fn close_inner(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            cancel_all_tasks(&rt);
+            drop(rt);
+        }
+    }
+}
+
+/// asyncio's `_cancel_all_tasks`.
+pub(crate) fn cancel_all_tasks(rt: &Runtime) {
+    let to_cancel = rt.handle().all_tasks();
+    if to_cancel.is_empty() {
+        return;
+    }
+    for t in &to_cancel {
+        t.cancel(None);
+    }
+    let waiting = to_cancel.clone();
+    // Waits for all of them; the waiting task is not among them.
+    let _ = rt.block_on(async move { wait(waiting, None, ALL_COMPLETED).await.map(|_| ()) });
+    for t in &to_cancel {
+        if t.cancelled() {
+            continue;
+        }
+        if let Ok(Some(TaskError::Panicked(p))) = t.exception() {
+            rt.handle().shared.report_exception(
+                "unhandled exception during asyncio.run() shutdown",
+                Some(p),
+                Some(t.id().as_u64()),
+            );
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.close_inner();
+    }
+}
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner").field("runtime", &self.rt).finish()
+    }
+}

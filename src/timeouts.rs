@@ -1,0 +1,454 @@
+//! `timeout` / `timeout_at` scopes and `wait_for` (asyncio's `timeouts.py`, `wait_for`).
+//!
+//! A scope runs a future inside the current task. On expiry it cancels the *task* (so the
+//! cancellation is delivered at the body's await points, and forwarded to whatever the
+//! task awaits, as in asyncio), and at the scope's exit turns *that* cancellation into
+//! `TimeoutError`:
+//!
+//! ```text
+//! enter: remember task.cancelling() and the task's live cancellation tokens;
+//!        schedule on_timeout at `when` (call_soon if already past)
+//! on_timeout: task.cancel(); state = EXPIRING
+//! exit:  cancel the timer; if EXPIRING: state = EXPIRED, and if
+//!        task.uncancel() <= cancelling-at-enter  (no other cancel request is pending)
+//!        and the body propagated a cancellation (a tracked token of the task is alive
+//!        in its output, or it never got to see it, below): drop the output, TimeoutError
+//! ```
+//!
+//! So nested scopes work: only the scope whose own cancel is the outstanding one converts;
+//! an outer cancel (or outer scope) sees its `CancelledError` propagate. A body that
+//! catches the cancellation and returns a value returns that value ("the result wins",
+//! the 3.12+ `wait_for` rule). `uncancel()` reaching 0 also withdraws a cancel that
+//! arrived too late to be delivered (3.13).
+//!
+//! Decisions beyond asyncio:
+//! * A body suspended on a future foreign to this runtime cannot receive the cancel; the
+//!   scope sees the request still pending after polling the body and takes it itself:
+//!   the body is dropped and the scope returns `TimeoutError` (instead of the task being
+//!   cancelled by force). This is what makes `timeout` work on any future.
+//! * Several workers: `on_timeout` runs as a callback, possibly while the task runs on
+//!   another worker. The scope's state is behind a lock that `on_timeout` and the exit
+//!   both take, so a late `on_timeout` after the exit does nothing.
+//! * `wait_for(fut, d)` is `timeout(d)` around `fut` for every `d` (also zero, where
+//!   asyncio does not even start a coroutine: here it runs up to its first suspension).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::loom::sync::atomic::Ordering;
+use crate::loom::sync::Arc;
+use crate::loom::Mutex;
+use crate::runtime::callbacks::{
+    call_at_on, new_callback, CallbackHandle, CallbackStart, TimerHandle,
+};
+use crate::runtime::scheduler::Shared;
+use crate::runtime::time::clock;
+use crate::task::cancel::deliver_pending_cancel;
+use crate::task::current;
+use crate::task::error::RuntimeError;
+use crate::task::TaskRef;
+use crate::threadsafe::TimeoutError;
+
+/// A timeout scope (asyncio's `asyncio.Timeout`), before it runs its body.
+///
+/// ```
+/// use std::time::Duration;
+/// asyncio::run(async {
+///     let r = asyncio::timeout(Some(Duration::from_millis(10)))
+///         .run(async {
+///             asyncio::sleep(Duration::from_secs(60)).await?;
+///             Ok::<_, asyncio::CancelledError>("too slow")
+///         })
+///         .await;
+///     assert!(r.is_err()); // TimeoutError
+/// });
+/// ```
+#[must_use = "a timeout does nothing until `run` is awaited"]
+pub struct Timeout {
+    shared: StdArc<ScopeShared>,
+}
+
+/// Controls a running (or not yet entered) timeout scope from anywhere:
+/// [`reschedule`](TimeoutHandle::reschedule), [`when`](TimeoutHandle::when),
+/// [`expired`](TimeoutHandle::expired).
+#[derive(Clone)]
+pub struct TimeoutHandle {
+    shared: StdArc<ScopeShared>,
+}
+
+/// asyncio's `_State`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Created,
+    Entered,
+    Expiring,
+    Expired,
+    Exited,
+}
+
+enum Handler {
+    Timer(TimerHandle),
+    Soon(CallbackHandle),
+}
+
+impl Handler {
+    fn cancel(&self) {
+        match self {
+            Handler::Timer(t) => t.cancel(),
+            Handler::Soon(c) => c.cancel(),
+        }
+    }
+}
+
+struct ScopeState {
+    phase: Phase,
+    when: Option<Instant>,
+    handler: Option<Handler>,
+    task: Option<TaskRef>,
+    runtime: Option<Arc<Shared>>,
+    cancelling_at_enter: u32,
+}
+
+struct ScopeShared {
+    state: Mutex<ScopeState>,
+}
+
+/// A scope that expires after `delay` (`None`: never, until rescheduled).
+///
+/// ```
+/// use std::time::Duration;
+/// asyncio::run(async {
+///     let v = asyncio::timeout(Some(Duration::from_secs(5))).run(async { 7 }).await;
+///     assert_eq!(v.unwrap(), 7);
+/// });
+/// ```
+pub fn timeout(delay: Option<Duration>) -> Timeout {
+    Timeout::new(delay.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future)))
+}
+
+/// A scope that expires at `when` (`None`: never, until rescheduled).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// asyncio::run(async {
+///     let when = Instant::now() + Duration::from_millis(5);
+///     let r = asyncio::timeout_at(Some(when))
+///         .run(asyncio::sleep(Duration::from_secs(60)))
+///         .await;
+///     assert!(r.is_err());
+/// });
+/// ```
+pub fn timeout_at(when: Option<Instant>) -> Timeout {
+    Timeout::new(when)
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+impl Timeout {
+    fn new(when: Option<Instant>) -> Timeout {
+        Timeout {
+            shared: StdArc::new(ScopeShared {
+                state: Mutex::new(ScopeState {
+                    phase: Phase::Created,
+                    when,
+                    handler: None,
+                    task: None,
+                    runtime: None,
+                    cancelling_at_enter: 0,
+                }),
+            }),
+        }
+    }
+
+    /// A handle to reschedule or inspect the scope, also from inside its body.
+    pub fn handle(&self) -> TimeoutHandle {
+        TimeoutHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Runs `body` inside the scope (asyncio's `async with timeout(...)`). Resolves to the
+    /// body's output, or `TimeoutError` if the scope expired and the body propagated the
+    /// cancellation (see the module docs).
+    ///
+    /// # Panics
+    /// When polled outside a task of an asyncio runtime (asyncio: "Timeout should be used
+    /// inside a task").
+    pub fn run<F: Future>(self, body: F) -> TimeoutScope<F> {
+        TimeoutScope {
+            shared: self.shared,
+            body: Some(body),
+            tokens_at_enter: 0,
+        }
+    }
+}
+
+impl TimeoutHandle {
+    /// The deadline on the [`time()`](crate::time) scale, or `None`.
+    pub fn when(&self) -> Option<f64> {
+        self.shared.state.lock().when.map(clock::seconds_of_instant)
+    }
+
+    /// The deadline as an `Instant`, or `None`.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.shared.state.lock().when
+    }
+
+    /// `true` once the scope expired (asyncio's `expired()`).
+    pub fn expired(&self) -> bool {
+        matches!(
+            self.shared.state.lock().phase,
+            Phase::Expiring | Phase::Expired
+        )
+    }
+
+    /// Moves the deadline (`None`: never). An error once the scope expired or exited
+    /// (asyncio: "Cannot change state of expiring/expired Timeout").
+    pub fn reschedule(&self, when: Option<Instant>) -> Result<(), RuntimeError> {
+        let mut st = self.shared.state.lock();
+        match st.phase {
+            Phase::Created => {
+                st.when = when;
+                Ok(())
+            }
+            Phase::Entered => {
+                if let Some(h) = st.handler.take() {
+                    h.cancel();
+                }
+                st.when = when;
+                arm(&self.shared, &mut st);
+                Ok(())
+            }
+            Phase::Expiring | Phase::Expired => Err(RuntimeError::new(
+                "Cannot change state of expiring or expired Timeout",
+            )),
+            Phase::Exited => Err(RuntimeError::new(
+                "Cannot change state of a finished Timeout",
+            )),
+        }
+    }
+
+    /// Moves the deadline to `delay` from now (`None`: never).
+    pub fn reschedule_after(&self, delay: Option<Duration>) -> Result<(), RuntimeError> {
+        self.reschedule(delay.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future)))
+    }
+}
+
+/// Schedules `on_timeout` for the current `when` (the caller holds the state lock).
+fn arm(shared: &StdArc<ScopeShared>, st: &mut ScopeState) {
+    let (Some(when), Some(rt)) = (st.when, st.runtime.clone()) else {
+        return;
+    };
+    let weak = StdArc::downgrade(shared);
+    let on_timeout = move || {
+        if let Some(shared) = weak.upgrade() {
+            on_timeout(&shared);
+        }
+    };
+    st.handler = Some(if when <= Instant::now() {
+        Handler::Soon(new_callback(&rt, on_timeout, CallbackStart::Soon).0)
+    } else {
+        Handler::Timer(call_at_on(&rt, when, on_timeout))
+    });
+}
+
+fn on_timeout(shared: &ScopeShared) {
+    let mut st = shared.state.lock();
+    if st.phase != Phase::Entered {
+        return; // exited (or rescheduled) meanwhile
+    }
+    st.handler = None;
+    if let Some(task) = &st.task {
+        task.cancel(None);
+    }
+    st.phase = Phase::Expiring;
+}
+
+/// Future returned by [`Timeout::run`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct TimeoutScope<F> {
+    shared: StdArc<ScopeShared>,
+    body: Option<F>,
+    tokens_at_enter: u32,
+}
+
+impl<F> TimeoutScope<F> {
+    /// A handle on this scope.
+    pub fn handle(&self) -> TimeoutHandle {
+        TimeoutHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    fn enter(&mut self) {
+        let task = current::current_raw()
+            .map(TaskRef::clone_from_raw)
+            .expect("asyncio::timeout must be awaited inside a task of an asyncio runtime");
+        self.tokens_at_enter = task.header().live_tokens.load(Ordering::Acquire);
+        let mut st = self.shared.state.lock();
+        debug_assert_eq!(st.phase, Phase::Created);
+        st.phase = Phase::Entered;
+        st.cancelling_at_enter = task.cancelling();
+        st.runtime = Some(task.header().scheduler.clone());
+        st.task = Some(task);
+        arm(&self.shared, &mut st);
+    }
+
+    /// Leaves the scope with the body's output (`None`: the scope took the cancellation
+    /// itself, the body is gone). Returns what the scope resolves to.
+    fn exit(&mut self, out: Option<F::Output>) -> Result<F::Output, TimeoutError>
+    where
+        F: Future,
+    {
+        let mut st = self.shared.state.lock();
+        if let Some(h) = st.handler.take() {
+            h.cancel();
+        }
+        let result = match st.phase {
+            Phase::Expiring => {
+                st.phase = Phase::Expired;
+                let task = st.task.as_ref().expect("entered");
+                let raised = match &out {
+                    None => true,
+                    Some(_) => {
+                        task.header().live_tokens.load(Ordering::Acquire) > self.tokens_at_enter
+                    }
+                };
+                if task.uncancel() <= st.cancelling_at_enter && raised {
+                    Err(TimeoutError::new())
+                } else {
+                    match out {
+                        Some(v) => Ok(v),
+                        None => unreachable!("the scope only takes its own cancellation"),
+                    }
+                }
+            }
+            _ => {
+                st.phase = Phase::Exited;
+                match out {
+                    Some(v) => Ok(v),
+                    None => unreachable!("no cancellation to take before expiry"),
+                }
+            }
+        };
+        st.task = None;
+        st.runtime = None;
+        drop(st);
+        // A converted body's output (holding its cancellation token) is dropped by the
+        // caller only now, outside the lock.
+        result
+    }
+}
+
+impl<F: Future> Future for TimeoutScope<F> {
+    type Output = Result<F::Output, TimeoutError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `body` is structurally pinned: it is never moved out while `Some`
+        // (only dropped in place with `set(None)`-style assignment below), and
+        // `TimeoutScope` has no `Unpin`-dependent behaviour or `Drop` that moves it.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.shared.state.lock().phase == Phase::Created {
+            this.enter();
+        }
+        let task = current::current_raw();
+        let pending_before = task.is_some_and(|t| t.state().load().is_must_cancel());
+        let Some(body) = this.body.as_mut() else {
+            panic!("TimeoutScope polled after completion");
+        };
+        // SAFETY: see above; `body` stays in place.
+        let body = unsafe { Pin::new_unchecked(body) };
+        match body.poll(cx) {
+            Poll::Ready(out) => {
+                this.body = None;
+                Poll::Ready(this.exit(Some(out)))
+            }
+            Poll::Pending => {
+                let ours = {
+                    let st = this.shared.state.lock();
+                    st.phase == Phase::Expiring
+                        && st
+                            .task
+                            .as_ref()
+                            .is_some_and(|t| t.cancelling() <= st.cancelling_at_enter + 1)
+                };
+                let still_pending = task.is_some_and(|t| t.state().load().is_must_cancel());
+                if ours && pending_before && still_pending {
+                    // The body awaits something foreign that cannot receive our cancel:
+                    // take it here and end the scope.
+                    if let Some(token) = deliver_pending_cancel() {
+                        drop(token);
+                        this.body = None;
+                        return Poll::Ready(this.exit(None));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<F> Drop for TimeoutScope<F> {
+    fn drop(&mut self) {
+        let mut st = self.shared.state.lock();
+        if let Some(h) = st.handler.take() {
+            h.cancel();
+        }
+        if matches!(st.phase, Phase::Entered) {
+            st.phase = Phase::Exited;
+        }
+        st.task = None;
+        st.runtime = None;
+    }
+}
+
+/// Awaits `fut` for at most `timeout` (asyncio's `wait_for`, 3.12+): `timeout` around it.
+///
+/// On expiry the current task is cancelled, so an awaited task is cancelled too and
+/// waited for; `TimeoutError` results unless the future caught the cancellation and
+/// produced a value, which then wins.
+///
+/// ```
+/// use std::time::Duration;
+/// asyncio::run(async {
+///     let slow = asyncio::create_task(asyncio::sleep(Duration::from_secs(60)));
+///     let slow_ref = slow.task_ref();
+///     assert!(asyncio::wait_for(slow, Some(Duration::from_millis(5))).await.is_err());
+///     assert!(slow_ref.cancelled(), "the awaited task was cancelled and waited for");
+/// });
+/// ```
+pub fn wait_for<F: Future>(fut: F, timeout: Option<Duration>) -> TimeoutScope<F> {
+    self::timeout(timeout).run(fut)
+}
+
+impl fmt::Debug for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("phase", &self.shared.state.lock().phase)
+            .finish()
+    }
+}
+
+impl fmt::Debug for TimeoutHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared.state.lock();
+        f.debug_struct("TimeoutHandle")
+            .field("phase", &st.phase)
+            .field("when", &st.when.map(clock::seconds_of_instant))
+            .finish()
+    }
+}
+
+impl<F> fmt::Debug for TimeoutScope<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimeoutScope")
+            .field("phase", &self.shared.state.lock().phase)
+            .finish()
+    }
+}
