@@ -1,6 +1,7 @@
 //! The main demo: tasks spread over every worker, sleeps, cross-thread submission,
-//! cancellation with a message, an eager task that finishes inline, and `all_tasks()`
-//! read from a foreign thread.
+//! cancellation with a message, an eager task that finishes inline, `all_tasks()` read
+//! from a foreign thread, and a server-style fan-out with a deadline (`TaskGroup` inside
+//! `wait_for`) where the first failure cancels the rest.
 //!
 //! ```text
 //! cargo run --release --example demo
@@ -11,10 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn worker_name() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("?")
-        .to_owned()
+    std::thread::current().name().unwrap_or("?").to_owned()
 }
 
 /// Receives from a std channel without blocking a worker: polls it between short sleeps.
@@ -110,7 +108,10 @@ fn main() {
         println!("\n5. all_tasks() from a foreign thread: {listed:?}");
 
         slow.cancel(Some("no longer needed"));
-        println!("\n3. slow-download after cancel(\"no longer needed\"): {}", slow.await.unwrap());
+        println!(
+            "\n3. slow-download after cancel(\"no longer needed\"): {}",
+            slow.await.unwrap()
+        );
 
         // 4. An eager task runs its first step inside create_task: finished already.
         let eager = asyncio::create_eager_task(async { 6 * 7 });
@@ -124,5 +125,76 @@ fn main() {
         }
     });
     lister.join().unwrap();
+
+    // 6. A server-style fan-out: ask several backends at once inside a TaskGroup, the
+    //    whole fan-out under a deadline. The first failure cancels the other requests;
+    //    a slow backend makes the deadline expire.
+    println!("\n6. fan-out with a deadline (TaskGroup inside wait_for):");
+    for scenario in [Scenario::AllFast, Scenario::OneFails, Scenario::OneSlow] {
+        let outcome = rt.block_on(fan_out(scenario));
+        println!("   {scenario:?}: {outcome}");
+    }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scenario {
+    AllFast,
+    OneFails,
+    OneSlow,
+}
+
+/// Why a backend request did not answer. A cancellation is kept as the
+/// `CancelledError` itself, so propagating it with `?` ends the request task cancelled
+/// (not failed), as `raise` would in asyncio.
+#[derive(Debug, Clone)]
+enum BackendError {
+    Cancelled(asyncio::CancelledError),
+    Status(u16),
+}
+
+impl From<asyncio::CancelledError> for BackendError {
+    fn from(c: asyncio::CancelledError) -> Self {
+        BackendError::Cancelled(c)
+    }
+}
+
+/// One backend request: a few milliseconds, or an error, or far too long.
+async fn backend(id: u32, scenario: Scenario) -> Result<String, BackendError> {
+    let delay = match (scenario, id) {
+        (Scenario::OneSlow, 3) => Duration::from_secs(10),
+        _ => Duration::from_millis(2 + u64::from(id)),
+    };
+    asyncio::sleep(delay).await?;
+    if scenario == Scenario::OneFails && id == 2 {
+        return Err(BackendError::Status(503));
+    }
+    Ok(format!("b{id}"))
+}
+
+async fn fan_out(scenario: Scenario) -> String {
+    let deadline = Some(Duration::from_millis(50));
+    let result = asyncio::wait_for(
+        asyncio::TaskGroup::run(move |tg| async move {
+            let requests: Vec<_> = (1..=4)
+                .map(|id| tg.create_task(backend(id, scenario)).expect("group open"))
+                .collect();
+            Ok(requests)
+        }),
+        deadline,
+    )
+    .await;
+    match result {
+        Ok(Ok(requests)) => {
+            let mut answers = Vec::new();
+            for r in requests {
+                answers.push(r.await.unwrap().unwrap());
+            }
+            format!("all answered {answers:?}")
+        }
+        Ok(Err(asyncio::TaskGroupError::Failed(group))) => {
+            format!("first failure cancelled the rest: {:?}", group.errors())
+        }
+        Ok(Err(asyncio::TaskGroupError::Cancelled(c))) => format!("cancelled: {c}"),
+        Err(timeout) => format!("{timeout} after {deadline:?}: the slow request was cancelled"),
+    }
+}
