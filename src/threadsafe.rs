@@ -10,7 +10,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -18,7 +17,6 @@ use std::time::{Duration, Instant};
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::Handle;
 use crate::task::cancel::CancelledError;
-use crate::task::current;
 use crate::task::error::{PanicError, TaskError};
 use crate::task::{Task, TaskRef};
 
@@ -259,10 +257,8 @@ impl<T: Send + 'static> Inner<T> {
         let Some(join) = state.join.as_mut() else {
             return;
         };
-        // Polled outside any task: this is not an await point of the current task.
-        let guard = current::enter(None);
-        let polled = Pin::new(join).poll(&mut Context::from_waker(waker));
-        drop(guard);
+        // Not an await point of whatever task runs on this thread: a plain join poll.
+        let polled = join.poll_join(&mut Context::from_waker(waker));
         let Poll::Ready(out) = polled else {
             return;
         };

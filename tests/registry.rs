@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use asyncio::CancelledError;
 use util::{rt, rt1, Trace, WORKER_COUNTS};
 
 #[test]
@@ -195,4 +196,193 @@ fn finished_tasks_are_never_listed() {
             assert!(finished.iter().all(|t| !all.contains(t)));
         });
     }
+}
+
+/// Stress (run once, reported in the issue): 8 foreign threads × 100k tasks with random
+/// cancel / uncancel / eager children / panics while another thread loops
+/// `all_tasks()`. Every task ends exactly once, `all_tasks()` never lists a task that
+/// finished before the call began, and the drop counters balance.
+///
+/// `cargo test --release --test registry -- --ignored stress --nocapture`
+#[test]
+#[ignore = "stress test: run by hand in --release"]
+fn stress_random_cancel_uncancel_eager_panic_with_all_tasks_reader() {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 100_000;
+
+    std::panic::set_hook(Box::new(|_| {})); // thousands of expected task panics
+    let started = Instant::now();
+    let unretrieved = Arc::new(AtomicUsize::new(0));
+    let u = unretrieved.clone();
+    let rt = asyncio::Builder::new()
+        .worker_threads(2)
+        .exception_handler(move |_| {
+            u.fetch_add(1, Ordering::Relaxed);
+        })
+        .build()
+        .unwrap();
+    let handle = rt.handle().clone();
+    let drops = util::DropCount::default();
+    let created = Arc::new(AtomicUsize::new(0));
+    let sample: Arc<Mutex<Vec<asyncio::TaskRef>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let reader = {
+        let (handle, sample, stop) = (handle.clone(), sample.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut calls = 0u64;
+            let mut max_listed = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let done_before: HashSet<_> = sample
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|t| t.done())
+                    .map(|t| t.id())
+                    .collect();
+                let listed = handle.all_tasks();
+                let mut ids = HashSet::new();
+                for t in &listed {
+                    assert!(ids.insert(t.id()), "listed twice");
+                    assert!(
+                        !done_before.contains(&t.id()),
+                        "finished before the call: {t:?}"
+                    );
+                }
+                max_listed = max_listed.max(listed.len());
+                calls += 1;
+            }
+            (calls, max_listed)
+        })
+    };
+
+    let outcomes: Vec<(usize, usize, usize)> = (0..THREADS)
+        .map(|th| {
+            let (handle, drops, created, sample) = (
+                handle.clone(),
+                drops.clone(),
+                created.clone(),
+                sample.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut rng = 0x2545_F491_4F6C_DD1Du64 ^ (th as u64 + 1) * 0x9E37_79B9;
+                let mut next = move || {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    rng
+                };
+                let mut tasks = Vec::with_capacity(PER_THREAD);
+                for i in 0..PER_THREAD {
+                    let token = drops.token();
+                    created.fetch_add(1, Ordering::Relaxed);
+                    let kind = next() % 6;
+                    let (d, c) = (drops.clone(), created.clone());
+                    let t = handle.create_task(async move {
+                        let _token = token;
+                        match kind {
+                            0 => Ok::<u64, asyncio::TaskError>(1),
+                            1 => panic!("random panic"),
+                            2 => {
+                                asyncio::sleep(Duration::ZERO).await?;
+                                Ok(2)
+                            }
+                            3 => {
+                                // An eager child on the worker, awaited.
+                                let child_token = d.token();
+                                c.fetch_add(1, Ordering::Relaxed);
+                                let child = asyncio::create_eager_task(async move {
+                                    let _t = child_token;
+                                    asyncio::sleep(Duration::ZERO).await?;
+                                    Ok::<_, CancelledError>(3u64)
+                                });
+                                match child.await {
+                                    Ok(Ok(v)) => Ok(v),
+                                    Ok(Err(c)) => Err(c.into()),
+                                    Err(e) => Err(e),
+                                }
+                            }
+                            4 => {
+                                // Swallows one cancellation, uncancels, carries on.
+                                if asyncio::sleep(Duration::from_millis(1)).await.is_err() {
+                                    asyncio::current_task().unwrap().uncancel();
+                                }
+                                Ok(4)
+                            }
+                            _ => {
+                                asyncio::sleep(Duration::from_secs(3600)).await?;
+                                Ok(5)
+                            }
+                        }
+                    });
+                    if i % 64 == 0 {
+                        sample.lock().unwrap().push(t.task_ref());
+                    }
+                    match next() % 4 {
+                        0 => {
+                            t.cancel(Some("random"));
+                        }
+                        1 => {
+                            t.cancel(None);
+                            t.uncancel();
+                        }
+                        _ => {}
+                    }
+                    if kind == 5 {
+                        t.cancel(Some("long sleeper"));
+                    }
+                    tasks.push(t);
+                }
+                let waiter = asyncio::run_coroutine_threadsafe(
+                    async move {
+                        let (mut ok, mut cancelled, mut panicked) = (0, 0, 0);
+                        for t in tasks {
+                            match t.await {
+                                Ok(_) => ok += 1,
+                                Err(e) if e.is_cancelled() => cancelled += 1,
+                                Err(_) => panicked += 1,
+                            }
+                        }
+                        (ok, cancelled, panicked)
+                    },
+                    &handle,
+                );
+                waiter.wait().unwrap()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    stop.store(true, Ordering::Relaxed);
+    let (calls, max_listed) = reader.join().unwrap();
+    drop(sample);
+    let live = handle.clone();
+    drop(rt);
+    let _ = std::panic::take_hook();
+
+    let total: usize = outcomes.iter().map(|(a, b, c)| a + b + c).sum();
+    let (ok, cancelled, panicked) = outcomes
+        .iter()
+        .fold((0, 0, 0), |acc, o| (acc.0 + o.0, acc.1 + o.1, acc.2 + o.2));
+    println!(
+        "stress: {total} tasks ended exactly once (ok {ok}, cancelled {cancelled}, \
+         panicked {panicked}); {} futures created, {} dropped; all_tasks() called {calls} \
+         times (max {max_listed} listed); {:?}",
+        created.load(Ordering::SeqCst),
+        drops.get(),
+        started.elapsed()
+    );
+    assert_eq!(total, THREADS * PER_THREAD);
+    assert_eq!(drops.get(), created.load(Ordering::SeqCst));
+    assert_eq!(live.debug_live_cells().unwrap_or(0), 0);
+    assert_eq!(
+        unretrieved.load(Ordering::SeqCst),
+        0,
+        "every panic was awaited"
+    );
 }
