@@ -269,7 +269,7 @@ fn stress_random_cancel_uncancel_eager_panic_with_all_tasks_reader() {
                 sample.clone(),
             );
             std::thread::spawn(move || {
-                let mut rng = 0x2545_F491_4F6C_DD1Du64 ^ (th as u64 + 1) * 0x9E37_79B9;
+                let mut rng = 0x2545_F491_4F6C_DD1Du64 ^ ((th as u64 + 1) * 0x9E37_79B9);
                 let mut next = move || {
                     rng ^= rng << 13;
                     rng ^= rng >> 7;
