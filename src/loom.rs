@@ -255,7 +255,12 @@ mod imp {
             }
 
             /// Inserts `value` if `admit()`, evaluated under the shard's write lock, says so.
-            pub(crate) fn insert_if(&self, key: u64, value: V, admit: impl FnOnce() -> bool) -> Result<(), V> {
+            pub(crate) fn insert_if(
+                &self,
+                key: u64,
+                value: V,
+                admit: impl FnOnce() -> bool,
+            ) -> Result<(), V> {
                 match self.inner.entry(key) {
                     Entry::Vacant(v) if admit() => {
                         v.insert(value);
@@ -291,7 +296,6 @@ mod imp {
             }
         }
     }
-
 }
 
 #[cfg(loom)]
@@ -558,25 +562,34 @@ mod imp {
         }
     }
 
-    /// The registry map under loom: one loom-visible `Mutex<HashMap>` (dashmap's own
-    /// locks are invisible to loom and would spin forever in a model).
+    /// The registry map under loom: one loom-visible `Mutex<BTreeMap>` (dashmap's own
+    /// locks are invisible to loom and would spin forever in a model). A `BTreeMap`, not a
+    /// `HashMap`: loom replays a schedule and expects the same operations in the same
+    /// order, and a `HashMap`'s random iteration order would make `collect`/`drain` touch
+    /// the tasks in a different order on each replay (loom then fails inside its own
+    /// bookkeeping, e.g. `assertion left != right` in `match_rmw_to_stores`).
     pub(crate) mod map {
-        use std::collections::HashMap;
+        use std::collections::BTreeMap;
 
         use loom::sync::Mutex;
 
         pub(crate) struct ShardedMap<V> {
-            inner: Mutex<HashMap<u64, V>>,
+            inner: Mutex<BTreeMap<u64, V>>,
         }
 
         impl<V> ShardedMap<V> {
             pub(crate) fn new() -> Self {
                 ShardedMap {
-                    inner: Mutex::new(HashMap::new()),
+                    inner: Mutex::new(BTreeMap::new()),
                 }
             }
 
-            pub(crate) fn insert_if(&self, key: u64, value: V, admit: impl FnOnce() -> bool) -> Result<(), V> {
+            pub(crate) fn insert_if(
+                &self,
+                key: u64,
+                value: V,
+                admit: impl FnOnce() -> bool,
+            ) -> Result<(), V> {
                 let mut map = self.inner.lock().unwrap();
                 if map.contains_key(&key) || !admit() {
                     return Err(value);
@@ -589,12 +602,14 @@ mod imp {
                 self.inner.lock().unwrap().remove(&key)
             }
 
-            pub(crate) fn collect<R>(&self, mut f: impl FnMut(&V) -> Option<R>) -> Vec<R> {
-                self.inner.lock().unwrap().values().filter_map(|v| f(v)).collect()
+            pub(crate) fn collect<R>(&self, f: impl FnMut(&V) -> Option<R>) -> Vec<R> {
+                self.inner.lock().unwrap().values().filter_map(f).collect()
             }
 
             pub(crate) fn drain(&self) -> Vec<V> {
-                self.inner.lock().unwrap().drain().map(|(_, v)| v).collect()
+                std::mem::take(&mut *self.inner.lock().unwrap())
+                    .into_values()
+                    .collect()
             }
 
             pub(crate) fn len(&self) -> usize {
@@ -602,5 +617,4 @@ mod imp {
             }
         }
     }
-
 }

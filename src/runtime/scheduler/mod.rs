@@ -44,7 +44,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::loom::deque::{Injector, Steal, Stealer};
 use crate::loom::parker::Unparker;
-use crate::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::context;
@@ -214,14 +214,19 @@ impl Shared {
     /// closed, the task is dropped instead: still-pending tasks are swept from the
     /// registry, so dropping the queue's ref loses nothing.
     pub(crate) fn push_remote(&self, task: Notified) {
-        self.remote_pushers.fetch_add(1, Ordering::SeqCst);
-        if self.closed.load(Ordering::SeqCst) {
-            self.remote_pushers.fetch_sub(1, Ordering::SeqCst);
+        // Dekker with `finish_shutdown`: each side writes its flag, then a SeqCst fence,
+        // then reads the other's. At least one of them sees the other's write: either we
+        // see `closed`, or shutdown sees us in flight and waits for the push to land.
+        self.remote_pushers.fetch_add(1, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            self.remote_pushers.fetch_sub(1, Ordering::Release);
             drop_after_close(task);
             return;
         }
         self.injector.push(task);
-        self.remote_pushers.fetch_sub(1, Ordering::SeqCst);
+        // Release: the push happens-before shutdown's drain, which read this decrement.
+        self.remote_pushers.fetch_sub(1, Ordering::Release);
         self.notify_parked();
     }
 
@@ -340,10 +345,12 @@ impl Shared {
     /// emptied so no task keeps the runtime alive.
     pub(crate) fn finish_shutdown(&self) {
         debug_assert!(self.is_closed());
+        // `close` stored `closed`; the fence pairs with `push_remote`'s (see there).
         // Pushes that saw `closed == false` are finished once the counter is zero;
         // later ones see `closed` and drop their task.
+        fence(Ordering::SeqCst);
         let backoff = crate::loom::backoff::Backoff::new();
-        while self.remote_pushers.load(Ordering::SeqCst) != 0 {
+        while self.remote_pushers.load(Ordering::Acquire) != 0 {
             backoff.snooze();
         }
         loop {
