@@ -25,7 +25,7 @@ use crate::loom::{IdCounter, Mutex};
 use crate::runtime::context;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
-use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::InvalidStateError;
 use crate::task::hooks::CallbackId;
@@ -315,19 +315,22 @@ impl<T: Send + 'static> CancelWaiter for Inner<T> {
 impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
     type Output = Result<T, FutureError>;
 
+    /// A runtime-aware await point: a done future gives its outcome at once; otherwise a
+    /// cancellation pending for the current task cancels this future (asyncio's `__step`
+    /// rule), and while pending the future is registered as the task's waiter.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(err) = deliver_pending_cancel() {
-            self.unregister();
+        if let Some(out) = self.poll_done() {
+            return Poll::Ready(out);
+        }
+        let inner = self.inner.clone();
+        if let Some(err) = forward_or_deliver_pending_cancel(|msg| inner.cancel_waiter(msg)) {
             return Poll::Ready(Err(FutureError::Cancelled(err)));
         }
         let mut state = self.inner.state.lock();
         match &mut *state {
-            State::Done(done) => {
-                let tracker = current::current_raw().map(TaskRef::clone_from_raw);
-                let out = done.to_result(tracker);
+            State::Done(_) => {
                 drop(state);
-                self.unregister();
-                Poll::Ready(out)
+                Poll::Ready(self.poll_done().expect("done"))
             }
             State::Pending { wakers, .. } => {
                 if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
@@ -339,6 +342,21 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
                 Poll::Pending
             }
         }
+    }
+}
+
+impl<T: Clone + Send + 'static> Future<T> {
+    /// The outcome as the awaiting task sees it, if done (and unregisters the waiter).
+    fn poll_done(&self) -> Option<Result<T, FutureError>> {
+        let state = self.inner.state.lock();
+        let State::Done(done) = &*state else {
+            return None;
+        };
+        let tracker = current::current_raw().map(TaskRef::clone_from_raw);
+        let out = done.to_result(tracker);
+        drop(state);
+        self.unregister();
+        Some(out)
     }
 }
 

@@ -9,8 +9,9 @@
 //! * Cancelling the task that awaits a gather cancels every child still running (the
 //!   gather is that task's waiter); the gather then ends cancelled once its children
 //!   finish, with either mode (asyncio's `_GatheringFuture.cancel`, issue 32684).
-//! * A cancellation already pending for the awaiting task is delivered at the await
-//!   (the children keep running), as asyncio throws it into the coroutine.
+//! * A cancellation already pending for the awaiting task when it reaches the gather is
+//!   forwarded to the children, as asyncio's `Task.__step` cancels the future the
+//!   coroutine yields while `_must_cancel` is set.
 //! * Empty input: an empty `Vec` at once.
 //!
 //! Children are [`Task`]s; wrap plain futures with [`create_task`](crate::create_task) or
@@ -25,7 +26,7 @@ use std::task::{Context, Poll};
 use crate::compose::watch::WatchSet;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::Mutex;
-use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
 use crate::task::waiter::{self, CancelTarget, CancelWaiter};
@@ -274,6 +275,14 @@ impl<C: GatherChildren> Core<C> {
         Progress::AllDone
     }
 
+    /// A cancel request pending for the awaiting task goes to the children (asyncio's
+    /// `__step` cancels the gathering future it is about to wait on); if none accepts it,
+    /// it is delivered to the awaiter.
+    fn forward_pending_cancel(&self) -> Option<CancelledError> {
+        let cancel = self.cancel.clone();
+        forward_or_deliver_pending_cancel(|msg| cancel.cancel_waiter(msg))
+    }
+
     /// The cancellation a cancelled gather ends with, tracked by the awaiting task.
     fn cancelled(&self) -> Option<CancelledError> {
         if !self.cancel.requested.load(Ordering::Acquire) {
@@ -346,12 +355,14 @@ impl<C: GatherChildren> Future for Gather<C> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let Some(err) = deliver_pending_cancel() {
-            this.core.finish();
-            return Poll::Ready(Err(TaskError::Cancelled(err)));
-        }
         match this.core.poll_progress(cx, true) {
-            Progress::Pending => Poll::Pending,
+            Progress::Pending => match this.core.forward_pending_cancel() {
+                Some(err) => {
+                    this.core.finish();
+                    Poll::Ready(Err(TaskError::Cancelled(err)))
+                }
+                None => Poll::Pending,
+            },
             Progress::Failed(e) => {
                 this.core.finish();
                 Poll::Ready(Err(track_error(e)))
@@ -379,12 +390,14 @@ impl<C: GatherChildren> Future for GatherAll<C> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let Some(err) = deliver_pending_cancel() {
-            this.core.finish();
-            return Poll::Ready(Err(err));
-        }
         match this.core.poll_progress(cx, false) {
-            Progress::Pending => Poll::Pending,
+            Progress::Pending => match this.core.forward_pending_cancel() {
+                Some(err) => {
+                    this.core.finish();
+                    Poll::Ready(Err(err))
+                }
+                None => Poll::Pending,
+            },
             Progress::Failed(_) => unreachable!("return_exceptions does not stop early"),
             Progress::AllDone => {
                 let cancelled = this.core.cancelled();

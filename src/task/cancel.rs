@@ -161,6 +161,37 @@ pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
     Some(CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
 }
 
+/// The check an await point with a cancel target (an awaited task, a `Future`, a
+/// gather) makes when it is about to suspend: a pending cancel request of the current
+/// task is first offered to that target, as asyncio's `Task.__step` does with the future
+/// the coroutine just yielded (`if self._must_cancel: if self._fut_waiter.cancel(msg):
+/// self._must_cancel = False`). Accepted: the request is consumed and the task will see
+/// the target's cancelled outcome. Refused (the target is done): the request is
+/// delivered here, as an error.
+pub(crate) fn forward_or_deliver_pending_cancel(
+    forward: impl FnOnce(Option<Arc<str>>) -> bool,
+) -> Option<CancelledError> {
+    let raw = current::current_raw()?;
+    let header = raw.header();
+    if !header.state.load().is_must_cancel() {
+        return None;
+    }
+    let msg = {
+        let extra = header.extra.lock();
+        if !header.state.load().is_must_cancel() {
+            return None;
+        }
+        extra.cancel_msg.clone()
+    };
+    if forward(msg) {
+        let _extra = header.extra.lock();
+        header.state.clear_must_cancel();
+        current::mark_delivered();
+        return None;
+    }
+    deliver_pending_cancel()
+}
+
 /// A runtime-aware await point that only delivers a pending cancellation (it does not
 /// yield; use `sleep(Duration::ZERO)` to yield).
 ///

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
 use crate::task::hooks::{self, CallbackId};
@@ -423,15 +423,24 @@ impl<T> Task<T> {
 impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
-    /// A runtime-aware await point: delivers a pending cancellation of the current task
-    /// first; while pending, registers this task as the current task's waiter (so
-    /// cancelling the current task cancels this one); a cancellation read from a task
-    /// that ended cancelled is tracked by the current task.
+    /// A runtime-aware await point. A done task gives its output at once (asyncio's
+    /// `await task` does not suspend then). Otherwise a cancellation pending for the
+    /// current task is forwarded to this task (asyncio's `__step` rule), or delivered if
+    /// this task is already done; while pending, this task is registered as the current
+    /// task's waiter, so cancelling the current task cancels this one. A cancellation read
+    /// from a task that ended cancelled is tracked by the current task.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(err) = deliver_pending_cancel() {
-            return Poll::Ready(Err(TaskError::Cancelled(err)));
-        }
         let mut ret = self.poll_join(cx);
+        if ret.is_pending() {
+            let target: &TaskRef = &self.task;
+            if let Some(err) =
+                forward_or_deliver_pending_cancel(|msg| target.cancel(msg.as_deref()))
+            {
+                return Poll::Ready(Err(TaskError::Cancelled(err)));
+            }
+            // A forwarded cancel may have finished the task synchronously: read again.
+            ret = self.poll_join(cx);
+        }
         match &mut ret {
             Poll::Pending => {
                 // Every pending poll re-registers: a registration only counts for the
