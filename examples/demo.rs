@@ -152,6 +152,15 @@ enum BackendError {
     Status(u16),
 }
 
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendError::Cancelled(c) => write!(f, "{c}"),
+            BackendError::Status(code) => write!(f, "HTTP {code}"),
+        }
+    }
+}
+
 impl From<asyncio::CancelledError> for BackendError {
     fn from(c: asyncio::CancelledError) -> Self {
         BackendError::Cancelled(c)
@@ -192,7 +201,15 @@ async fn fan_out(scenario: Scenario) -> String {
             format!("all answered {answers:?}")
         }
         Ok(Err(asyncio::TaskGroupError::Failed(group))) => {
-            format!("first failure cancelled the rest: {:?}", group.errors())
+            let errors: Vec<String> = group
+                .errors()
+                .iter()
+                .map(|e| match e {
+                    asyncio::ChildError::Error(e) => e.to_string(),
+                    asyncio::ChildError::Panicked(p) => p.to_string(),
+                })
+                .collect();
+            format!("first failure cancelled the rest: {errors:?}")
         }
         Ok(Err(asyncio::TaskGroupError::Cancelled(c))) => format!("cancelled: {c}"),
         Err(timeout) => format!("{timeout} after {deadline:?}: the slow request was cancelled"),

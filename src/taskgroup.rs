@@ -32,9 +32,10 @@ use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::Mutex;
+use crate::task::builder::TaskBuilder;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::error::{PanicError, RuntimeError, TaskError};
-use crate::task::spawn::{spawn, SpawnOptions};
+use crate::task::spawn::spawn;
 use crate::task::{Task, TaskRef};
 
 /// A failure inside a task group.
@@ -123,21 +124,51 @@ struct Shared<E> {
 
 /// A handle to create tasks in a running group (asyncio's `TaskGroup`). Cheap to clone.
 ///
+/// Children and the body return `Result<_, E>`. Keep a cancellation as the
+/// `CancelledError` itself inside `E` (here via `From`), so that a child cancelled by the
+/// group ends cancelled, not failed:
+///
 /// ```
 /// use std::time::Duration;
+///
+/// #[derive(Debug, Clone)]
+/// enum Error {
+///     Cancelled(asyncio::CancelledError),
+///     Failed(&'static str),
+/// }
+/// impl From<asyncio::CancelledError> for Error {
+///     fn from(c: asyncio::CancelledError) -> Self {
+///         Error::Cancelled(c)
+///     }
+/// }
+///
 /// asyncio::run(async {
 ///     let out = asyncio::TaskGroup::run(|tg| async move {
-///         let a = tg.create_task(async { Ok::<_, String>(1) }).unwrap();
+///         let a = tg.create_task(async { Ok::<_, Error>(1) }).unwrap();
 ///         let b = tg.create_task(async {
-///             asyncio::sleep(Duration::from_millis(1)).await.map_err(|e| e.to_string())?;
+///             asyncio::sleep(Duration::from_millis(1)).await?;
 ///             Ok(2)
 ///         }).unwrap();
-///         Ok::<_, String>((a, b))
+///         Ok((a, b))
 ///     })
 ///     .await;
 ///     let (a, b) = out.unwrap();
 ///     // Both children are done when the group exits.
 ///     assert_eq!(a.await.unwrap().unwrap() + b.await.unwrap().unwrap(), 3);
+///
+///     // The first failure cancels the other children (they end cancelled).
+///     let err = asyncio::TaskGroup::run(|tg| async move {
+///         tg.create_task(async { Err::<(), _>(Error::Failed("boom")) }).unwrap();
+///         tg.create_task(async {
+///             asyncio::sleep(Duration::from_secs(60)).await?;
+///             Ok(())
+///         }).unwrap();
+///         Ok::<_, Error>(())
+///     })
+///     .await
+///     .unwrap_err();
+///     let asyncio::TaskGroupError::Failed(group) = err else { panic!() };
+///     assert_eq!(group.errors().len(), 1);
 /// });
 /// ```
 pub struct TaskGroup<E> {
@@ -246,9 +277,9 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
         }
         if !errors.is_empty() {
             if parent.cancelling() > 0 {
-                // Cancelled from outside too: keep the count stable for the outside.
-                parent.uncancel();
-                parent.cancel(None);
+                // Cancelled from outside too: the outside's cancellation stays pending
+                // for the parent's next await point (asyncio's uncancel() + cancel()).
+                crate::task::cancel::rearm_for_next_await(parent);
             }
             return Err(TaskGroupError::Failed(ExceptionGroup { errors }));
         }
@@ -262,6 +293,34 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
     /// Creates a task in the group (asyncio's `tg.create_task`). Its `Err` value or panic
     /// fails the group. An error once the group finished or is shutting down.
     pub fn create_task<Fut, T>(&self, fut: Fut) -> Result<Task<Result<T, E>>, RuntimeError>
+    where
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.create_task_with(TaskBuilder::default(), fut)
+    }
+
+    /// [`create_task`](Self::create_task) with a name or a start mode (asyncio's
+    /// `tg.create_task(coro, name=..., eager_start=...)`).
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     asyncio::TaskGroup::<()>::run(|tg| async move {
+    ///         let t = tg
+    ///             .create_task_with(asyncio::Task::builder().name("fetch"), async { Ok(1) })
+    ///             .unwrap();
+    ///         assert_eq!(t.get_name(), "fetch");
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// });
+    /// ```
+    pub fn create_task_with<Fut, T>(
+        &self,
+        options: TaskBuilder,
+        fut: Fut,
+    ) -> Result<Task<Result<T, E>>, RuntimeError>
     where
         Fut: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
@@ -287,7 +346,7 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
                 }
                 out
             },
-            SpawnOptions::DEFAULT,
+            options.options(),
         );
         shared
             .state
@@ -377,6 +436,11 @@ impl<E> Future for AllDone<'_, E> {
     type Output = Result<(), CancelledError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // No child left: nothing to wait for, so no await point (asyncio's
+        // `while self._tasks:` never awaits then).
+        if self.shared.state.lock().tasks.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
         if let Some(c) = deliver_pending_cancel() {
             return Poll::Ready(Err(c));
         }

@@ -46,8 +46,8 @@ use crate::runtime::callbacks::{
     call_at_on, new_callback, CallbackHandle, CallbackStart, TimerHandle,
 };
 use crate::runtime::scheduler::Shared;
-use crate::runtime::time::clock;
-use crate::task::cancel::deliver_pending_cancel;
+use crate::runtime::time::clock::{self, IntoDeadline};
+use crate::task::cancel::take_own_pending_cancel;
 use crate::task::current;
 use crate::task::error::RuntimeError;
 use crate::task::TaskRef;
@@ -130,20 +130,21 @@ pub fn timeout(delay: Option<Duration>) -> Timeout {
     Timeout::new(delay.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future)))
 }
 
-/// A scope that expires at `when` (`None`: never, until rescheduled).
+/// A scope that expires at `when`: an `Instant`, or seconds on the
+/// [`time()`](crate::time) scale (asyncio's `timeout_at(loop.time() + ...)`). For a scope
+/// without a deadline use `timeout(None)`.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// asyncio::run(async {
-///     let when = Instant::now() + Duration::from_millis(5);
-///     let r = asyncio::timeout_at(Some(when))
+///     let r = asyncio::timeout_at(asyncio::time() + 0.005)
 ///         .run(asyncio::sleep(Duration::from_secs(60)))
 ///         .await;
 ///     assert!(r.is_err());
 /// });
 /// ```
-pub fn timeout_at(when: Option<Instant>) -> Timeout {
-    Timeout::new(when)
+pub fn timeout_at(when: impl IntoDeadline) -> Timeout {
+    Timeout::new(Some(when.into_instant()))
 }
 
 fn far_future() -> Instant {
@@ -234,6 +235,12 @@ impl TimeoutHandle {
         }
     }
 
+    /// Moves the deadline to `when`: an `Instant` or seconds on the [`time()`](crate::time)
+    /// scale (asyncio's `reschedule(loop.time() + ...)`).
+    pub fn reschedule_at(&self, when: impl IntoDeadline) -> Result<(), RuntimeError> {
+        self.reschedule(Some(when.into_instant()))
+    }
+
     /// Moves the deadline to `delay` from now (`None`: never).
     pub fn reschedule_after(&self, delay: Option<Duration>) -> Result<(), RuntimeError> {
         self.reschedule(delay.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future)))
@@ -320,13 +327,13 @@ impl<F> TimeoutScope<F> {
                         task.header().live_tokens.load(Ordering::Acquire) > self.tokens_at_enter
                     }
                 };
-                if task.uncancel() <= st.cancelling_at_enter && raised {
-                    Err(TimeoutError::new())
-                } else {
-                    match out {
-                        Some(v) => Ok(v),
-                        None => unreachable!("the scope only takes its own cancellation"),
-                    }
+                let only_ours = task.uncancel() <= st.cancelling_at_enter;
+                match out {
+                    Some(v) if !(only_ours && raised) => Ok(v),
+                    // Converted. With no body output the scope took its own request
+                    // itself; a cancel that arrived after that stays pending for the
+                    // task's next await point.
+                    _ => Err(TimeoutError::new()),
                 }
             }
             _ => {
@@ -370,23 +377,16 @@ impl<F: Future> Future for TimeoutScope<F> {
                 Poll::Ready(this.exit(Some(out)))
             }
             Poll::Pending => {
-                let ours = {
+                let (expiring, baseline) = {
                     let st = this.shared.state.lock();
-                    st.phase == Phase::Expiring
-                        && st
-                            .task
-                            .as_ref()
-                            .is_some_and(|t| t.cancelling() <= st.cancelling_at_enter + 1)
+                    (st.phase == Phase::Expiring, st.cancelling_at_enter)
                 };
-                let still_pending = task.is_some_and(|t| t.state().load().is_must_cancel());
-                if ours && pending_before && still_pending {
-                    // The body awaits something foreign that cannot receive our cancel:
-                    // take it here and end the scope.
-                    if let Some(token) = deliver_pending_cancel() {
-                        drop(token);
-                        this.body = None;
-                        return Poll::Ready(this.exit(None));
-                    }
+                // The body awaits something foreign that cannot receive our cancel (it
+                // was pending before this poll and is still there): take it here, if it
+                // is ours alone, and end the scope.
+                if expiring && pending_before && take_own_pending_cancel(baseline) {
+                    this.body = None;
+                    return Poll::Ready(this.exit(None));
                 }
                 Poll::Pending
             }

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::compose::watch::WatchSet;
-use crate::runtime::time::sleep::{sleep, Sleep};
+use crate::runtime::time::sleep::Timer;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
@@ -82,7 +82,7 @@ where
         tasks,
         watch: WatchSet::new(refs),
         ready: Vec::new(),
-        timer: timeout.map(sleep),
+        timer: timeout.map(Timer::after),
         timed_out: false,
     }
 }
@@ -94,7 +94,7 @@ pub struct AsCompleted<T> {
     watch: WatchSet,
     /// Completed, not yet yielded (completion order, reversed for `pop`).
     ready: Vec<usize>,
-    timer: Option<Sleep>,
+    timer: Option<Timer>,
     timed_out: bool,
 }
 
@@ -139,10 +139,14 @@ impl<T> AsCompleted<T> {
         }
         if let Some(i) = self.ready.pop() {
             let task = self.tasks[i].take().expect("yielded once");
+            if self.remaining() == 0 {
+                // Exhausted: release the timer now, not when the iterator is dropped.
+                self.timer = None;
+            }
             return Poll::Ready(Some(Ok(task)));
         }
         if let Some(timer) = self.timer.as_mut() {
-            if Pin::new(timer).poll(cx).is_ready() {
+            if timer.poll_elapsed(cx).is_ready() {
                 self.timed_out = true;
                 self.timer = None;
                 return Poll::Ready(Some(self.yield_timeout()));

@@ -297,6 +297,13 @@ impl<C: GatherChildren> Core<C> {
             waiter::unregister(|t| t.is_other(ptr));
             self.waiting = false;
         }
+        // Children whose outcome the gather did not report (it failed early or was
+        // cancelled): their exceptions count as retrieved, now or when they come, as
+        // asyncio's _done_callback marks them once the outer future is done. A flag, not
+        // a callback, so nothing is left registered on them.
+        for child in &self.cancel.children {
+            child.mark_exception_retrieved();
+        }
         self.children.take().expect("finished once")
     }
 }

@@ -62,12 +62,14 @@ impl<T> Shield<T> {
 impl<T> Future for Shield<T> {
     type Output = Result<T, TaskError>;
 
+    /// A done task gives its outcome at once (asyncio's `shield` returns a done inner
+    /// as is); otherwise a pending cancellation of the awaiter is delivered here.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(err) = deliver_pending_cancel() {
-            return Poll::Ready(Err(TaskError::Cancelled(err)));
-        }
         match self.task.poll_join(cx) {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => match deliver_pending_cancel() {
+                Some(err) => Poll::Ready(Err(TaskError::Cancelled(err))),
+                None => Poll::Pending,
+            },
             Poll::Ready(Err(TaskError::Cancelled(c))) => {
                 let c = match current::current_raw() {
                     Some(me) => {

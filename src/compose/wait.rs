@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::compose::watch::WatchSet;
-use crate::runtime::time::sleep::{sleep, Sleep};
+use crate::runtime::time::sleep::Timer;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::TaskRef;
 
@@ -89,7 +89,7 @@ where
     Wait {
         watch: WatchSet::new(refs),
         items: Some(items),
-        timer: timeout.map(sleep),
+        timer: timeout.map(Timer::after),
         return_when,
     }
 }
@@ -99,7 +99,7 @@ where
 pub struct Wait<W> {
     items: Option<Vec<W>>,
     watch: WatchSet,
-    timer: Option<Sleep>,
+    timer: Option<Timer>,
     return_when: ReturnWhen,
 }
 
@@ -142,7 +142,7 @@ impl<W: AsRef<TaskRef>> Future for Wait<W> {
                 }
                 Poll::Pending => {
                     if let Some(timer) = self.timer.as_mut() {
-                        if Pin::new(timer).poll(cx).is_ready() {
+                        if timer.poll_elapsed(cx).is_ready() {
                             return Poll::Ready(Ok(self.split()));
                         }
                     }

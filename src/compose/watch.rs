@@ -2,7 +2,10 @@
 //!
 //! A [`WatchSet`] registers one *completion waker* (a hook, see `task/hooks.rs`) per
 //! watched task; the waker carries the task's index and queues it in a shared ready list
-//! when the task completes, then wakes whoever polls the set. So a composition over `n`
+//! when the task completes, then wakes whoever polls the set. It is woken from a callback
+//! scheduled on the runtime (`Notify::Scheduled`), as asyncio's `wait`/`gather` are
+//! notified through a done callback and a waiter future, so one-worker runs keep
+//! asyncio's order. So a composition over `n`
 //! tasks does O(1) work per completion (no re-polling of every child), learns the
 //! completion order, and — because every registration is removed when the set is dropped
 //! — leaves no orphan hook behind when it returns early (timeout, first failure,
@@ -12,7 +15,7 @@ use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::loom::Mutex;
-use crate::task::hooks::{self, CallbackId};
+use crate::task::hooks::{self, CallbackId, Notify};
 use crate::task::TaskRef;
 
 struct ReadyList {
@@ -91,10 +94,11 @@ impl WatchSet {
                     index: i,
                     list: self.list.clone(),
                 }));
-                match hooks::add_completion_waker(&self.tasks[i], &waker) {
+                match hooks::add_completion_waker(&self.tasks[i], &waker, Notify::Scheduled) {
                     Some(id) => self.hooks[i] = Some(id),
-                    // Already complete.
-                    None => self.list.ready.lock().push(i),
+                    // Already complete: reported the same way, from a callback, so the
+                    // waiter still yields once (asyncio always awaits its waiter).
+                    None => hooks::schedule_wake(&self.tasks[i], waker),
                 }
             }
         }

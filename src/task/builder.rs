@@ -49,7 +49,7 @@ impl TaskBuilder {
         self
     }
 
-    fn options(self) -> SpawnOptions {
+    pub(crate) fn options(self) -> SpawnOptions {
         SpawnOptions {
             name: self.name,
             start: match self.start {

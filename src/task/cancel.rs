@@ -150,11 +150,12 @@ pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
         return None;
     }
     let msg = {
-        let extra = header.extra.lock();
+        let mut extra = header.extra.lock();
         if !header.state.clear_must_cancel().is_must_cancel() {
             // Withdrawn by `uncancel()` meanwhile.
             return None;
         }
+        extra.rearmed = false;
         extra.cancel_msg.clone()
     };
     current::mark_delivered();
@@ -190,6 +191,46 @@ pub(crate) fn forward_or_deliver_pending_cancel(
         return None;
     }
     deliver_pending_cancel()
+}
+
+/// Re-arms an outside cancellation that a task group consumed while waiting for its
+/// children and then did not propagate (its children failed, so it returns the failures):
+/// asyncio's `parent.uncancel(); parent.cancel()`, which keeps the count and makes the
+/// next await point raise `CancelledError`. In asyncio, if the task instead finishes by
+/// raising the `ExceptionGroup`, the exception wins over the pending request; a Rust task
+/// returns it as a value, so the request is marked as for the next await point only, and
+/// does not turn a finished task into a cancelled one.
+pub(crate) fn rearm_for_next_await(task: &TaskRef) {
+    let header = task.header();
+    {
+        let mut extra = header.extra.lock();
+        if header.state.load().is_complete() {
+            return;
+        }
+        extra.rearmed = true;
+        header.state.set_must_cancel();
+    }
+    task.raw().wake_by_ref();
+}
+
+/// Consumes the current task's pending cancel request if it is the only outstanding one
+/// since `baseline` (`cancelling() <= baseline + 1`), checked and consumed under the
+/// task's lock so that a concurrent `cancel()` either counts before the check (and the
+/// request is left alone) or comes after (and stays pending). For a timeout scope taking
+/// its own cancellation when its body cannot receive it.
+pub(crate) fn take_own_pending_cancel(baseline: u32) -> bool {
+    let Some(raw) = current::current_raw() else {
+        return false;
+    };
+    let header = raw.header();
+    let extra = header.extra.lock();
+    if !header.state.load().is_must_cancel() || extra.cancel_requests > baseline + 1 {
+        return false;
+    }
+    header.state.clear_must_cancel();
+    drop(extra);
+    current::mark_delivered();
+    true
 }
 
 /// A runtime-aware await point that only delivers a pending cancellation (it does not

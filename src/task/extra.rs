@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::loom::sync::atomic::Ordering;
 use crate::task::error::{PanicError, TaskError};
 use crate::task::hooks::Hook;
-use crate::task::raw::{Header, Kind, RawTask};
+use crate::task::raw::{Header, Kind, PendingRequest, RawTask};
 use crate::task::state::{Outcome, Snapshot};
 use crate::task::waiter::Waiter;
 
@@ -22,6 +22,10 @@ pub(crate) struct Extra {
     pub(crate) cancel_msg: Option<Arc<str>>,
     /// `cancelling()`: cancel requests minus `uncancel()` calls.
     pub(crate) cancel_requests: u32,
+    /// The pending *must_cancel* request was re-armed by a task group for the task's
+    /// next await point only (see `cancel::rearm_for_next_await`): if the task finishes
+    /// first, its result stands.
+    pub(crate) rearmed: bool,
     /// What the task is suspended on.
     pub(crate) waiter: Option<Waiter>,
     /// Fields most tasks never touch.
@@ -56,18 +60,31 @@ pub(crate) fn take_must_cancel(header: &Header) -> Option<Arc<str>> {
     extra.cancel_msg.clone()
 }
 
-/// At `Ready`: `Some(msg)` if the task must end cancelled instead — a request nobody
-/// delivered, or a tracked `CancelledError` of the task still alive (in the output).
-pub(crate) fn cancellation_at_completion(header: &Header) -> Option<Option<Arc<str>>> {
+/// At `Ready`: `Some(msg)` if the task must end cancelled instead — a pending request
+/// that counts (see `PendingRequest`), or a tracked `CancelledError` of the task still
+/// alive (in the output).
+pub(crate) fn cancellation_at_completion(
+    header: &Header,
+    request: PendingRequest,
+) -> Option<Option<Arc<str>>> {
     let must_cancel = header.state.load().is_must_cancel();
-    if !must_cancel && header.live_tokens.load(Ordering::Acquire) == 0 {
+    let tokens = header.live_tokens.load(Ordering::Acquire) > 0;
+    if !must_cancel && !tokens {
         return None;
     }
-    let extra = header.extra.lock();
+    let mut extra = header.extra.lock();
+    let request_counts = must_cancel
+        && request == PendingRequest::Applies
+        // A request re-armed for the next await point, which never came, does not.
+        && !std::mem::take(&mut extra.rearmed);
     if must_cancel {
         header.state.clear_must_cancel();
     }
-    Some(extra.cancel_msg.clone())
+    if request_counts || tokens {
+        Some(extra.cancel_msg.clone())
+    } else {
+        None
+    }
 }
 
 /// Keeps the task's exception where the type-erased `TaskRef::exception()` finds it.

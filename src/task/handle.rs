@@ -172,8 +172,10 @@ impl TaskRef {
                 return true;
             }
             extra.cancel_msg = msg;
+            extra.rearmed = false;
             header.state.set_must_cancel();
         }
+        current::note_cancel_of(self.raw);
         // Make sure the task runs to receive it (or to be cancelled by force).
         self.raw.wake_by_ref();
         true
@@ -230,6 +232,12 @@ impl TaskRef {
         }
     }
 
+    /// Counts the task's exception (a panic, now or later) as retrieved: it will not be
+    /// reported as "never retrieved".
+    pub(crate) fn mark_exception_retrieved(&self) {
+        self.header().extra.lock().rare().exception_retrieved = true;
+    }
+
     /// Adds a callback run once the task is done (asyncio's `add_done_callback`).
     ///
     /// Callbacks run on the runtime, never inside the call that completed the task, in
@@ -251,6 +259,26 @@ impl TaskRef {
         F: FnOnce(&TaskRef) + Send + 'static,
     {
         hooks::add_done_callback(self, Box::new(f))
+    }
+
+    /// Waits until the task is done, without taking its output or cancelling it
+    /// (asyncio's `await asyncio.wait([task])` for one task). A runtime-aware await point:
+    /// a cancellation of the awaiting task is delivered as `Err`, the task goes on.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let t = asyncio::create_task(async { 5 });
+    ///     let r = t.task_ref();
+    ///     r.wait_done().await.unwrap();
+    ///     assert!(r.done());
+    ///     assert_eq!(t.await.unwrap(), 5); // the output is still there
+    /// });
+    /// ```
+    pub fn wait_done(&self) -> WaitDone {
+        WaitDone {
+            task: self.clone(),
+            hook: None,
+        }
     }
 
     /// Debug counter: done callbacks and completion waiters registered on this task and
@@ -310,6 +338,61 @@ impl fmt::Debug for TaskRef {
             Some(Outcome::Panicked) => "finished (panicked)",
         };
         write!(f, "<Task {state} name='{}'>", self.get_name())
+    }
+}
+
+/// Future returned by [`TaskRef::wait_done`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct WaitDone {
+    task: TaskRef,
+    hook: Option<(CallbackId, std::task::Waker)>,
+}
+
+impl Future for WaitDone {
+    type Output = Result<(), CancelledError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.task.done() {
+            self.remove_hook();
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(err) = crate::task::cancel::deliver_pending_cancel() {
+            self.remove_hook();
+            return Poll::Ready(Err(err));
+        }
+        if let Some((_, w)) = &self.hook {
+            if w.will_wake(cx.waker()) {
+                return Poll::Pending;
+            }
+            self.remove_hook();
+        }
+        match hooks::add_completion_waker(&self.task, cx.waker(), hooks::Notify::Direct) {
+            Some(id) => {
+                self.hook = Some((id, cx.waker().clone()));
+                Poll::Pending
+            }
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl WaitDone {
+    fn remove_hook(&mut self) {
+        if let Some((id, _)) = self.hook.take() {
+            hooks::remove_completion_waker(&self.task, id);
+        }
+    }
+}
+
+impl Drop for WaitDone {
+    fn drop(&mut self) {
+        self.remove_hook();
+    }
+}
+
+impl fmt::Debug for WaitDone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WaitDone").field(&self.task).finish()
     }
 }
 

@@ -42,8 +42,27 @@ impl CallbackId {
 pub(crate) type DoneCallback = Box<dyn FnOnce(&TaskRef) + Send + 'static>;
 
 pub(crate) enum Hook {
-    Callback { id: u64, f: DoneCallback },
-    Waker { id: u64, waker: Waker },
+    Callback {
+        id: u64,
+        f: DoneCallback,
+    },
+    Waker {
+        id: u64,
+        waker: Waker,
+        notify: Notify,
+    },
+}
+
+/// How a completion waker is woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notify {
+    /// Right away, by the completing thread: like a `Task<T>` awaiter (asyncio wakes an
+    /// awaiting task from the awaited task's done callback, one hop).
+    Direct,
+    /// From a callback scheduled on the runtime: like asyncio's composition functions,
+    /// whose done callback sets a waiter future that then wakes the task (two hops), so
+    /// one-worker runs keep asyncio's order.
+    Scheduled,
 }
 
 fn next_callback_id() -> u64 {
@@ -77,7 +96,11 @@ pub(crate) fn remove_done_callback(task: &TaskRef, id: CallbackId) -> usize {
 
 /// Registers `waker` to be woken when the task completes, returning the id to remove it
 /// with; `None` (nothing registered) if the task is already complete.
-pub(crate) fn add_completion_waker(task: &TaskRef, waker: &Waker) -> Option<CallbackId> {
+pub(crate) fn add_completion_waker(
+    task: &TaskRef,
+    waker: &Waker,
+    notify: Notify,
+) -> Option<CallbackId> {
     let header = task.header();
     let mut extra = header.extra.lock();
     if !header.state.set_has_hooks_if_pending() {
@@ -87,6 +110,7 @@ pub(crate) fn add_completion_waker(task: &TaskRef, waker: &Waker) -> Option<Call
     extra.rare().hooks.push(Hook::Waker {
         id,
         waker: waker.clone(),
+        notify,
     });
     Some(CallbackId(id))
 }
@@ -137,9 +161,23 @@ pub(crate) fn run_on_complete(raw: RawTask) {
     for hook in hooks {
         match hook {
             Hook::Callback { f, .. } => schedule_callback(task.clone(), f),
-            Hook::Waker { waker, .. } => waker.wake(),
+            Hook::Waker {
+                waker,
+                notify: Notify::Direct,
+                ..
+            } => waker.wake(),
+            Hook::Waker {
+                waker,
+                notify: Notify::Scheduled,
+                ..
+            } => schedule_wake(&task, waker),
         }
     }
+}
+
+/// Wakes `waker` from a callback on `task`'s runtime (a [`Notify::Scheduled`] hook).
+pub(crate) fn schedule_wake(task: &TaskRef, waker: Waker) {
+    Shared::call_soon(&task.header().scheduler, Box::new(move || waker.wake()));
 }
 
 fn schedule_callback(task: TaskRef, f: DoneCallback) {

@@ -459,17 +459,27 @@ where
                 })
             }
         }));
-        let delivered_cancel = guard.exit();
+        let report = guard.exit();
 
         match res {
             Ok(Poll::Ready(out)) => {
-                self.complete(Ok(out));
+                // A request pending when the step began that nothing delivered, or one the
+                // task made on itself during the step, ends it cancelled (asyncio's
+                // `__step`). One from another thread that landed during the step is
+                // ordered after it, as if made once the task was done.
+                let request =
+                    if (snapshot.is_must_cancel() && !report.delivered) || report.self_cancelled {
+                        PendingRequest::Applies
+                    } else {
+                        PendingRequest::ArrivedAfterTheStep
+                    };
+                self.complete_returned(out, request);
                 PollOnce::Done
             }
             Ok(Poll::Pending) => {
                 if is_task
                     && snapshot.is_must_cancel()
-                    && !delivered_cancel
+                    && !report.delivered
                     && self.state().load().is_must_cancel()
                 {
                     // Woken to be cancelled, yet no runtime-aware await point took the
@@ -510,13 +520,14 @@ where
         self.complete(result);
     }
 
-    /// Stores the output and finishes the task. The caller holds RUNNING and one ref.
-    fn complete(&self, mut result: Result<F::Output, TaskError>) {
+    /// The future returned `out`: asyncio's `__step` rules may still turn it into a
+    /// cancellation (a pending request, see `PendingRequest`, or a tracked token of the
+    /// task alive in the output); then completes.
+    fn complete_returned(&self, out: F::Output, request: PendingRequest) {
         let header = self.header();
-        if self.kind() == Kind::Task && result.is_ok() {
-            // asyncio's __step rules: a request nobody delivered, or a delivered token
-            // that is still alive (propagated in the output), make the task cancelled.
-            if let Some(msg) = crate::task::extra::cancellation_at_completion(header) {
+        let mut result = Ok(out);
+        if self.kind() == Kind::Task {
+            if let Some(msg) = crate::task::extra::cancellation_at_completion(header, request) {
                 let value = mem::replace(
                     &mut result,
                     Err(TaskError::Cancelled(CancelledError::from_shared(msg))),
@@ -525,6 +536,12 @@ where
                 drop_caught(value);
             }
         }
+        self.complete(result);
+    }
+
+    /// Stores the output and finishes the task. The caller holds RUNNING and one ref.
+    fn complete(&self, mut result: Result<F::Output, TaskError>) {
+        let header = self.header();
         let outcome = match &result {
             Ok(_) => Outcome::Returned,
             Err(TaskError::Cancelled(_)) => Outcome::Cancelled,
@@ -712,6 +729,16 @@ where
         #[cfg(debug_assertions)]
         scheduler.live_cells.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Whether a cancel request still pending when the future returns counts (DESIGN §4.2,
+/// "completion with *must_cancel* still set").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PendingRequest {
+    /// It was pending when the last step began, or the task made it on itself.
+    Applies,
+    /// It came from another thread while the last step ran: ordered after the step.
+    ArrivedAfterTheStep,
 }
 
 enum PollOnce {

@@ -37,13 +37,17 @@ use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 pub fn sleep(duration: Duration) -> Sleep {
     if duration.is_zero() {
         return Sleep {
-            state: SleepState::Yield { yielded: false },
+            timer: Timer {
+                state: SleepState::Yield { yielded: false },
+            },
         };
     }
     match Instant::now().checked_add(duration) {
         Some(when) => sleep_until(when),
         None => Sleep {
-            state: SleepState::Forever,
+            timer: Timer {
+                state: SleepState::Forever,
+            },
         },
     }
 }
@@ -60,8 +64,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 pub fn sleep_until(when: Instant) -> Sleep {
     Sleep {
-        state: SleepState::Unregistered {
-            deadline: clock::tick_ceil(when),
+        timer: Timer {
+            state: SleepState::Unregistered {
+                deadline: clock::tick_ceil(when),
+            },
         },
     }
 }
@@ -81,6 +87,13 @@ pub fn yield_now() -> Sleep {
 /// Future returned by [`sleep`], [`sleep_until`] and [`yield_now`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
+    timer: Timer,
+}
+
+/// The timer inside a [`Sleep`], without the await-point semantics: composition
+/// functions that wait for something else *or* a deadline (`wait`, `as_completed`) poll
+/// it, and deliver the awaiting task's cancellation themselves.
+pub(crate) struct Timer {
     state: SleepState,
 }
 
@@ -100,7 +113,12 @@ enum SleepState {
     Done,
 }
 
-impl Sleep {
+impl Timer {
+    /// A timer that fires after `duration`.
+    pub(crate) fn after(duration: Duration) -> Timer {
+        sleep(duration).timer
+    }
+
     fn deregister(&mut self) {
         if let SleepState::Registered { key, shared } = &self.state {
             shared.timers.cancel(*key);
@@ -114,14 +132,21 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(err) = deliver_pending_cancel() {
-            self.deregister();
+            self.timer.deregister();
             return Poll::Ready(Err(err));
         }
+        self.timer.poll_elapsed(cx).map(Ok)
+    }
+}
+
+impl Timer {
+    /// `Ready` once the deadline passed (a zero duration: on the second poll).
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.state {
             SleepState::Yield { yielded } => {
                 if *yielded {
                     self.state = SleepState::Done;
-                    Poll::Ready(Ok(()))
+                    Poll::Ready(())
                 } else {
                     *yielded = true;
                     cx.waker().wake_by_ref();
@@ -132,7 +157,7 @@ impl Future for Sleep {
                 let deadline = *deadline;
                 if clock::now_tick() >= deadline {
                     self.state = SleepState::Done;
-                    return Poll::Ready(Ok(()));
+                    return Poll::Ready(());
                 }
                 let shared = context::current_shared().expect(
                     "asyncio::sleep polled outside an asyncio runtime: \
@@ -153,19 +178,19 @@ impl Future for Sleep {
             SleepState::Registered { key, shared } => {
                 if clock::now_tick() >= key.deadline {
                     self.deregister();
-                    return Poll::Ready(Ok(()));
+                    return Poll::Ready(());
                 }
                 // Not due: it cannot have fired, so the entry is there to update.
                 shared.timers.update_waker(*key, cx.waker());
                 Poll::Pending
             }
             SleepState::Forever => Poll::Pending,
-            SleepState::Done => Poll::Ready(Ok(())),
+            SleepState::Done => Poll::Ready(()),
         }
     }
 }
 
-impl Drop for Sleep {
+impl Drop for Timer {
     fn drop(&mut self) {
         self.deregister();
     }
@@ -173,7 +198,7 @@ impl Drop for Sleep {
 
 impl std::fmt::Debug for Sleep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = match &self.state {
+        let state = match &self.timer.state {
             SleepState::Yield { .. } => "yield",
             SleepState::Unregistered { .. } => "unregistered",
             SleepState::Registered { .. } => "registered",
