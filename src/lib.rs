@@ -48,6 +48,7 @@ pub(crate) mod compose;
 pub(crate) mod future;
 pub(crate) mod loom;
 pub(crate) mod runtime;
+pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod taskgroup;
 pub(crate) mod threadsafe;
@@ -70,6 +71,7 @@ pub use compose::wait::{
 };
 pub use compose::{ensure_future, sleep_with};
 pub use future::{Exception, Future, FutureError};
+pub use runtime::blocking::{to_thread, ToThread};
 pub use runtime::callbacks::{CallbackHandle, TimerHandle};
 pub use runtime::exception::ExceptionContext;
 pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
@@ -77,9 +79,17 @@ pub use runtime::runner::Runner;
 pub use runtime::time::clock::IntoDeadline;
 pub use runtime::time::sleep::{sleep, sleep_until, yield_now, Sleep};
 pub use runtime::{get_running_loop, run, Builder, Handle, Runtime};
+pub use sync::{
+    Acquire, AcquireOwned, Barrier, BarrierError, BoundedSemaphore, BrokenBarrierError, Condition,
+    ConditionError, ConditionWait, Event, EventWait, Get, GetError, Join, LifoQueue, Lock,
+    LockGuard, OwnedLockGuard, OwnedSemaphorePermit, PriorityQueue, Put, PutError, Queue,
+    QueueEmpty, QueueFull, QueueShutDown, Semaphore, SemaphoreAcquire, SemaphoreAcquireOwned,
+    SemaphorePermit, ValueError,
+};
 pub use task::builder::TaskBuilder;
 pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
+pub use task::handle::WaitDone;
 pub use task::hooks::CallbackId;
 pub use task::{Task, TaskId, TaskRef};
 pub use taskgroup::{ChildError, ExceptionGroup, TaskGroup, TaskGroupError};

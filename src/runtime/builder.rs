@@ -3,11 +3,13 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc as StdArc;
+use std::time::Duration;
 
 use crate::loom::deque::Worker;
 use crate::loom::parker::Parker;
 use crate::loom::sync::atomic::AtomicBool;
 use crate::loom::sync::Arc;
+use crate::runtime::blocking::BlockingConfig;
 use crate::runtime::exception::{ExceptionContext, ExceptionHandler};
 use crate::runtime::handle::{Handle, TaskFactory};
 use crate::runtime::scheduler::worker::WorkerCore;
@@ -32,6 +34,7 @@ pub struct Builder {
     stack_size: Option<usize>,
     factory: TaskFactory,
     exception_handler: Option<ExceptionHandler>,
+    blocking: BlockingConfig,
 }
 
 impl Default for Builder {
@@ -50,6 +53,7 @@ impl Builder {
             stack_size: None,
             factory: TaskFactory::Default,
             exception_handler: None,
+            blocking: BlockingConfig::default(),
         }
     }
 
@@ -100,6 +104,51 @@ impl Builder {
         self
     }
 
+    /// Maximum number of threads of the blocking pool that runs
+    /// [`to_thread`](crate::to_thread) / [`Handle::run_in_executor`] jobs (default:
+    /// asyncio's `min(32, cpus + 4)`; at least 1). Jobs beyond it wait in FIFO order.
+    ///
+    /// ```
+    /// let rt = asyncio::Builder::new().max_blocking_threads(2).build().unwrap();
+    /// assert_eq!(rt.block_on(async { asyncio::to_thread(|| 1).await.unwrap() }), 1);
+    /// ```
+    pub fn max_blocking_threads(mut self, n: usize) -> Self {
+        self.blocking.max_threads = n.max(1);
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = asyncio::Builder::new()
+    ///     .blocking_keep_alive(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.blocking.keep_alive = keep_alive;
+        self
+    }
+
+    /// How long dropping the runtime waits for blocking jobs still running (default
+    /// 10 s); after that they are left to finish on their own. Jobs not started are
+    /// dropped at shutdown without waiting.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = asyncio::Builder::new()
+    ///     .blocking_shutdown_timeout(Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn blocking_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.blocking.shutdown_timeout = timeout;
+        self
+    }
+
     /// Starts the worker threads.
     pub fn build(self) -> io::Result<Runtime> {
         let n = self.worker_threads.unwrap_or_else(num_cpus::get);
@@ -128,6 +177,7 @@ impl Builder {
             locals.iter().map(|w| w.stealer()).collect(),
             parkers.iter().map(|p| p.unparker().clone()).collect(),
         ));
+        shared.blocking.configure(self.blocking);
         let mut threads = Vec::with_capacity(n);
         for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
             let shared2 = shared.clone();

@@ -11,6 +11,7 @@
 //! hangs. Handles, wakers and `TaskRef`s that outlive the runtime stay valid (their cell
 //! is freed with its last reference); waking such a task does nothing.
 
+pub(crate) mod blocking;
 pub(crate) mod builder;
 pub(crate) mod callbacks;
 pub(crate) mod context;
@@ -96,7 +97,8 @@ impl Runtime {
 
     /// Shuts down, waiting at most `timeout` for workers busy in a poll; a worker still
     /// busy after that is left to finish on its own (its task is cancelled when the poll
-    /// returns). Returns `false` if that happened.
+    /// returns). Blocking jobs still running are waited for at most `timeout` too.
+    /// Returns `false` if something was left running.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
         self.shutdown(Some(timeout))
     }
@@ -107,6 +109,8 @@ impl Runtime {
             return true;
         }
         shared.close();
+        // Blocking pool: no new jobs; jobs not started are dropped (runtime/blocking.rs).
+        shared.blocking.close();
         // Dropped from one of its own workers (inside a task): that worker cannot be
         // joined from here; it leaves its loop when this poll returns.
         let own_worker =
@@ -119,7 +123,10 @@ impl Runtime {
             // Otherwise detached.
         }
         shared.finish_shutdown();
-        all_exited
+        // Running blocking jobs: waited for at most a bound, then left detached.
+        let bound = timeout.unwrap_or_else(|| shared.blocking.shutdown_timeout());
+        let blocking_exited = shared.blocking.wait_exited(bound);
+        all_exited && blocking_exited
     }
 }
 

@@ -47,6 +47,7 @@ use crate::loom::parker::Unparker;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::{Condvar, Mutex};
+use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context;
 use crate::runtime::exception::{ExceptionContext, ExceptionHandler};
 use crate::runtime::time::TimerDriver;
@@ -141,6 +142,8 @@ pub(crate) struct Shared {
     pub(crate) timers: TimerDriver,
     pub(crate) registry: Registry,
     pub(crate) config: Config,
+    /// The blocking-thread pool of `to_thread` / `run_in_executor` (`runtime/blocking.rs`).
+    pub(crate) blocking: BlockingPool,
     closed: AtomicBool,
     /// Cross-thread pushes in progress (see `push_remote`).
     remote_pushers: AtomicUsize,
@@ -178,6 +181,7 @@ impl Shared {
             timers: TimerDriver::new(),
             registry: Registry::new(),
             config,
+            blocking: BlockingPool::new(),
             closed: AtomicBool::new(false),
             remote_pushers: AtomicUsize::new(0),
             workers_alive: Mutex::new(n),

@@ -1,0 +1,1146 @@
+//! `Queue`, `LifoQueue`, `PriorityQueue` (asyncio's `asyncio.Queue` & co., 3.13 with
+//! `shutdown`).
+//!
+//! ## Protocol (CPython 3.13 `queues.py`, shared between threads)
+//! One facade mutex guards the items, the getter / putter / joiner wait lists, the
+//! unfinished-task count and the shutdown flag. **Items are never handed to a waiter**:
+//! `put` stores the item and wakes the first waiting getter, which takes an item (any
+//! item: whichever is first when it runs) in its own poll; a getter woken for nothing
+//! (someone else took the item first) waits again, at the back, as in asyncio. So a
+//! cancelled or dropped getter can lose no item — the item is still in the queue — and a
+//! woken getter that is cancelled before it ran passes its wake-up to the next getter
+//! if items are left (asyncio's `if not self.empty() and not getter.cancelled():
+//! self._wakeup_next(self._getters)`). Putters mirror this for free slots.
+//!
+//! ## Errors
+//! `get`/`get_nowait` fail with [`GetError`] (`Empty`, `ShutDown`, `Cancelled`); `put`/
+//! `put_nowait` with [`PutError<T>`] (`Full`, `ShutDown`, `Cancelled`), which **gives the
+//! item back**. `task_done()` called more times than items were put is a
+//! [`ValueError`](crate::ValueError).
+//!
+//! ## Ordering
+//! `Queue` is FIFO, `LifoQueue` LIFO, `PriorityQueue` returns the smallest item first
+//! (`heapq` order; equal items in no particular order). `maxsize == 0` means unbounded.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll};
+
+use crate::loom::Mutex;
+use crate::sync::waiters::{
+    cancelled_error, CancelEntry, Registration, Seen, Status, WaitList, Wakeups,
+};
+use crate::sync::{QueueEmpty, QueueFull, QueueShutDown, ValueError};
+use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+
+// ---- errors --------------------------------------------------------------------------
+
+/// Why a `get` gave no item.
+///
+/// ```
+/// let q = asyncio::Queue::<u8>::new(0);
+/// let err = q.get_nowait().unwrap_err();
+/// assert!(err.is_empty() && !err.is_shutdown() && err.as_cancelled().is_none());
+/// q.shutdown(false);
+/// assert!(q.get_nowait().unwrap_err().is_shutdown());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GetError {
+    /// `get_nowait()` on an empty queue (asyncio's `QueueEmpty`).
+    Empty(QueueEmpty),
+    /// The queue was shut down (and is empty, or was shut down immediately).
+    ShutDown(QueueShutDown),
+    /// The awaiting task was cancelled.
+    Cancelled(CancelledError),
+}
+
+impl GetError {
+    /// The cancellation, if this is one.
+    ///
+    /// ```
+    /// let e = asyncio::GetError::from(asyncio::CancelledError::new(Some("stop")));
+    /// assert_eq!(e.as_cancelled().unwrap().message(), Some("stop"));
+    /// ```
+    pub fn as_cancelled(&self) -> Option<&CancelledError> {
+        match self {
+            GetError::Cancelled(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// `true` for [`GetError::ShutDown`].
+    ///
+    /// ```
+    /// let q = asyncio::Queue::<u8>::new(0);
+    /// q.shutdown(true);
+    /// assert!(q.get_nowait().unwrap_err().is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self, GetError::ShutDown(_))
+    }
+
+    /// `true` for [`GetError::Empty`].
+    ///
+    /// ```
+    /// assert!(asyncio::Queue::<u8>::new(0).get_nowait().unwrap_err().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        matches!(self, GetError::Empty(_))
+    }
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Empty(e) => fmt::Display::fmt(e, f),
+            GetError::ShutDown(e) => fmt::Display::fmt(e, f),
+            GetError::Cancelled(c) => fmt::Display::fmt(c, f),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
+
+impl From<CancelledError> for GetError {
+    fn from(c: CancelledError) -> Self {
+        GetError::Cancelled(c)
+    }
+}
+
+/// Why a `put` did not store its item; the item comes back in every case.
+///
+/// ```
+/// let q = asyncio::Queue::new(1);
+/// q.put_nowait("a").unwrap();
+/// match q.put_nowait("b") {
+///     Err(asyncio::PutError::Full(_, item)) => assert_eq!(item, "b"),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub enum PutError<T> {
+    /// `put_nowait()` on a full queue (asyncio's `QueueFull`).
+    Full(QueueFull, T),
+    /// The queue was shut down.
+    ShutDown(QueueShutDown, T),
+    /// The awaiting task was cancelled.
+    Cancelled(CancelledError, T),
+}
+
+impl<T> PutError<T> {
+    /// The item that was not put.
+    ///
+    /// ```
+    /// let q = asyncio::Queue::new(0);
+    /// q.shutdown(false);
+    /// assert_eq!(q.put_nowait(5).unwrap_err().into_item(), 5);
+    /// ```
+    pub fn into_item(self) -> T {
+        match self {
+            PutError::Full(_, t) | PutError::ShutDown(_, t) | PutError::Cancelled(_, t) => t,
+        }
+    }
+
+    /// The item that was not put.
+    ///
+    /// ```
+    /// let q = asyncio::Queue::new(0);
+    /// q.shutdown(false);
+    /// assert_eq!(*q.put_nowait(5).unwrap_err().item(), 5);
+    /// ```
+    pub fn item(&self) -> &T {
+        match self {
+            PutError::Full(_, t) | PutError::ShutDown(_, t) | PutError::Cancelled(_, t) => t,
+        }
+    }
+
+    /// The cancellation, if this is one.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let q = std::sync::Arc::new(asyncio::Queue::new(1));
+    ///     q.put_nowait(0).unwrap();
+    ///     let putter = {
+    ///         let q = q.clone();
+    ///         asyncio::create_task(async move {
+    ///             // Full: waits, until cancelled; the error gives the item back.
+    ///             let err = q.put(1).await.unwrap_err();
+    ///             assert!(err.as_cancelled().is_some());
+    ///             err.into_item()
+    ///         })
+    ///     };
+    ///     asyncio::sleep(std::time::Duration::ZERO).await.unwrap();
+    ///     putter.cancel(None);
+    ///     assert_eq!(putter.await.unwrap(), 1); // caught: the task returned the item
+    /// });
+    /// ```
+    pub fn as_cancelled(&self) -> Option<&CancelledError> {
+        match self {
+            PutError::Cancelled(c, _) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// `true` for [`PutError::ShutDown`].
+    ///
+    /// ```
+    /// let q = asyncio::Queue::new(0);
+    /// q.shutdown(false);
+    /// assert!(q.put_nowait(1).unwrap_err().is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self, PutError::ShutDown(..))
+    }
+
+    /// `true` for [`PutError::Full`].
+    ///
+    /// ```
+    /// let q = asyncio::Queue::new(1);
+    /// q.put_nowait(1).unwrap();
+    /// assert!(q.put_nowait(2).unwrap_err().is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        matches!(self, PutError::Full(..))
+    }
+
+    /// The error without the item, e.g. to propagate it with `?` from a task whose
+    /// output must be `Send` regardless of `T`.
+    ///
+    /// ```
+    /// let q = asyncio::Queue::new(0);
+    /// q.shutdown(false);
+    /// let err: asyncio::PutError<()> = q.put_nowait(vec![1]).unwrap_err().without_item();
+    /// assert!(err.is_shutdown());
+    /// ```
+    pub fn without_item(self) -> PutError<()> {
+        match self {
+            PutError::Full(e, _) => PutError::Full(e, ()),
+            PutError::ShutDown(e, _) => PutError::ShutDown(e, ()),
+            PutError::Cancelled(c, _) => PutError::Cancelled(c, ()),
+        }
+    }
+}
+
+impl<T> fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(..) => f.write_str("Full(..)"),
+            PutError::ShutDown(..) => f.write_str("ShutDown(..)"),
+            PutError::Cancelled(c, _) => write!(f, "Cancelled({c:?}, ..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(e, _) => fmt::Display::fmt(e, f),
+            PutError::ShutDown(e, _) => fmt::Display::fmt(e, f),
+            PutError::Cancelled(c, _) => fmt::Display::fmt(c, f),
+        }
+    }
+}
+
+impl<T> std::error::Error for PutError<T> {}
+
+// ---- storage -------------------------------------------------------------------------
+
+/// The item order of a queue (asyncio's overridable `_init`/`_put`/`_get`).
+trait Store<T>: Send {
+    fn push(&mut self, item: T);
+    fn pop(&mut self) -> Option<T>;
+    fn len(&self) -> usize;
+    fn drain_all(&mut self) -> Vec<T>;
+}
+
+impl<T: Send> Store<T> for VecDeque<T> {
+    fn push(&mut self, item: T) {
+        self.push_back(item)
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.pop_front()
+    }
+    fn len(&self) -> usize {
+        VecDeque::len(self)
+    }
+    fn drain_all(&mut self) -> Vec<T> {
+        self.drain(..).collect()
+    }
+}
+
+/// LIFO storage.
+struct Stack<T>(Vec<T>);
+
+impl<T: Send> Store<T> for Stack<T> {
+    fn push(&mut self, item: T) {
+        self.0.push(item)
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn drain_all(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+/// Smallest-first storage.
+struct Heap<T>(BinaryHeap<Reverse<T>>);
+
+impl<T: Ord + Send> Store<T> for Heap<T> {
+    fn push(&mut self, item: T) {
+        self.0.push(Reverse(item))
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop().map(|r| r.0)
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn drain_all(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.0)
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    }
+}
+
+// ---- the shared core -----------------------------------------------------------------
+
+const GETTERS: u8 = 0;
+const PUTTERS: u8 = 1;
+const JOINERS: u8 = 2;
+
+struct Inner<T> {
+    state: Mutex<State<T>>,
+    maxsize: usize,
+}
+
+struct State<T> {
+    items: Box<dyn Store<T>>,
+    getters: WaitList,
+    putters: WaitList,
+    /// Waiters of `join()` (asyncio's `_finished` event).
+    joiners: WaitList,
+    unfinished: usize,
+    shutdown: bool,
+}
+
+impl<T> State<T> {
+    fn list(&mut self, list: u8) -> &mut WaitList {
+        match list {
+            GETTERS => &mut self.getters,
+            PUTTERS => &mut self.putters,
+            _ => &mut self.joiners,
+        }
+    }
+
+    fn full(&self, maxsize: usize) -> bool {
+        maxsize > 0 && self.items.len() >= maxsize
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.len() == 0
+    }
+}
+
+impl<T: Send + 'static> CancelEntry for Inner<T> {
+    fn cancel_entry(&self, list: u8, id: u64, msg: Option<StdArc<str>>) -> bool {
+        let waker = self.state.lock().list(list).cancel(id, msg);
+        match waker {
+            Some(w) => {
+                w.wake();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The queue logic, shared by the three queue types.
+struct Core<T> {
+    inner: StdArc<Inner<T>>,
+}
+
+impl<T: Send + 'static> Core<T> {
+    fn new(maxsize: usize, items: Box<dyn Store<T>>) -> Core<T> {
+        Core {
+            inner: StdArc::new(Inner {
+                state: Mutex::new(State {
+                    items,
+                    getters: WaitList::new(),
+                    putters: WaitList::new(),
+                    joiners: WaitList::new(),
+                    unfinished: 0,
+                    shutdown: false,
+                }),
+                maxsize,
+            }),
+        }
+    }
+
+    fn qsize(&self) -> usize {
+        self.inner.state.lock().items.len()
+    }
+
+    fn empty(&self) -> bool {
+        self.inner.state.lock().is_empty()
+    }
+
+    fn full(&self) -> bool {
+        self.inner.state.lock().full(self.inner.maxsize)
+    }
+
+    fn put_locked(
+        &self,
+        st: &mut State<T>,
+        item: T,
+        wake: &mut Wakeups,
+    ) -> Result<(), PutError<T>> {
+        if st.shutdown {
+            return Err(PutError::ShutDown(QueueShutDown::new(), item));
+        }
+        if st.full(self.inner.maxsize) {
+            return Err(PutError::Full(QueueFull::new(), item));
+        }
+        st.items.push(item);
+        st.unfinished += 1;
+        wake.push(st.getters.wake_next());
+        Ok(())
+    }
+
+    fn get_locked(&self, st: &mut State<T>, wake: &mut Wakeups) -> Result<T, GetError> {
+        match st.items.pop() {
+            Some(item) => {
+                wake.push(st.putters.wake_next());
+                Ok(item)
+            }
+            None if st.shutdown => Err(GetError::ShutDown(QueueShutDown::new())),
+            None => Err(GetError::Empty(QueueEmpty::new())),
+        }
+    }
+
+    fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        let r = self.put_locked(&mut st, item, &mut wake);
+        drop(st);
+        wake.wake();
+        r
+    }
+
+    fn get_nowait(&self) -> Result<T, GetError> {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        let r = self.get_locked(&mut st, &mut wake);
+        drop(st);
+        wake.wake();
+        r
+    }
+
+    fn task_done(&self) -> Result<(), ValueError> {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        if st.unfinished == 0 {
+            return Err(ValueError::new("task_done() called too many times"));
+        }
+        st.unfinished -= 1;
+        if st.unfinished == 0 {
+            st.joiners.wake_all(wake.vec());
+        }
+        drop(st);
+        wake.wake();
+        Ok(())
+    }
+
+    fn shutdown(&self, immediate: bool) {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        st.shutdown = true;
+        let dropped = if immediate {
+            let items = st.items.drain_all();
+            st.unfinished = st.unfinished.saturating_sub(items.len());
+            if st.unfinished == 0 {
+                st.joiners.wake_all(wake.vec());
+            }
+            items
+        } else {
+            Vec::new()
+        };
+        // Every getter and putter re-checks and sees the shutdown.
+        st.getters.wake_all(wake.vec());
+        st.putters.wake_all(wake.vec());
+        drop(st);
+        wake.wake();
+        drop(dropped);
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.inner.state.lock().shutdown
+    }
+
+    fn unfinished(&self) -> usize {
+        self.inner.state.lock().unfinished
+    }
+
+    /// Removes a wait entry its future gives up; passes a wake-up on if the entry had
+    /// been woken and what it was woken for is still there (asyncio's `except:` blocks
+    /// of `get` and `put`).
+    fn abandon(&self, list: u8, entry: &mut Option<u64>, reg: &mut Registration) {
+        if let Some(id) = entry.take() {
+            let mut wake = Wakeups::new();
+            let mut st = self.inner.state.lock();
+            let removed = st.list(list).remove(id);
+            if let Some((Status::Woken, _)) = &removed {
+                match list {
+                    GETTERS if !st.is_empty() => wake.push(st.getters.wake_next()),
+                    PUTTERS if !st.full(self.inner.maxsize) => wake.push(st.putters.wake_next()),
+                    _ => {}
+                }
+            }
+            drop(st);
+            drop(removed);
+            wake.wake();
+        }
+        reg.unregister();
+    }
+
+    fn poll_get(
+        &self,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, GetError>> {
+        if let Some(err) = deliver_pending_cancel() {
+            self.abandon(GETTERS, entry, reg);
+            return Poll::Ready(Err(GetError::Cancelled(err)));
+        }
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        if let Some(id) = *entry {
+            let (seen, old) = st.getters.observe(id, cx.waker());
+            match seen {
+                Seen::Waiting => {
+                    drop(st);
+                    drop(old);
+                    reg.register(&self.inner, GETTERS, id);
+                    return Poll::Pending;
+                }
+                Seen::Woken => *entry = None,
+                Seen::Cancelled(msg) => {
+                    // Cancelled, not woken: nothing to pass on.
+                    *entry = None;
+                    drop(st);
+                    drop(old);
+                    reg.unregister();
+                    return Poll::Ready(Err(GetError::Cancelled(cancelled_error(msg))));
+                }
+            }
+        }
+        // while self.empty(): ...
+        if st.is_empty() && !st.shutdown {
+            let id = st.getters.push(cx.waker());
+            drop(st);
+            *entry = Some(id);
+            reg.register(&self.inner, GETTERS, id);
+            return Poll::Pending;
+        }
+        let r = self.get_locked(&mut st, &mut wake);
+        drop(st);
+        wake.wake();
+        reg.unregister();
+        Poll::Ready(r)
+    }
+
+    fn poll_put(
+        &self,
+        item: &mut Option<T>,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), PutError<T>>> {
+        let take = |item: &mut Option<T>| item.take().expect("Put polled after completion");
+        if let Some(err) = deliver_pending_cancel() {
+            self.abandon(PUTTERS, entry, reg);
+            return Poll::Ready(Err(PutError::Cancelled(err, take(item))));
+        }
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        if let Some(id) = *entry {
+            let (seen, old) = st.putters.observe(id, cx.waker());
+            match seen {
+                Seen::Waiting => {
+                    drop(st);
+                    drop(old);
+                    reg.register(&self.inner, PUTTERS, id);
+                    return Poll::Pending;
+                }
+                Seen::Woken => *entry = None,
+                Seen::Cancelled(msg) => {
+                    *entry = None;
+                    drop(st);
+                    drop(old);
+                    reg.unregister();
+                    let err = cancelled_error(msg);
+                    return Poll::Ready(Err(PutError::Cancelled(err, take(item))));
+                }
+            }
+        }
+        // while self.full(): if shutdown: raise; wait
+        if st.full(self.inner.maxsize) && !st.shutdown {
+            let id = st.putters.push(cx.waker());
+            drop(st);
+            *entry = Some(id);
+            reg.register(&self.inner, PUTTERS, id);
+            return Poll::Pending;
+        }
+        let r = self.put_locked(&mut st, take(item), &mut wake);
+        drop(st);
+        wake.wake();
+        reg.unregister();
+        Poll::Ready(r)
+    }
+
+    fn poll_join(
+        &self,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), CancelledError>> {
+        if let Some(err) = deliver_pending_cancel() {
+            self.abandon(JOINERS, entry, reg);
+            return Poll::Ready(Err(err));
+        }
+        let mut st = self.inner.state.lock();
+        let id = match *entry {
+            Some(id) => {
+                let (seen, old) = st.joiners.observe(id, cx.waker());
+                drop(st);
+                drop(old);
+                match seen {
+                    Seen::Waiting => id,
+                    Seen::Woken => {
+                        *entry = None;
+                        reg.unregister();
+                        return Poll::Ready(Ok(()));
+                    }
+                    Seen::Cancelled(msg) => {
+                        *entry = None;
+                        reg.unregister();
+                        return Poll::Ready(Err(cancelled_error(msg)));
+                    }
+                }
+            }
+            None => {
+                if st.unfinished == 0 {
+                    return Poll::Ready(Ok(()));
+                }
+                let id = st.joiners.push(cx.waker());
+                drop(st);
+                *entry = Some(id);
+                id
+            }
+        };
+        reg.register(&self.inner, JOINERS, id);
+        Poll::Pending
+    }
+
+    fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.inner.state.lock();
+        write!(f, "<{name} maxsize={}", self.inner.maxsize)?;
+        if !st.is_empty() {
+            write!(f, " qsize={}", st.items.len())?;
+        }
+        if st.getters.len() > 0 {
+            write!(f, " _getters[{}]", st.getters.len())?;
+        }
+        if st.putters.len() > 0 {
+            write!(f, " _putters[{}]", st.putters.len())?;
+        }
+        if st.unfinished > 0 {
+            write!(f, " tasks={}", st.unfinished)?;
+        }
+        if st.shutdown {
+            f.write_str(" shutdown")?;
+        }
+        f.write_str(">")
+    }
+}
+
+// ---- futures -------------------------------------------------------------------------
+
+/// Future returned by `get()` on [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
+///
+/// ```
+/// asyncio::run(async {
+///     let q = asyncio::Queue::new(0);
+///     q.put_nowait('x').unwrap();
+///     let get: asyncio::Get<'_, char> = q.get();
+///     assert_eq!(get.await.unwrap(), 'x');
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Get<'a, T: Send + 'static> {
+    core: &'a Core<T>,
+    entry: Option<u64>,
+    reg: Registration,
+}
+
+impl<T: Send + 'static> Future for Get<'_, T> {
+    type Output = Result<T, GetError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.core.poll_get(&mut this.entry, &mut this.reg, cx)
+    }
+}
+
+impl<T: Send + 'static> Drop for Get<'_, T> {
+    fn drop(&mut self) {
+        self.core.abandon(GETTERS, &mut self.entry, &mut self.reg);
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for Get<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Get")
+            .field("waiting", &self.entry.is_some())
+            .finish()
+    }
+}
+
+/// Future returned by `put()` on [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
+///
+/// ```
+/// asyncio::run(async {
+///     let q = asyncio::Queue::new(0);
+///     let put: asyncio::Put<'_, char> = q.put('x');
+///     put.await.unwrap();
+///     assert_eq!(q.qsize(), 1);
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Put<'a, T: Send + 'static> {
+    core: &'a Core<T>,
+    item: Option<T>,
+    entry: Option<u64>,
+    reg: Registration,
+}
+
+impl<T: Send + 'static> Unpin for Put<'_, T> {}
+
+impl<T: Send + 'static> Future for Put<'_, T> {
+    type Output = Result<(), PutError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.core
+            .poll_put(&mut this.item, &mut this.entry, &mut this.reg, cx)
+    }
+}
+
+impl<T: Send + 'static> Drop for Put<'_, T> {
+    fn drop(&mut self) {
+        self.core.abandon(PUTTERS, &mut self.entry, &mut self.reg);
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for Put<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Put")
+            .field("waiting", &self.entry.is_some())
+            .finish()
+    }
+}
+
+/// Future returned by `join()` on [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
+///
+/// ```
+/// asyncio::run(async {
+///     let q = asyncio::Queue::<u8>::new(0);
+///     let join: asyncio::Join<'_, u8> = q.join();
+///     join.await.unwrap(); // nothing unfinished
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Join<'a, T: Send + 'static> {
+    core: &'a Core<T>,
+    entry: Option<u64>,
+    reg: Registration,
+}
+
+impl<T: Send + 'static> Future for Join<'_, T> {
+    type Output = Result<(), CancelledError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.core.poll_join(&mut this.entry, &mut this.reg, cx)
+    }
+}
+
+impl<T: Send + 'static> Drop for Join<'_, T> {
+    fn drop(&mut self) {
+        self.core.abandon(JOINERS, &mut self.entry, &mut self.reg);
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for Join<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Join")
+            .field("waiting", &self.entry.is_some())
+            .finish()
+    }
+}
+
+// ---- the public queue types ----------------------------------------------------------
+
+macro_rules! queue_methods {
+    ($name:literal, $example_items:literal, $example_out:literal) => {
+        /// Number of items in the queue.
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
+        /// q.put_nowait(1).unwrap();
+        /// assert_eq!(q.qsize(), 1);
+        /// ```
+        pub fn qsize(&self) -> usize {
+            self.core.qsize()
+        }
+
+        /// The capacity given at construction (0: unbounded).
+        ///
+        /// ```
+        #[doc = concat!("assert_eq!(asyncio::", $name, "::<u8>::new(2).maxsize(), 2);")]
+        /// ```
+        pub fn maxsize(&self) -> usize {
+            self.core.inner.maxsize
+        }
+
+        /// `true` if the queue holds no item.
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
+        /// assert!(q.empty());
+        /// q.put_nowait(1).unwrap();
+        /// assert!(!q.empty());
+        /// ```
+        pub fn empty(&self) -> bool {
+            self.core.empty()
+        }
+
+        /// `true` if the queue holds `maxsize` items (never for an unbounded queue).
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(1);")]
+        /// q.put_nowait(1).unwrap();
+        /// assert!(q.full());
+        /// ```
+        pub fn full(&self) -> bool {
+            self.core.full()
+        }
+
+        /// Puts an item, waiting for a free slot if the queue is full. The item comes
+        /// back in the error: `PutError::ShutDown` if the queue is (or gets) shut down,
+        /// `PutError::Cancelled` if the awaiting task is cancelled.
+        ///
+        /// ```
+        /// asyncio::run(async {
+        #[doc = concat!("    let q = asyncio::", $name, "::new(0);")]
+        ///     q.put(1).await.unwrap();
+        ///     assert_eq!(q.get().await.unwrap(), 1);
+        /// });
+        /// ```
+        pub fn put(&self, item: T) -> Put<'_, T> {
+            Put {
+                core: &self.core,
+                item: Some(item),
+                entry: None,
+                reg: Registration::new(),
+            }
+        }
+
+        /// Puts an item without waiting: `PutError::Full` if the queue is full,
+        /// `PutError::ShutDown` if it is shut down; the item comes back in the error.
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(1);")]
+        /// q.put_nowait(1).unwrap();
+        /// let err = q.put_nowait(2).unwrap_err();
+        /// assert!(err.is_full());
+        /// assert_eq!(err.into_item(), 2);
+        /// ```
+        pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
+            self.core.put_nowait(item)
+        }
+
+        /// Removes and returns an item, waiting for one if the queue is empty.
+        /// `GetError::ShutDown` once the queue is shut down and empty (or shut down
+        /// immediately); `GetError::Cancelled` if the awaiting task is cancelled (no item
+        /// is lost: it stays in the queue).
+        ///
+        /// ```
+        /// asyncio::run(async {
+        #[doc = concat!("    let q = std::sync::Arc::new(asyncio::", $name, "::new(0));")]
+        ///     let getter = {
+        ///         let q = q.clone();
+        ///         asyncio::create_task(async move { q.get().await })
+        ///     };
+        ///     q.put(7).await.unwrap();
+        ///     assert_eq!(getter.await.unwrap().unwrap(), 7);
+        /// });
+        /// ```
+        pub fn get(&self) -> Get<'_, T> {
+            Get {
+                core: &self.core,
+                entry: None,
+                reg: Registration::new(),
+            }
+        }
+
+        /// Removes and returns an item without waiting: `GetError::Empty` if there is
+        /// none, `GetError::ShutDown` if the queue is shut down and empty.
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
+        /// assert!(q.get_nowait().unwrap_err().is_empty());
+        #[doc = concat!("for i in ", $example_items, " {")]
+        ///     q.put_nowait(i).unwrap();
+        /// }
+        /// let out: Vec<i32> = (0..3).map(|_| q.get_nowait().unwrap()).collect();
+        #[doc = concat!("assert_eq!(out, ", $example_out, ");")]
+        /// ```
+        pub fn get_nowait(&self) -> Result<T, GetError> {
+            self.core.get_nowait()
+        }
+
+        /// Marks one item taken with `get` as processed (see [`join`](Self::join)).
+        /// `ValueError("task_done() called too many times")` if called more times than
+        /// items were put.
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
+        /// assert!(q.task_done().is_err());
+        /// q.put_nowait(1).unwrap();
+        /// q.get_nowait().unwrap();
+        /// q.task_done().unwrap();
+        /// ```
+        pub fn task_done(&self) -> Result<(), ValueError> {
+            self.core.task_done()
+        }
+
+        /// Waits until every item put has been taken and marked with
+        /// [`task_done`](Self::task_done). `Err(CancelledError)` if the awaiting task is
+        /// cancelled.
+        ///
+        /// ```
+        /// asyncio::run(async {
+        #[doc = concat!("    let q = std::sync::Arc::new(asyncio::", $name, "::new(0));")]
+        ///     q.put_nowait(1).unwrap();
+        ///     let worker = {
+        ///         let q = q.clone();
+        ///         asyncio::create_task(async move {
+        ///             let _item = q.get().await.unwrap();
+        ///             q.task_done().unwrap();
+        ///         })
+        ///     };
+        ///     q.join().await.unwrap();
+        ///     worker.await.unwrap();
+        /// });
+        /// ```
+        pub fn join(&self) -> Join<'_, T> {
+            Join {
+                core: &self.core,
+                entry: None,
+                reg: Registration::new(),
+            }
+        }
+
+        /// Shuts the queue down (3.13): `put`s fail with `ShutDown` from now on, and so
+        /// do `get`s once the queue is empty. With `immediate`, the items left are
+        /// dropped (each counted as done for `join`) and `get`s fail at once. Blocked
+        /// getters and putters are woken to see it.
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
+        /// q.put_nowait(1).unwrap();
+        /// q.shutdown(false);
+        /// assert!(q.put_nowait(2).unwrap_err().is_shutdown());
+        /// assert_eq!(q.get_nowait().unwrap(), 1);
+        /// assert!(q.get_nowait().unwrap_err().is_shutdown());
+        /// ```
+        pub fn shutdown(&self, immediate: bool) {
+            self.core.shutdown(immediate)
+        }
+
+        /// `true` once [`shutdown`](Self::shutdown) was called.
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::<u8>::new(0);")]
+        /// q.shutdown(true);
+        /// assert!(q.is_shutdown());
+        /// ```
+        pub fn is_shutdown(&self) -> bool {
+            self.core.is_shutdown()
+        }
+
+        /// Items put and not yet marked done (asyncio's `_unfinished_tasks`).
+        ///
+        /// ```
+        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
+        /// q.put_nowait(1).unwrap();
+        /// assert_eq!(q.unfinished_tasks(), 1);
+        /// ```
+        pub fn unfinished_tasks(&self) -> usize {
+            self.core.unfinished()
+        }
+    };
+}
+
+/// A FIFO queue for tasks (asyncio's `asyncio.Queue`), shared between threads.
+///
+/// ```
+/// use std::sync::Arc;
+/// asyncio::run(async {
+///     let q = Arc::new(asyncio::Queue::new(2));
+///     let producer = {
+///         let q = q.clone();
+///         asyncio::create_task(async move {
+///             for i in 0..5 {
+///                 q.put(i).await.unwrap(); // waits while 2 items are queued
+///             }
+///         })
+///     };
+///     let mut got = Vec::new();
+///     for _ in 0..5 {
+///         got.push(q.get().await.unwrap());
+///         q.task_done().unwrap();
+///     }
+///     producer.await.unwrap();
+///     q.join().await.unwrap();
+///     assert_eq!(got, [0, 1, 2, 3, 4]);
+/// });
+/// ```
+pub struct Queue<T: Send + 'static> {
+    core: Core<T>,
+}
+
+impl<T: Send + 'static> Queue<T> {
+    /// A queue holding at most `maxsize` items (0: unbounded).
+    ///
+    /// ```
+    /// let q = asyncio::Queue::<String>::new(0);
+    /// assert!(!q.full());
+    /// ```
+    pub fn new(maxsize: usize) -> Queue<T> {
+        Queue {
+            core: Core::new(maxsize, Box::new(VecDeque::new())),
+        }
+    }
+
+    queue_methods!("Queue", "[1, 3, 2]", "[1, 3, 2]");
+}
+
+impl<T: Send + 'static> Default for Queue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        Queue::new(0)
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for Queue<T> {
+    /// asyncio's `repr` shape: `<Queue maxsize=0 qsize=1 _getters[1] tasks=1>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.core.fmt("Queue", f)
+    }
+}
+
+/// A LIFO queue for tasks (asyncio's `asyncio.LifoQueue`): the most recent item first.
+///
+/// ```
+/// let q = asyncio::LifoQueue::new(0);
+/// q.put_nowait("a").unwrap();
+/// q.put_nowait("b").unwrap();
+/// assert_eq!(q.get_nowait().unwrap(), "b");
+/// ```
+pub struct LifoQueue<T: Send + 'static> {
+    core: Core<T>,
+}
+
+impl<T: Send + 'static> LifoQueue<T> {
+    /// A LIFO queue holding at most `maxsize` items (0: unbounded).
+    ///
+    /// ```
+    /// let q = asyncio::LifoQueue::<u32>::new(3);
+    /// assert_eq!(q.maxsize(), 3);
+    /// ```
+    pub fn new(maxsize: usize) -> LifoQueue<T> {
+        LifoQueue {
+            core: Core::new(maxsize, Box::new(Stack(Vec::new()))),
+        }
+    }
+
+    queue_methods!("LifoQueue", "[1, 3, 2]", "[2, 3, 1]");
+}
+
+impl<T: Send + 'static> Default for LifoQueue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        LifoQueue::new(0)
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for LifoQueue<T> {
+    /// asyncio's `repr` shape: `<LifoQueue maxsize=0 qsize=1>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.core.fmt("LifoQueue", f)
+    }
+}
+
+/// A priority queue for tasks (asyncio's `asyncio.PriorityQueue`): the smallest item
+/// first (use `(priority, data)` tuples, or `std::cmp::Reverse` for largest first).
+///
+/// ```
+/// let q = asyncio::PriorityQueue::new(0);
+/// q.put_nowait((2, "low")).unwrap();
+/// q.put_nowait((1, "high")).unwrap();
+/// assert_eq!(q.get_nowait().unwrap(), (1, "high"));
+/// ```
+pub struct PriorityQueue<T: Ord + Send + 'static> {
+    core: Core<T>,
+}
+
+impl<T: Ord + Send + 'static> PriorityQueue<T> {
+    /// A priority queue holding at most `maxsize` items (0: unbounded).
+    ///
+    /// ```
+    /// let q = asyncio::PriorityQueue::<u32>::new(0);
+    /// assert!(q.empty());
+    /// ```
+    pub fn new(maxsize: usize) -> PriorityQueue<T> {
+        PriorityQueue {
+            core: Core::new(maxsize, Box::new(Heap(BinaryHeap::new()))),
+        }
+    }
+
+    queue_methods!("PriorityQueue", "[1, 3, 2]", "[1, 2, 3]");
+}
+
+impl<T: Ord + Send + 'static> Default for PriorityQueue<T> {
+    /// An unbounded queue.
+    fn default() -> Self {
+        PriorityQueue::new(0)
+    }
+}
+
+impl<T: Ord + Send + 'static> fmt::Debug for PriorityQueue<T> {
+    /// asyncio's `repr` shape: `<PriorityQueue maxsize=0 qsize=1>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.core.fmt("PriorityQueue", f)
+    }
+}
