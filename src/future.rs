@@ -15,9 +15,9 @@
 //!   future (asyncio forwards `Task.cancel()` to the future the task awaits). A cancelled
 //!   future gives its awaiters a `CancelledError` tracked by each awaiting task.
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::Arc;

@@ -160,6 +160,18 @@ macro_rules! thread_local_const {
 }
 pub(crate) use thread_local_const;
 
+/// `std::sync::Arc`, for shared data whose sharing is not part of a protocol loom must
+/// check: trait objects (`Arc<dyn ..>` needs unsizing, which loom's `Arc` lacks), wakers
+/// built with `std::task::Wake` (which requires std's `Arc`), immutable strings (cancel
+/// messages, names). Reference counts of task cells and of the runtime's shared state,
+/// which protocols depend on, use [`sync::Arc`] (loom's under `cfg(loom)`).
+pub(crate) use std::sync::Arc as StdArc;
+/// One-time initialisation of process-wide constants (the clock's epoch): not shared
+/// mutable state, so loom need not see it.
+pub(crate) use std::sync::OnceLock;
+/// `std::sync::Weak`, the weak side of [`StdArc`].
+pub(crate) use std::sync::Weak as StdWeak;
+
 /// A process-wide source of unique numbers (task ids, callback ids).
 ///
 /// Not a synchronisation primitive: nothing is ordered by it, only uniqueness matters,

@@ -23,11 +23,11 @@
 //! * Failures are seen through done callbacks, as in asyncio, so they take effect on
 //!   the runtime right after the child completes.
 
+use crate::loom::StdArc;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::atomic::Ordering;

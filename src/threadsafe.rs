@@ -8,9 +8,9 @@
 //! wakes blocked `result()` callers and runs the done callbacks, on that thread, as
 //! `concurrent.futures` does. Cancelling the future cancels the task (asyncio `cancel`).
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -282,7 +282,7 @@ impl<T: Send + 'static> Inner<T> {
 /// The join waker: holds the future weakly, so a dropped `ConcurrentFuture` does not keep
 /// its outcome alive through the task.
 struct CompletionWaker<T> {
-    inner: std::sync::Weak<Inner<T>>,
+    inner: crate::loom::StdWeak<Inner<T>>,
 }
 
 impl<T: Send + 'static> Wake for CompletionWaker<T> {

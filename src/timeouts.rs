@@ -32,10 +32,10 @@
 //! * `wait_for(fut, d)` is `timeout(d)` around `fut` for every `d` (also zero, where
 //!   asyncio does not even start a coroutine: here it runs up to its first suspension).
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 

@@ -708,10 +708,14 @@ fn test_reset_barrier_while_tasks_waiting_and_waiting_again() {
     });
 }
 
+/// Ordering-sensitive, so one worker only: with several workers the reset can land while
+/// other tasks already wait in their second round, break them, and misalign the rounds
+/// (a later round then never fills) — a property of the test's choreography, not of the
+/// barrier.
 #[test]
 fn test_reset_barrier_while_tasks_draining() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
+    {
+        rt1().block_on(async {
             let barrier = Arc::new(Barrier::new(N));
             let results1 = Flags::default();
             let results2 = Flags::default();

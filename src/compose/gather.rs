@@ -17,10 +17,10 @@
 //! Children are [`Task`]s; wrap plain futures with [`create_task`](crate::create_task) or
 //! [`ensure_future`](crate::ensure_future) first.
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
 
 use crate::compose::watch::WatchSet;

@@ -11,7 +11,7 @@
 //! — leaves no orphan hook behind when it returns early (timeout, first failure,
 //! cancellation).
 
-use std::sync::Arc as StdArc;
+use crate::loom::StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::loom::Mutex;

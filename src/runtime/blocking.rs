@@ -27,12 +27,12 @@
 //! dropped. Dropping the `ToThread` future (without a cancellation) detaches the job, as
 //! dropping a task handle does: it still runs, its result is dropped.
 
+use crate::loom::StdArc;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 

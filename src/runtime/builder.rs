@@ -1,8 +1,8 @@
 //! `Builder`: configures and starts a runtime.
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::io;
-use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crate::loom::deque::Worker;

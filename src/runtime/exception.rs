@@ -6,8 +6,8 @@
 //! retrieved". The default handler writes one line to stderr; set your own with
 //! [`Builder::exception_handler`](crate::Builder::exception_handler).
 
+use crate::loom::StdArc as Arc;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::task::error::PanicError;
 use crate::task::TaskId;

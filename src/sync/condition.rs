@@ -20,10 +20,10 @@
 //! `cancel()` does not drop the future, so this only concerns futures abandoned by hand
 //! (`select!`-style code).
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
 
 use crate::loom::Mutex;

@@ -5,10 +5,10 @@
 //! result). `wait()` is a runtime-aware await point: a pending cancellation of the task is
 //! delivered first, and `cancel()` on a task suspended in `wait()` is forwarded to it.
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
 
 use crate::loom::Mutex;

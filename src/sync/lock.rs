@@ -28,10 +28,10 @@
 //! waiter future); a task cancelled after it was woken gets `CancelledError` and passes
 //! the wake-up on.
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
 
 use crate::loom::Mutex;

@@ -22,12 +22,12 @@
 //! `Queue` is FIFO, `LifoQueue` LIFO, `PriorityQueue` returns the smallest item first
 //! (`heapq` order; equal items in no particular order). `maxsize == 0` means unbounded.
 
+use crate::loom::StdArc;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
 
 use crate::loom::Mutex;

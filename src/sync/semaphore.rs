@@ -22,10 +22,10 @@
 //! As for [`Lock`](crate::Lock): pending cancellation delivered first, `cancel()` of a
 //! suspended acquirer forwarded to its entry.
 
+use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll};
 
 use crate::loom::Mutex;

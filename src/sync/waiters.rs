@@ -23,8 +23,8 @@
 //! Wakers are collected under the lock and woken (or dropped) after it is released, so
 //! no user code ever runs under a primitive's mutex.
 
+use crate::loom::StdArc;
 use std::collections::VecDeque;
-use std::sync::Arc as StdArc;
 use std::task::Waker;
 
 use crate::task::cancel::CancelledError;

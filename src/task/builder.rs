@@ -1,7 +1,7 @@
 //! `Task::builder()`: create a task with a name and a start mode.
 
+use crate::loom::StdArc as Arc;
 use std::future::Future;
-use std::sync::Arc;
 
 use crate::runtime::Handle;
 use crate::task::spawn::{spawn, SpawnOptions, Start};

@@ -12,8 +12,8 @@
 //! cancellation). Cloning a tracked error makes another tracked token; errors collected
 //! as values (`gather(..).return_exceptions()`, the done set of `wait`) are untracked.
 
+use crate::loom::StdArc as Arc;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::loom::sync::atomic::Ordering;
 use crate::task::current;

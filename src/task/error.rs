@@ -4,9 +4,9 @@
 //! ([`CancelledError`], defined in `cancel.rs`), or its future panics ([`PanicError`]).
 //! Awaiting a [`Task<T>`](crate::Task) yields `Result<T, TaskError>`.
 
+use crate::loom::StdArc as Arc;
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::loom::Mutex;
 use crate::task::cancel::CancelledError;

@@ -6,7 +6,7 @@
 //! exception — lives here, in a `Mutex<Extra>` that only those operations take. Fields
 //! that most tasks never use sit in a lazily boxed [`Rare`] so the header stays small.
 
-use std::sync::Arc;
+use crate::loom::StdArc as Arc;
 
 use crate::loom::sync::atomic::Ordering;
 use crate::task::error::{PanicError, TaskError};

@@ -6,13 +6,13 @@
 //! is available on both. Dropping either neither cancels nor leaks the task: tasks are
 //! owned by the runtime (DESIGN §4.1).
 
+use crate::loom::StdArc as Arc;
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};

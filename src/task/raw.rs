@@ -37,13 +37,13 @@
 //! removes the task from the scheduled registry and drops the refs that the poll and the
 //! registry held.
 
+use crate::loom::StdArc;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Waker};
 
 use crate::loom::cell::UnsafeCell;

@@ -13,9 +13,9 @@
 //! ordinary task woken by its waker. Off the workers, on another runtime's worker, or
 //! deeper than [`MAX_EAGER_DEPTH`] nested eager steps, the task is scheduled instead.
 
+use crate::loom::StdArc;
 use std::future::Future;
 use std::ptr;
-use std::sync::Arc as StdArc;
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;

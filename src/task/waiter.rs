@@ -11,7 +11,7 @@
 //! one poll (a `select!`) make the waiter ambiguous: cancellation then falls back to
 //! *must_cancel* delivery.
 
-use std::sync::Arc as StdArc;
+use crate::loom::StdArc;
 
 use crate::loom::sync::atomic::Ordering;
 use crate::task::current;

@@ -36,8 +36,8 @@
 pub(crate) mod idle;
 pub(crate) mod worker;
 
+use crate::loom::StdArc;
 use std::ptr::NonNull;
-use std::sync::Arc as StdArc;
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;

@@ -4,7 +4,7 @@
 //! are comparable across runtimes and threads, and `call_at(when)` means the same
 //! instant everywhere.
 
-use std::sync::OnceLock;
+use crate::loom::OnceLock;
 use std::time::{Duration, Instant};
 
 fn epoch() -> Instant {
