@@ -5,7 +5,8 @@
 //! [`loom`](https://docs.rs/loom) so that the models in `loom-tests/` explore every
 //! interleaving of the runtime's real code:
 //!
-//! * atomics, `Arc`, `Mutex`, `Condvar`, threads and thread-locals come from `loom`;
+//! * atomics, `Arc`, `Mutex`, `Condvar`, threads and thread-locals come from `loom`
+//!   (normally the [`Mutex`]/[`Condvar`] are `parking_lot`'s, the rest `std`'s);
 //! * [`UnsafeCell`](cell::UnsafeCell) has loom's closure API (`with`/`with_mut`) in both
 //!   builds, so loom can check every access to task cells;
 //! * `crossbeam-deque` is invisible to loom, so under `cfg(loom)` [`deque`] is a small
@@ -21,37 +22,64 @@
 
 pub(crate) use imp::*;
 
-/// A `Mutex` that ignores poisoning: the runtime catches every user panic at the task
-/// boundary, so a poisoned lock only means that a panic unwound through a critical
-/// section that keeps its data consistent at every step.
+/// The runtime's mutex: `parking_lot::Mutex` normally (it spins briefly before parking,
+/// which matters for the short, hot critical sections of queues and task fields shared
+/// by two workers: a futex mutex parks at once and costs a context switch per
+/// contention), `loom::sync::Mutex` under loom. No poisoning: the runtime catches every
+/// user panic at the task boundary, and its critical sections keep their data
+/// consistent at every step.
 pub(crate) struct Mutex<T: ?Sized> {
-    inner: imp::sync::RawMutex<T>,
+    #[cfg(not(loom))]
+    inner: parking_lot::Mutex<T>,
+    #[cfg(loom)]
+    inner: loom::sync::Mutex<T>,
 }
 
 /// Guard of [`Mutex`].
-pub(crate) type MutexGuard<'a, T> = imp::sync::RawMutexGuard<'a, T>;
+#[cfg(not(loom))]
+pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+/// Guard of [`Mutex`].
+#[cfg(loom)]
+pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
 impl<T> Mutex<T> {
     pub(crate) fn new(value: T) -> Self {
         Mutex {
-            inner: imp::sync::RawMutex::new(value),
+            #[cfg(not(loom))]
+            inner: parking_lot::Mutex::new(value),
+            #[cfg(loom)]
+            inner: loom::sync::Mutex::new(value),
         }
     }
 }
 
 impl<T: ?Sized> Mutex<T> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-        match self.inner.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
+        #[cfg(not(loom))]
+        {
+            self.inner.lock()
+        }
+        #[cfg(loom)]
+        {
+            match self.inner.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            }
         }
     }
 
     pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        match self.inner.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(imp::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(imp::sync::TryLockError::WouldBlock) => None,
+        #[cfg(not(loom))]
+        {
+            self.inner.try_lock()
+        }
+        #[cfg(loom)]
+        {
+            match self.inner.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
         }
     }
 }
@@ -68,22 +96,37 @@ impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for Mutex<T> {
     }
 }
 
-/// A condition variable paired with [`Mutex`], poison-free like it.
+/// A condition variable paired with [`Mutex`].
 pub(crate) struct Condvar {
-    inner: imp::sync::RawCondvar,
+    #[cfg(not(loom))]
+    inner: parking_lot::Condvar,
+    #[cfg(loom)]
+    inner: loom::sync::Condvar,
 }
 
 impl Condvar {
     pub(crate) fn new() -> Self {
         Condvar {
-            inner: imp::sync::RawCondvar::new(),
+            #[cfg(not(loom))]
+            inner: parking_lot::Condvar::new(),
+            #[cfg(loom)]
+            inner: loom::sync::Condvar::new(),
         }
     }
 
     pub(crate) fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        match self.inner.wait(guard) {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
+        #[cfg(not(loom))]
+        {
+            let mut guard = guard;
+            self.inner.wait(&mut guard);
+            guard
+        }
+        #[cfg(loom)]
+        {
+            match self.inner.wait(guard) {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            }
         }
     }
 
@@ -95,10 +138,9 @@ impl Condvar {
     ) -> MutexGuard<'a, T> {
         #[cfg(not(loom))]
         {
-            match self.inner.wait_timeout(guard, timeout) {
-                Ok((g, _)) => g,
-                Err(p) => p.into_inner().0,
-            }
+            let mut guard = guard;
+            let _ = self.inner.wait_for(&mut guard, timeout);
+            guard
         }
         #[cfg(loom)]
         {
@@ -191,10 +233,7 @@ impl IdCounter {
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod sync {
-        pub(crate) use std::sync::{
-            Arc, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard as RawMutexGuard,
-            TryLockError, Weak,
-        };
+        pub(crate) use std::sync::{Arc, Weak};
 
         pub(crate) mod atomic {
             pub(crate) use std::sync::atomic::{
@@ -313,10 +352,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) mod sync {
-        pub(crate) use loom::sync::{
-            Arc, Condvar as RawCondvar, Mutex as RawMutex, MutexGuard as RawMutexGuard,
-        };
-        pub(crate) use std::sync::TryLockError;
+        pub(crate) use loom::sync::Arc;
 
         pub(crate) mod atomic {
             pub(crate) use loom::sync::atomic::{
