@@ -1,14 +1,21 @@
-"""Summarises the latest criterion run (target/criterion) as the benches/README.md table:
-median time per task for each runtime and the ratio asyncio / peer.
+"""Summarises criterion runs as the benches/README.md table: the median time per task
+for each runtime, and the ratio asyncio / peer.
 
-Run after the benches: python3 benches/report.py
+    python3 benches/report.py                       # the latest run (target/criterion)
+    python3 benches/report.py target/bench-runs/*   # several runs (benches/run.sh)
+
+With several runs, a time is the median of the runs' medians, and a ratio is the
+median of the per-run ratios (each run measures the runtimes one after the other, so a
+per-run ratio compares like with like on a noisy machine); the range of the per-run
+ratios follows in brackets.
 """
 
 import json
 import os
+import statistics
 import sys
 
-ROOT = os.path.join(os.path.dirname(__file__), "..", "target", "criterion")
+DEFAULT = os.path.join(os.path.dirname(__file__), "..", "target", "criterion")
 
 # workload -> (tasks per iteration, unit label)
 WORKLOADS = {
@@ -27,42 +34,63 @@ WORKLOADS = {
 }
 
 
-def median_ns(group, bench):
-    path = os.path.join(ROOT, group, bench, "new", "estimates.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)["median"]["point_estimate"]
-
-
-def benches_of(group):
-    d = os.path.join(ROOT, group)
+def times_of(root, group, per):
+    """function id -> median ns per unit, for one run."""
+    d = os.path.join(root, group)
+    out = {}
     if not os.path.isdir(d):
-        return []
-    out = []
+        return out
     for name in sorted(os.listdir(d)):
-        if os.path.exists(os.path.join(d, name, "new", "estimates.json")):
-            with open(os.path.join(d, name, "new", "benchmark.json")) as f:
-                out.append((name, json.load(f)["function_id"]))
+        new = os.path.join(d, name, "new")
+        if not os.path.exists(os.path.join(new, "estimates.json")):
+            continue
+        with open(os.path.join(new, "benchmark.json")) as f:
+            fid = json.load(f)["function_id"]
+        with open(os.path.join(new, "estimates.json")) as f:
+            out[fid] = json.load(f)["median"]["point_estimate"] / per
     return out
 
 
-def main():
-    print("| workload | unit | runtime | median | ratio vs tokio | ratio vs async-executor |")
+def peer(times, prefix):
+    return next((v for k, v in times.items() if k.startswith(prefix)), None)
+
+
+def ratio_cell(ratios):
+    if not ratios:
+        return ""
+    mid = statistics.median(ratios)
+    if len(ratios) == 1:
+        return f"{mid:.2f}"
+    return f"{mid:.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def main(roots):
+    roots = roots or [DEFAULT]
+    print(f"{len(roots)} run(s)\n")
+    print("| workload | unit | runtime | median | ÷ tokio | ÷ async-executor |")
     print("|---|---|---|---:|---:|---:|")
     for group, (per, unit) in WORKLOADS.items():
-        rows = benches_of(group)
-        if not rows:
+        runs = [t for t in (times_of(r, group, per) for r in roots) if t]
+        if not runs:
             continue
-        times = {fid: median_ns(group, d) / per for d, fid in rows}
-        peers = {k: v for k, v in times.items() if not k.startswith("asyncio")}
-        tokio = next((v for k, v in peers.items() if k.startswith("tokio")), None)
-        ae = next((v for k, v in peers.items() if k.startswith("async-executor")), None)
-        for fid, t in times.items():
-            ratio_t = f"{t / tokio:.2f}" if tokio and fid.startswith("asyncio") else ""
-            ratio_a = f"{t / ae:.2f}" if ae and fid.startswith("asyncio") else ""
-            print(f"| {group} | {unit} | {fid} | {t:,.0f} | {ratio_t} | {ratio_a} |")
+        fids = list(runs[0].keys())
+        # asyncio rows first, then the peers.
+        fids.sort(key=lambda f: (not f.startswith("asyncio"), f))
+        for fid in fids:
+            values = [r[fid] for r in runs if fid in r]
+            vs_tokio, vs_ae = [], []
+            if fid.startswith("asyncio"):
+                for r in runs:
+                    t, a = peer(r, "tokio"), peer(r, "async-executor")
+                    if fid in r and t:
+                        vs_tokio.append(r[fid] / t)
+                    if fid in r and a:
+                        vs_ae.append(r[fid] / a)
+            print(
+                f"| {group} | {unit} | {fid} | {statistics.median(values):,.0f} "
+                f"| {ratio_cell(vs_tokio)} | {ratio_cell(vs_ae)} |"
+            )
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

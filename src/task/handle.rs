@@ -18,6 +18,7 @@ use std::task::{Context, Poll};
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
+use crate::task::extra::Extra;
 use crate::task::hooks::{self, CallbackId};
 use crate::task::raw::{Header, Kind, RawTask};
 use crate::task::state::Outcome;
@@ -157,12 +158,20 @@ impl TaskRef {
                 return false;
             }
             extra.cancel_requests = extra.cancel_requests.saturating_add(1);
-            waiter::current_target(header, &extra.waiter)
-        };
-        if let Some(target) = forward_to {
-            if target.cancel(msg.clone()) {
-                return true;
+            match waiter::current_target(header, &extra.waiter) {
+                Some(target) => target,
+                None => {
+                    // Nothing to forward to (the common case): arm it in the same
+                    // critical section.
+                    Self::arm_must_cancel(header, &mut extra, msg);
+                    drop(extra);
+                    self.after_armed();
+                    return true;
+                }
             }
+        };
+        if forward_to.cancel(msg.clone()) {
+            return true;
         }
         {
             let mut extra = header.extra.lock();
@@ -171,14 +180,24 @@ impl TaskRef {
                 // (the request was counted), and so do we.
                 return true;
             }
-            extra.cancel_msg = msg;
-            extra.rearmed = false;
-            header.state.set_must_cancel();
+            Self::arm_must_cancel(header, &mut extra, msg);
         }
-        current::note_cancel_of(self.raw);
-        // Make sure the task runs to receive it (or to be cancelled by force).
-        self.raw.wake_by_ref();
+        self.after_armed();
         true
+    }
+
+    /// Records the message and sets *must_cancel* (under the extra lock).
+    fn arm_must_cancel(header: &Header, extra: &mut Extra, msg: Option<Arc<str>>) {
+        extra.cancel_msg = msg;
+        extra.rearmed = false;
+        header.state.set_must_cancel();
+    }
+
+    /// After *must_cancel* is set: note a self-cancel and make sure the task runs to
+    /// receive it (or to be cancelled by force).
+    fn after_armed(&self) {
+        current::note_cancel_of(self.raw);
+        self.raw.wake_by_ref();
     }
 
     /// Number of pending cancellation requests (asyncio's `cancelling()`): incremented by
