@@ -1,5 +1,8 @@
-//! Profiling helper: the `spawn_many_local` workload in a loop; prints the distribution
-//! of one iteration's time. `spawn_local [asyncio|tokio] [workers]`.
+//! Profiling helper: the `spawn_many_local` workload in a loop (300 rounds of 10,000
+//! tasks); prints the distribution of one round's time. `spawn_local [asyncio|tokio]
+//! [workers]`. Both runtimes run the same task body, boxed (one extra allocation per
+//! task for both), so that one loop serves both; run the two alternately to compare them
+//! on the same machine state (benches/README.md, "Noise").
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
