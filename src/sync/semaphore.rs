@@ -318,6 +318,12 @@ impl Semaphore {
     /// });
     /// ```
     pub fn acquire_owned(self: StdArc<Self>) -> SemaphoreAcquireOwned {
+        self.acquire_owned_ref()
+    }
+
+    /// The future of `acquire_owned`, holding a reference to the shared counter (so a
+    /// `BoundedSemaphore` behind an `Arc` can use it too).
+    fn acquire_owned_ref(&self) -> SemaphoreAcquireOwned {
         SemaphoreAcquireOwned {
             inner: self.inner.clone(),
             state: AcquireState::new(),
@@ -372,7 +378,8 @@ impl fmt::Debug for Semaphore {
 /// });
 /// ```
 pub struct BoundedSemaphore {
-    inner: StdArc<Inner>,
+    /// A semaphore whose counter has the bound set; every method but `release` is its.
+    sem: Semaphore,
 }
 
 impl Default for BoundedSemaphore {
@@ -390,7 +397,9 @@ impl BoundedSemaphore {
     /// ```
     pub fn new(value: usize) -> BoundedSemaphore {
         BoundedSemaphore {
-            inner: Inner::new(value, Some(value)),
+            sem: Semaphore {
+                inner: Inner::new(value, Some(value)),
+            },
         }
     }
 
@@ -400,7 +409,7 @@ impl BoundedSemaphore {
     /// assert!(asyncio::BoundedSemaphore::new(0).locked());
     /// ```
     pub fn locked(&self) -> bool {
-        self.inner.state.lock().locked()
+        self.sem.locked()
     }
 
     /// See [`Semaphore::value`].
@@ -409,7 +418,7 @@ impl BoundedSemaphore {
     /// assert_eq!(asyncio::BoundedSemaphore::new(1).value(), 1);
     /// ```
     pub fn value(&self) -> usize {
-        self.inner.state.lock().value
+        self.sem.value()
     }
 
     /// See [`Semaphore::acquire`].
@@ -422,10 +431,7 @@ impl BoundedSemaphore {
     /// });
     /// ```
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
-        SemaphoreAcquire {
-            inner: &self.inner,
-            state: AcquireState::new(),
-        }
+        self.sem.acquire()
     }
 
     /// See [`Semaphore::acquire_owned`].
@@ -440,10 +446,7 @@ impl BoundedSemaphore {
     /// });
     /// ```
     pub fn acquire_owned(self: StdArc<Self>) -> SemaphoreAcquireOwned {
-        SemaphoreAcquireOwned {
-            inner: self.inner.clone(),
-            state: AcquireState::new(),
-        }
+        self.sem.acquire_owned_ref()
     }
 
     /// See [`Semaphore::try_acquire`].
@@ -453,9 +456,7 @@ impl BoundedSemaphore {
     /// assert!(sem.try_acquire().is_some());
     /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
-        self.inner.try_acquire().then_some(SemaphorePermit {
-            inner: Some(&self.inner),
-        })
+        self.sem.try_acquire()
     }
 
     /// Adds a permit by hand; `ValueError("BoundedSemaphore released too many times")` if
@@ -468,14 +469,14 @@ impl BoundedSemaphore {
     /// assert!(sem.release().is_err());
     /// ```
     pub fn release(&self) -> Result<(), ValueError> {
-        self.inner.release()
+        self.sem.inner.release()
     }
 }
 
 impl fmt::Debug for BoundedSemaphore {
     /// asyncio's repr: `<BoundedSemaphore [unlocked, value:1]>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt("BoundedSemaphore", f)
+        self.sem.inner.fmt("BoundedSemaphore", f)
     }
 }
 
