@@ -24,7 +24,7 @@ use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::Mutex;
 use crate::sync::lock::{Acquire, AcquireState, Lock};
@@ -129,15 +129,8 @@ impl Inner {
 }
 
 impl CancelEntry for Inner {
-    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> bool {
-        let waker = self.waiters.lock().cancel(id, msg);
-        match waker {
-            Some(w) => {
-                w.wake();
-                true
-            }
-            None => false,
-        }
+    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
+        self.waiters.lock().cancel(id, msg)
     }
 }
 
@@ -326,11 +319,8 @@ impl fmt::Debug for Condition {
     /// asyncio's repr: `<Condition [locked, waiters:1]>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.inner.waiters.lock().len();
-        let mut extra = if self.locked() { "locked" } else { "unlocked" }.to_owned();
-        if n > 0 {
-            extra += &format!(", waiters:{n}");
-        }
-        write!(f, "<Condition [{extra}]>")
+        let state = if self.locked() { "locked" } else { "unlocked" };
+        crate::sync::write_repr(f, "Condition", state, n)
     }
 }
 

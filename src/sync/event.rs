@@ -9,7 +9,7 @@ use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::Mutex;
 use crate::sync::waiters::{cancelled_error, CancelEntry, Registration, Seen, WaitList, Wakeups};
@@ -143,15 +143,8 @@ impl Event {
 }
 
 impl CancelEntry for Inner {
-    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> bool {
-        let waker = self.state.lock().waiters.cancel(id, msg);
-        match waker {
-            Some(w) => {
-                w.wake();
-                true
-            }
-            None => false,
-        }
+    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
+        self.state.lock().waiters.cancel(id, msg)
     }
 }
 
@@ -159,11 +152,8 @@ impl fmt::Debug for Event {
     /// asyncio's repr: `<Event [set]>`, `<Event [unset, waiters:2]>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.inner.state.lock();
-        let mut extra = if st.value { "set" } else { "unset" }.to_owned();
-        if st.waiters.len() > 0 {
-            extra += &format!(", waiters:{}", st.waiters.len());
-        }
-        write!(f, "<Event [{extra}]>")
+        let state = if st.value { "set" } else { "unset" };
+        crate::sync::write_repr(f, "Event", state, st.waiters.len())
     }
 }
 

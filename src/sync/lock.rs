@@ -32,7 +32,7 @@ use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::Mutex;
 use crate::sync::waiters::{cancelled_error, CancelEntry, Registration, Seen, WaitList, Wakeups};
@@ -325,15 +325,8 @@ impl Inner {
 }
 
 impl CancelEntry for Inner {
-    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> bool {
-        let waker = self.state.lock().waiters.cancel(id, msg);
-        match waker {
-            Some(w) => {
-                w.wake();
-                true
-            }
-            None => false,
-        }
+    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
+        self.state.lock().waiters.cancel(id, msg)
     }
 }
 
@@ -360,11 +353,8 @@ impl fmt::Debug for Lock {
     /// asyncio's repr: `<Lock [locked, waiters:1]>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.inner.state.lock();
-        let mut extra = if st.locked { "locked" } else { "unlocked" }.to_owned();
-        if st.waiters.len() > 0 {
-            extra += &format!(", waiters:{}", st.waiters.len());
-        }
-        write!(f, "<Lock [{extra}]>")
+        let state = if st.locked { "locked" } else { "unlocked" };
+        crate::sync::write_repr(f, "Lock", state, st.waiters.len())
     }
 }
 

@@ -61,6 +61,21 @@ pub(crate) mod waiters;
 
 use std::fmt;
 
+/// Writes asyncio's repr of a primitive: `<Name [state]>`, with `, waiters:N` added while
+/// tasks wait (as `asyncio.locks` does).
+pub(crate) fn write_repr(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    state: &str,
+    waiters: usize,
+) -> fmt::Result {
+    if waiters > 0 {
+        write!(f, "<{name} [{state}, waiters:{waiters}]>")
+    } else {
+        write!(f, "<{name} [{state}]>")
+    }
+}
+
 pub use barrier::{Barrier, BarrierError};
 pub use condition::{Condition, ConditionError, ConditionWait};
 pub use event::{Event, EventWait};

@@ -28,7 +28,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::Mutex;
 use crate::sync::waiters::{
@@ -351,15 +351,8 @@ impl<T> State<T> {
 }
 
 impl<T: Send + 'static> CancelEntry for Inner<T> {
-    fn cancel_entry(&self, list: u8, id: u64, msg: Option<StdArc<str>>) -> bool {
-        let waker = self.state.lock().list(list).cancel(id, msg);
-        match waker {
-            Some(w) => {
-                w.wake();
-                true
-            }
-            None => false,
-        }
+    fn cancel_entry(&self, list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
+        self.state.lock().list(list).cancel(id, msg)
     }
 }
 

@@ -26,7 +26,7 @@ use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::Mutex;
 use crate::sync::waiters::{
@@ -173,28 +173,18 @@ impl Inner {
 
     fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.state.lock();
-        let mut extra = if st.locked() {
+        let state = if st.locked() {
             "locked".to_owned()
         } else {
             format!("unlocked, value:{}", st.value)
         };
-        if st.waiters.len() > 0 {
-            extra += &format!(", waiters:{}", st.waiters.len());
-        }
-        write!(f, "<{name} [{extra}]>")
+        crate::sync::write_repr(f, name, &state, st.waiters.len())
     }
 }
 
 impl CancelEntry for Inner {
-    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> bool {
-        let waker = self.state.lock().waiters.cancel(id, msg);
-        match waker {
-            Some(w) => {
-                w.wake();
-                true
-            }
-            None => false,
-        }
+    fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
+        self.state.lock().waiters.cancel(id, msg)
     }
 }
 

@@ -268,8 +268,10 @@ impl Drop for Wakeups {
 /// `cancel()`). `list` tells apart the lists of one primitive (a queue's getters,
 /// putters and joiners).
 pub(crate) trait CancelEntry: Send + Sync + 'static {
-    /// Cancels entry `id` of list `list` if it is still waiting; `true` if accepted.
-    fn cancel_entry(&self, list: u8, id: u64, msg: Option<StdArc<str>>) -> bool;
+    /// Cancels entry `id` of list `list` under the primitive's lock if it is still
+    /// waiting ([`WaiterList::cancel`]) and returns its waker, which the caller wakes
+    /// after the lock is released; `None` if the cancel is not accepted.
+    fn cancel_entry(&self, list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker>;
 }
 
 /// What a suspended task registers as its waiter: one entry of one list of a primitive.
@@ -281,7 +283,13 @@ struct Canceller<P> {
 
 impl<P: CancelEntry> CancelWaiter for Canceller<P> {
     fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool {
-        self.target.cancel_entry(self.list, self.id, msg)
+        match self.target.cancel_entry(self.list, self.id, msg) {
+            Some(waker) => {
+                waker.wake();
+                true
+            }
+            None => false,
+        }
     }
 }
 
