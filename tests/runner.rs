@@ -11,19 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asyncio::{Builder, CancelledError, FutureError, Runner, TaskRef};
-use util::{Foreign, Trace, WORKER_COUNTS};
+use util::{panic_message, Foreign, Trace, WORKER_COUNTS};
 
 const LONG: Duration = Duration::from_secs(3600);
 
 fn runner(workers: usize) -> Runner {
     Runner::with_builder(Builder::new().worker_threads(workers)).unwrap()
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
 }
 
 /// A leftover task: sleeps "forever"; on cancellation records "cleanup" (after an await,

@@ -76,14 +76,12 @@ use std::sync::{mpsc, Mutex};
 use std::task::{Wake, Waker};
 use std::thread;
 
-use asyncio::{Builder, Runtime, Task, TaskError};
+mod util;
+
+use asyncio::{Task, TaskError};
 
 /// Only reached when the runtime is broken: the test fails instead of hanging.
 const HANG_GUARD: Duration = Duration::from_secs(60);
-
-fn runtime(workers: usize) -> Runtime {
-    Builder::new().worker_threads(workers).build().unwrap()
-}
 
 impl DropCounter {
     fn get(&self) -> usize {
@@ -162,7 +160,7 @@ impl Future for PendingWithWaker {
 fn dropping_runtime_with_tasks_blocked_on_timers_and_foreign_futures_never_hangs() {
     const N: usize = 3_000;
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let counter = DropCounter::default();
         let started = Arc::new(AtomicUsize::new(0));
@@ -216,7 +214,7 @@ fn dropping_runtime_with_tasks_blocked_on_timers_and_foreign_futures_never_hangs
 #[test]
 fn shutdown_timeout_on_an_idle_runtime_returns_true() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let counter = DropCounter::default();
         let t = Tracked(counter.clone());
@@ -239,7 +237,7 @@ fn shutdown_timeout_on_an_idle_runtime_returns_true() {
 #[test]
 fn shutdown_timeout_with_a_worker_stuck_in_a_poll_returns_false() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let counter = DropCounter::default();
         let (entered_tx, entered_rx) = mpsc::channel();
@@ -274,7 +272,7 @@ fn shutdown_timeout_with_a_worker_stuck_in_a_poll_returns_false() {
 #[test]
 fn handle_used_after_runtime_dropped() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         drop(rt);
         assert!(handle.is_closed());
@@ -345,7 +343,7 @@ fn handle_used_after_runtime_dropped() {
 /// pending until the handle is dropped.
 #[test]
 fn call_soon_after_runtime_dropped_cancels_the_callback() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let handle = rt.handle().clone();
     drop(rt);
     let counter = DropCounter::default();
@@ -391,7 +389,7 @@ fn tasks_created_during_shutdown_end_cancelled() {
     }
     const N: usize = 500;
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let ran = Arc::new(AtomicUsize::new(0));
         let created = Arc::new(Mutex::new(Vec::new()));
@@ -439,7 +437,7 @@ fn tasks_created_during_shutdown_end_cancelled() {
 #[test]
 fn tasks_created_concurrently_with_shutdown_all_end() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let counter = DropCounter::default();
         let (first_tx, first_rx) = mpsc::channel();
@@ -486,7 +484,7 @@ fn tasks_created_concurrently_with_shutdown_all_end() {
 #[test]
 fn runtime_dropped_from_inside_its_own_task_does_not_deadlock() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let slot = Arc::new(Mutex::new(Some(rt)));
         let counter = DropCounter::default();

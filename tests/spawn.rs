@@ -4,78 +4,20 @@
 //! `block_on`, detached tasks, the 1M-task foreign-spawn stress test, the task header size
 //! and the `Send`/`Sync` guarantees of the public types.
 
-use std::any::Any;
 use std::collections::HashSet;
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use asyncio::{Builder, Runtime, Task, TaskError};
+mod util;
+use util::{panic_message, Gate};
+
+use asyncio::{Task, TaskError};
 
 /// Generous upper bound for waiting on an event that must happen; only reached when the
 /// runtime is broken (the test then fails instead of hanging).
 const HANG_GUARD: Duration = Duration::from_secs(60);
-
-fn runtime(workers: usize) -> Runtime {
-    Builder::new().worker_threads(workers).build().unwrap()
-}
-
-/// The message of a panic payload (`&str` or `String`).
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<non-string payload>".to_owned()
-    }
-}
-
-/// A foreign (runtime-unaware) one-shot gate: futures wait on it until `open` is called.
-#[derive(Clone, Default)]
-struct Gate(Arc<Mutex<GateState>>);
-
-#[derive(Default)]
-struct GateState {
-    open: bool,
-    wakers: Vec<Waker>,
-}
-
-impl Gate {
-    fn open(&self) {
-        let wakers = {
-            let mut s = self.0.lock().unwrap();
-            s.open = true;
-            std::mem::take(&mut s.wakers)
-        };
-        for w in wakers {
-            w.wake();
-        }
-    }
-
-    fn wait(&self) -> GateWait {
-        GateWait(self.clone())
-    }
-}
-
-struct GateWait(Gate);
-
-impl Future for GateWait {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = (self.0).0.lock().unwrap();
-        if s.open {
-            Poll::Ready(())
-        } else {
-            s.wakers.push(cx.waker().clone());
-            Poll::Pending
-        }
-    }
-}
 
 // ---- create_task / awaiting --------------------------------------------------------------
 
@@ -83,7 +25,7 @@ impl Future for GateWait {
 #[test]
 fn test_create_task_with_async_function() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let sum = rt.block_on(async {
             let tasks: Vec<Task<u64>> = (0..100u64)
                 .map(|i| asyncio::create_task(async move { i * 2 }))
@@ -107,7 +49,7 @@ fn test_create_task_with_async_function() {
 /// only have run if `create_task` ran it inline.
 #[test]
 fn create_task_does_not_run_before_it_returns() {
-    let rt = runtime(1);
+    let rt = util::rt(1);
     rt.block_on(async {
         let ran = Arc::new(AtomicBool::new(false));
         let r = ran.clone();
@@ -125,7 +67,7 @@ fn create_task_does_not_run_before_it_returns() {
 #[test]
 fn nested_create_task_and_await_across_workers() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let total = rt.block_on(async {
             let parents: Vec<Task<u64>> = (0..20u64)
                 .map(|p| {
@@ -162,7 +104,7 @@ fn nested_create_task_and_await_across_workers() {
 #[test]
 fn task_result_done_and_default_names() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         rt.block_on(async {
             let t = asyncio::create_task(async { String::from("value") });
             assert!(
@@ -191,7 +133,7 @@ fn task_result_done_and_default_names() {
 
 #[test]
 fn task_ids_are_unique_across_threads() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let handle = rt.handle().clone();
     let ids: Vec<u64> = std::thread::scope(|s| {
         let joins: Vec<_> = (0..4)
@@ -215,7 +157,7 @@ fn task_ids_are_unique_across_threads() {
 #[test]
 fn handle_create_task_from_foreign_threads() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let (tx, rx) = mpsc::channel::<Task<usize>>();
         // Each foreign thread creates tasks; half it awaits itself with block_on, half it
         // sends to the main thread.
@@ -267,7 +209,7 @@ fn handle_create_task_from_foreign_threads() {
 
 #[test]
 fn runtime_create_task_and_task_builder_on_handle() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let a = rt.create_task(async { 1 });
     let b = Task::builder()
         .name("built")
@@ -297,7 +239,7 @@ fn one_million_tasks_from_four_foreign_threads_each_run_exactly_once() {
         cv: Condvar::new(),
     });
 
-    let rt = runtime(2);
+    let rt = util::rt(2);
     std::thread::scope(|s| {
         for t in 0..THREADS {
             let handle = rt.handle().clone();
@@ -352,7 +294,7 @@ fn one_million_tasks_from_four_foreign_threads_each_run_exactly_once() {
 #[test]
 fn task_panic_is_caught_into_panicked() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         rt.block_on(async {
             // &'static str payload.
             let t = asyncio::create_task(async { panic!("boom") });
@@ -403,7 +345,7 @@ fn task_panic_is_caught_into_panicked() {
 
 #[test]
 fn panic_after_a_suspension_is_caught() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     rt.block_on(async {
         let t = asyncio::create_task(async {
             asyncio::sleep(Duration::from_millis(1)).await.unwrap();
@@ -451,7 +393,7 @@ fn create_task_outside_runtime_panics_with_no_running_event_loop() {
         );
     }
     // Also on a foreign thread while a runtime exists elsewhere.
-    let rt = runtime(1);
+    let rt = util::rt(1);
     let payload = std::thread::spawn(|| catch_unwind(|| drop(asyncio::create_task(async {}))))
         .join()
         .unwrap()
@@ -467,7 +409,7 @@ fn get_running_loop_ok_inside_err_outside() {
     assert!(err.to_string().contains("no running event loop"));
     assert!(asyncio::Handle::try_current().is_err());
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let outer = rt.handle().clone();
         let (inside_task, inside_cb, nested) = rt.block_on(async move {
             let h = asyncio::get_running_loop().unwrap();
@@ -502,7 +444,7 @@ fn get_running_loop_ok_inside_err_outside() {
 #[test]
 fn block_on_returns_the_output() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         assert_eq!(rt.block_on(async { 1 + 1 }), 2);
         let v = rt.block_on(async {
             asyncio::sleep(Duration::from_millis(1)).await.unwrap();
@@ -528,7 +470,7 @@ fn asyncio_run_returns_the_output() {
 #[test]
 fn block_on_propagates_a_panic() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let payload = catch_unwind(AssertUnwindSafe(|| {
             rt.block_on(async {
                 asyncio::yield_now().await.unwrap();
@@ -545,7 +487,7 @@ fn block_on_propagates_a_panic() {
 /// asyncio: a cancelled main task raises `CancelledError` out of `run_until_complete`.
 #[test]
 fn block_on_cancelled_main_task_panics() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let payload = catch_unwind(AssertUnwindSafe(|| {
         rt.block_on(async {
             let me = asyncio::current_task().unwrap();
@@ -562,8 +504,8 @@ fn block_on_cancelled_main_task_panics() {
 /// CPython: test_runners.py `test_asyncio_run_from_running_loop`.
 #[test]
 fn test_asyncio_run_from_running_loop() {
-    let rt = runtime(2);
-    let other = Arc::new(runtime(1));
+    let rt = util::rt(2);
+    let other = Arc::new(util::rt(1));
     let o = other.clone();
     let msg = rt.block_on(async move {
         let r = catch_unwind(AssertUnwindSafe(|| o.block_on(async { 1 })));
@@ -580,7 +522,7 @@ fn test_asyncio_run_from_running_loop() {
 #[test]
 fn dropping_task_handle_neither_cancels_nor_leaks() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let gate = Gate::default();
         let (tx, rx) = mpsc::channel();

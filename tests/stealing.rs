@@ -14,13 +14,11 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
+mod util;
+
 use asyncio::{Builder, Runtime, Task};
 
 const HANG_GUARD: Duration = Duration::from_secs(30);
-
-fn runtime(workers: usize) -> Runtime {
-    Builder::new().worker_threads(workers).build().unwrap()
-}
 
 fn thread_name() -> String {
     thread::current().name().unwrap_or("<unnamed>").to_owned()
@@ -63,7 +61,7 @@ fn blocked_worker_round(rt: &Runtime, n: usize) -> (String, Vec<String>) {
 /// on the other worker.
 #[test]
 fn blocked_worker_queued_tasks_finish_on_the_other_worker() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     for round in 0..20 {
         let (blocked, names) = blocked_worker_round(&rt, 64);
         assert_eq!(names.len(), 64);
@@ -80,7 +78,7 @@ fn blocked_worker_queued_tasks_finish_on_the_other_worker() {
 /// the other worker must steal as a last resort.
 #[test]
 fn blocked_worker_lifo_slot_task_is_stolen() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     for round in 0..50 {
         let (blocked, names) = blocked_worker_round(&rt, 1);
         assert_ne!(names[0], blocked, "round {round}");
@@ -91,7 +89,7 @@ fn blocked_worker_lifo_slot_task_is_stolen() {
 /// other worker must find both the stolen half and the injector's.
 #[test]
 fn blocked_worker_with_overflowing_queue() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     for _ in 0..5 {
         let (blocked, names) = blocked_worker_round(&rt, 1000);
         assert_eq!(names.len(), 1000);
@@ -130,7 +128,7 @@ fn rendezvous(rt: &Runtime) -> BTreeSet<String> {
 
 #[test]
 fn tasks_spread_over_both_workers_default_names() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     for _ in 0..10 {
         let names = rendezvous(&rt);
         let expected: BTreeSet<String> = ["asyncio-worker-0", "asyncio-worker-1"]
@@ -160,7 +158,7 @@ fn tasks_spread_over_both_workers_custom_thread_name() {
 /// workers at once: both worker names show up.
 #[test]
 fn many_tasks_created_by_one_task_run_on_both_workers() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let names = rt.block_on(async {
         let seen: Arc<std::sync::Mutex<BTreeSet<String>>> = Arc::default();
         let tasks: Vec<Task<()>> = (0..200)
@@ -212,7 +210,7 @@ fn spawn_chain_ten_thousand_deep_completes() {
         }
     }
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let (tx, rx) = mpsc::channel();
         let hops = Arc::new(AtomicUsize::new(0));
         let h = hops.clone();
@@ -237,7 +235,7 @@ fn awaited_spawn_chain_ten_thousand_deep_completes() {
         })
     }
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         assert_eq!(rt.block_on(chain(10_000)), 10_000, "workers={workers}");
     }
 }
@@ -248,7 +246,7 @@ fn awaited_spawn_chain_ten_thousand_deep_completes() {
 fn local_queue_overflow_loses_nothing() {
     const N: usize = 10_000;
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let runs: Arc<Vec<AtomicU8>> = Arc::new((0..N).map(|_| AtomicU8::new(0)).collect());
         let r = runs.clone();
         rt.block_on(async move {
@@ -285,7 +283,7 @@ fn local_queue_overflow_loses_nothing() {
 #[test]
 fn no_lost_wakeups_for_sequential_remote_submissions() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         for i in 0..2_000u32 {
             let fut = asyncio::run_coroutine_threadsafe(async move { i }, rt.handle());
             assert_eq!(

@@ -12,61 +12,12 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use asyncio::{
-    run_coroutine_threadsafe, Builder, ConcurrentError, ConcurrentFuture, Runtime, TaskError,
-};
+mod util;
+use util::Gate;
+
+use asyncio::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture, TaskError};
 
 const HANG_GUARD: Duration = Duration::from_secs(60);
-
-fn runtime(workers: usize) -> Runtime {
-    Builder::new().worker_threads(workers).build().unwrap()
-}
-
-/// A foreign (runtime-unaware) one-shot gate: futures wait on it until `open` is called.
-#[derive(Clone, Default)]
-struct Gate(Arc<Mutex<GateState>>);
-
-#[derive(Default)]
-struct GateState {
-    open: bool,
-    wakers: Vec<Waker>,
-}
-
-impl Gate {
-    fn open(&self) {
-        let wakers = {
-            let mut s = self.0.lock().unwrap();
-            s.open = true;
-            std::mem::take(&mut s.wakers)
-        };
-        for w in wakers {
-            w.wake();
-        }
-    }
-
-    fn is_open(&self) -> bool {
-        self.0.lock().unwrap().open
-    }
-
-    fn wait(&self) -> GateWait {
-        GateWait(self.clone())
-    }
-}
-
-struct GateWait(Gate);
-
-impl Future for GateWait {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = (self.0).0.lock().unwrap();
-        if s.open {
-            Poll::Ready(())
-        } else {
-            s.wakers.push(cx.waker().clone());
-            Poll::Pending
-        }
-    }
-}
 
 /// Sends a clone of the task's waker on its first poll, then completes.
 struct SendWaker(Option<mpsc::Sender<Waker>>);
@@ -87,7 +38,7 @@ impl Future for SendWaker {
 #[test]
 fn test_run_coroutine_threadsafe() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let v = thread::spawn(move || {
             let fut = run_coroutine_threadsafe(
@@ -112,7 +63,7 @@ fn test_run_coroutine_threadsafe() {
 #[test]
 fn run_coroutine_threadsafe_from_many_foreign_threads() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let total: usize = thread::scope(|s| {
             let joins: Vec<_> = (0..4usize)
                 .map(|t| {
@@ -148,7 +99,7 @@ fn run_coroutine_threadsafe_from_many_foreign_threads() {
 #[test]
 fn test_run_coroutine_threadsafe_with_exception() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let fut = run_coroutine_threadsafe(
             async {
                 asyncio::yield_now().await.unwrap();
@@ -177,7 +128,7 @@ fn test_run_coroutine_threadsafe_with_exception() {
 #[test]
 fn test_run_coroutine_threadsafe_with_timeout() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let gate = Gate::default();
         let steps = Arc::new(AtomicUsize::new(0));
         let (g, st) = (gate.clone(), steps.clone());
@@ -221,7 +172,7 @@ fn test_run_coroutine_threadsafe_with_timeout() {
 #[test]
 fn test_run_coroutine_threadsafe_task_cancelled() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         // Suspended on a runtime-aware sleep: the cancellation is delivered there.
         let fut = run_coroutine_threadsafe(
             async {
@@ -254,7 +205,7 @@ fn test_run_coroutine_threadsafe_task_cancelled() {
             rt.handle(),
         );
         // Wait until it is suspended on the gate.
-        while gate.0.lock().unwrap().wakers.is_empty() {
+        while !gate.has_waiters() {
             thread::yield_now();
         }
         assert!(fut.cancel());
@@ -269,7 +220,7 @@ fn test_run_coroutine_threadsafe_task_cancelled() {
 #[test]
 fn concurrent_future_add_done_callback_before_and_after_completion() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let gate = Gate::default();
         let g = gate.clone();
         let fut = run_coroutine_threadsafe(
@@ -315,7 +266,7 @@ fn concurrent_future_add_done_callback_before_and_after_completion() {
 
 #[test]
 fn concurrent_future_exception() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let ok = run_coroutine_threadsafe(async { 1 }, rt.handle());
     assert!(matches!(ok.exception(Some(HANG_GUARD)), Ok(None)));
 
@@ -336,7 +287,7 @@ fn concurrent_future_exception() {
 #[test]
 fn concurrent_future_wait_moves_a_non_clone_value() {
     struct NotClone(u32);
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let fut = run_coroutine_threadsafe(async { NotClone(9) }, rt.handle());
     assert_eq!(fut.wait().unwrap().0, 9);
 }
@@ -344,7 +295,7 @@ fn concurrent_future_wait_moves_a_non_clone_value() {
 /// `result()` blocks in several threads at once; all get the value.
 #[test]
 fn concurrent_future_result_from_several_threads() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let gate = Gate::default();
     let g = gate.clone();
     let fut = Arc::new(run_coroutine_threadsafe(
@@ -379,7 +330,7 @@ fn test_call_soon_threadsafe() {
     const THREADS: usize = 4;
     const PER_THREAD: usize = 2_500;
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let count = Arc::new(AtomicUsize::new(0));
         let done = Arc::new((Mutex::new(false), Condvar::new()));
         let on_worker = Arc::new(AtomicBool::new(true));
@@ -430,7 +381,7 @@ fn test_call_soon_threadsafe() {
 #[test]
 fn waker_cloned_to_foreign_thread_woken_after_task_finished() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
         let (step_tx, step_rx) = mpsc::channel::<&'static str>();
@@ -490,7 +441,7 @@ fn waker_cloned_to_foreign_thread_woken_after_task_finished() {
 fn foreign_wakes_racing_task_completion_do_not_crash_or_leak() {
     const N: usize = 2_000;
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
         let waker_thread = thread::spawn(move || {
@@ -539,7 +490,7 @@ fn foreign_wakes_racing_task_completion_do_not_crash_or_leak() {
 #[test]
 fn task_woken_from_foreign_thread_while_pending() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let gate = Gate::default();
         let g = gate.clone();
         let fut = run_coroutine_threadsafe(

@@ -14,13 +14,11 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use asyncio::{Builder, Runtime, Task, TaskError};
+mod util;
+
+use asyncio::{Task, TaskError};
 
 const HANG_GUARD: Duration = Duration::from_secs(60);
-
-fn runtime(workers: usize) -> Runtime {
-    Builder::new().worker_threads(workers).build().unwrap()
-}
 
 /// Counts drops of the closures / futures it is moved into.
 #[derive(Clone, Default)]
@@ -112,7 +110,7 @@ impl Wake for NoopWaker {
 /// completion order is exactly the deadline order.
 #[test]
 fn test_sleep_shorter_sleep_finishes_first_one_worker() {
-    let rt = runtime(1);
+    let rt = util::rt(1);
     let order = rt.block_on(async {
         let order = Arc::new(Mutex::new(Vec::new()));
         let tasks: Vec<Task<()>> = [50u64, 10, 40, 20, 30]
@@ -138,7 +136,7 @@ fn test_sleep_shorter_sleep_finishes_first_one_worker() {
 /// race each other.
 #[test]
 fn test_sleep_shorter_sleep_finishes_first_two_workers() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let order = rt.block_on(async {
         let order = Arc::new(Mutex::new(Vec::new()));
         let tasks: Vec<Task<()>> = [160u64, 5, 80]
@@ -165,7 +163,7 @@ fn test_sleep_shorter_sleep_finishes_first_two_workers() {
 #[test]
 fn sleep_never_returns_early() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         rt.block_on(async {
             let mut durations: Vec<Duration> = (1..=40).map(Duration::from_millis).collect();
             durations.extend([
@@ -201,7 +199,7 @@ fn sleep_never_returns_early() {
 /// two tasks interleave A, B, A, B.
 #[test]
 fn test_sleep_zero_interleaves_two_tasks() {
-    let rt = runtime(1);
+    let rt = util::rt(1);
     let trace = rt.block_on(async {
         let trace = Arc::new(Mutex::new(Vec::new()));
         let mk = |name: &'static str, use_yield_now: bool| {
@@ -231,7 +229,7 @@ fn test_sleep_zero_interleaves_two_tasks() {
 #[test]
 fn sleep_zero_is_pending_exactly_once() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let (zero, yielded) = rt.block_on(async {
             let z = CountPolls {
                 inner: Box::pin(asyncio::sleep(Duration::ZERO)),
@@ -255,7 +253,7 @@ fn sleep_zero_is_pending_exactly_once() {
 #[test]
 fn test_sleep_cancel() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         rt.block_on(async move {
             let t = asyncio::create_task(async {
@@ -295,7 +293,7 @@ fn sleep_polled_outside_a_runtime_panics() {
 #[test]
 fn test_call_later() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         // From a foreign thread through the handle.
         let (tx, rx) = mpsc::channel();
         let start = Instant::now();
@@ -323,7 +321,7 @@ fn test_call_later() {
 #[test]
 fn test_time_and_call_at() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let (tx, rx) = mpsc::channel();
         let (when, h) = rt.block_on(async move {
             let when = asyncio::time() + 0.02;
@@ -344,7 +342,7 @@ fn test_time_and_call_at() {
 
 #[test]
 fn call_at_with_an_instant() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let (tx, rx) = mpsc::channel();
     let when = Instant::now() + Duration::from_millis(15);
     rt.handle()
@@ -357,7 +355,7 @@ fn call_at_with_an_instant() {
 /// runs as soon as possible).
 #[test]
 fn test_call_later_negative_delays() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let (tx, rx) = mpsc::channel();
     let tx2 = tx.clone();
     let tx3 = tx.clone();
@@ -377,7 +375,7 @@ fn test_call_later_negative_delays() {
 /// `runtime/time`). One worker, so the run order is the firing order.
 #[test]
 fn call_later_callbacks_run_in_deadline_order() {
-    let rt = runtime(1);
+    let rt = util::rt(1);
     let order = rt.block_on(async {
         let order = Arc::new(Mutex::new(Vec::new()));
         let when = Instant::now() + Duration::from_millis(20);
@@ -399,7 +397,7 @@ fn call_later_callbacks_run_in_deadline_order() {
 #[test]
 fn timer_handle_cancel_prevents_callback_and_drops_closure() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let drops = DropCounter::default();
         let ran = Arc::new(AtomicBool::new(false));
@@ -430,7 +428,7 @@ fn timer_handle_cancel_prevents_callback_and_drops_closure() {
 
 #[test]
 fn timer_handle_cancel_after_it_ran_is_a_noop() {
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let (tx, rx) = mpsc::channel();
     let h = rt
         .handle()
@@ -448,7 +446,7 @@ fn timer_handle_cancel_after_it_ran_is_a_noop() {
 #[test]
 fn callback_handle_cancel_prevents_call_soon() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let drops = DropCounter::default();
         let ran = Arc::new(AtomicBool::new(false));
         let (d, r) = (drops.clone(), ran.clone());
@@ -504,7 +502,7 @@ fn callback_handle_cancel_prevents_call_soon() {
 #[test]
 fn cancelled_timers_are_freed() {
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let drops = DropCounter::default();
         let d = drops.clone();
@@ -561,7 +559,7 @@ fn time_is_monotonic() {
         assert!(now >= last, "time() went backwards: {last} -> {now}");
         last = now;
     }
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let h = rt.handle().clone();
     let inside = rt.block_on(async {
         let a = asyncio::time();
@@ -587,7 +585,7 @@ fn time_is_monotonic() {
 fn ten_thousand_concurrent_sleepers_complete() {
     const N: usize = 10_000;
     for workers in [1, 2] {
-        let rt = runtime(workers);
+        let rt = util::rt(workers);
         let handle = rt.handle().clone();
         let done = Arc::new(AtomicUsize::new(0));
         let d = done.clone();
@@ -619,7 +617,7 @@ fn ten_thousand_concurrent_sleepers_complete() {
 #[ignore = "stress test: 1,000,000 concurrent sleepers; run in --release"]
 fn one_million_concurrent_sleepers() {
     const N: usize = 1_000_000;
-    let rt = runtime(2);
+    let rt = util::rt(2);
     let handle = rt.handle().clone();
     let started = Arc::new(AtomicUsize::new(0));
     let finished = Arc::new(AtomicUsize::new(0));

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
+use std::task::Waker;
 
 /// A 1-worker runtime: the deterministic mode, asyncio's exact FIFO order.
 pub fn rt1() -> asyncio::Runtime {
@@ -75,4 +76,73 @@ pub fn cancel_msg(err: &asyncio::TaskError) -> Option<String> {
         .expect("a cancellation")
         .message()
         .map(str::to_owned)
+}
+
+/// The message of a panic payload (`&str` or `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string payload>".to_owned()
+    }
+}
+
+/// A foreign (runtime-unaware) one-shot gate: futures wait on it until `open` is called.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<Mutex<GateState>>);
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    wakers: Vec<Waker>,
+}
+
+impl Gate {
+    /// Opens the gate and wakes every waiter.
+    pub fn open(&self) {
+        let wakers = {
+            let mut s = self.0.lock().unwrap();
+            s.open = true;
+            std::mem::take(&mut s.wakers)
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// `true` once `open` was called.
+    pub fn is_open(&self) -> bool {
+        self.0.lock().unwrap().open
+    }
+
+    /// `true` while some future is suspended on the gate.
+    pub fn has_waiters(&self) -> bool {
+        !self.0.lock().unwrap().wakers.is_empty()
+    }
+
+    /// A future that completes once the gate is open.
+    pub fn wait(&self) -> GateWait {
+        GateWait(self.clone())
+    }
+}
+
+/// Future of [`Gate::wait`].
+pub struct GateWait(Gate);
+
+impl std::future::Future for GateWait {
+    type Output = ();
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let mut s = (self.0).0.lock().unwrap();
+        if s.open {
+            std::task::Poll::Ready(())
+        } else {
+            s.wakers.push(cx.waker().clone());
+            std::task::Poll::Pending
+        }
+    }
 }
