@@ -25,11 +25,11 @@ use crate::loom::{IdCounter, Mutex};
 use crate::runtime::context;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
+use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::InvalidStateError;
 use crate::task::hooks::CallbackId;
-use crate::task::waiter::{self, CancelTarget, CancelWaiter};
 use crate::task::TaskRef;
 
 /// An exception set with [`Future::set_exception`].

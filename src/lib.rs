@@ -252,7 +252,7 @@ pub fn time() -> f64 {
 /// Size in bytes of a task header (the fixed part of every task allocation).
 #[doc(hidden)]
 pub fn __task_header_size() -> usize {
-    task::raw::HEADER_SIZE
+    task::core::HEADER_SIZE
 }
 
 /// The README's examples, compiled and run as doctests.

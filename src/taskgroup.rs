@@ -230,7 +230,7 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
             Err(e) => {
                 if parent.header().live_tokens.load(Ordering::Acquire) > tokens_before {
                     // The body propagates the parent's cancellation.
-                    let msg = parent.header().extra.lock().cancel_msg.clone();
+                    let msg = parent.header().asyncio.lock().cancel.msg.clone();
                     drop(e);
                     propagate = Some(CancelledError::tracked(msg, parent.clone()));
                 } else {

@@ -26,10 +26,10 @@ use std::task::{Context, Poll};
 use crate::compose::watch::WatchSet;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::Mutex;
+use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
-use crate::task::waiter::{self, CancelTarget, CancelWaiter};
 use crate::task::{Task, TaskRef};
 
 mod sealed {

@@ -41,10 +41,9 @@ use crate::loom::{Condvar, Mutex};
 use crate::runtime::context;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
-use crate::sync::waiters::cancelled_error;
-use crate::task::cancel::deliver_pending_cancel;
+use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
+use crate::task::cancel::{cancelled_error, deliver_pending_cancel};
 use crate::task::error::{PanicError, TaskError};
-use crate::task::waiter::{self, CancelTarget, CancelWaiter};
 
 /// asyncio's default executor size: `min(32, os.cpu_count() + 4)`.
 pub(crate) fn default_max_threads() -> usize {

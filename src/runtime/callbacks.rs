@@ -19,9 +19,9 @@ use std::time::Instant;
 use crate::loom::sync::Arc;
 use crate::runtime::scheduler::{ScheduleKind, Shared};
 use crate::runtime::time::{clock, AfterRegister, TimerKey};
-use crate::task::extra::Extra;
+use crate::task::core::{AsyncioFields, Kind};
 use crate::task::notified::Notified;
-use crate::task::raw::{Kind, RawTask};
+use crate::task::raw::RawTask;
 use crate::task::state::{Initial, Outcome};
 use crate::task::waker::waker_from_ref;
 
@@ -71,7 +71,7 @@ where
             running: false,
             registered: false,
         },
-        Extra::default(),
+        AsyncioFields::default(),
     );
     let handle = CallbackHandle { raw };
     let waker = match start {

@@ -30,7 +30,7 @@
 //!   (releasing an unlocked lock, waiting on / notifying an un-acquired condition).
 //! * Each primitive's state is in a `std::sync::Arc` (not the facade's): a suspended
 //!   waiter registers a handle to its entry as its task's cancel target, and that
-//!   contract (`task::waiter::CancelWaiter`) takes a `std` `Arc`; loom still sees every
+//!   contract (`task::cancel::waiter::CancelWaiter`) takes a `std` `Arc`; loom still sees every
 //!   access, since the state itself is behind the facade mutex.
 //!
 //! ## Decisions where asyncio has no answer or cannot be copied

@@ -27,10 +27,9 @@ use crate::loom::StdArc;
 use std::collections::VecDeque;
 use std::task::Waker;
 
-use crate::task::cancel::CancelledError;
+pub(crate) use crate::task::cancel::cancelled_error;
+use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
 use crate::task::current;
-use crate::task::waiter::{self, CancelTarget, CancelWaiter};
-use crate::task::TaskRef;
 
 /// State of one waiter (see the module docs).
 #[derive(Debug)]
@@ -338,14 +337,5 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.unregister();
-    }
-}
-
-/// The `CancelledError` a waiter whose cancel was forwarded to it reports: tracked by the
-/// awaiting task (it is that task's own cancellation), untracked outside a task.
-pub(crate) fn cancelled_error(msg: Option<StdArc<str>>) -> CancelledError {
-    match current::current_raw() {
-        Some(raw) => CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)),
-        None => CancelledError::from_shared(msg),
     }
 }

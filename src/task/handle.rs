@@ -4,7 +4,7 @@
 //! of the output, and awaiting it yields `Result<T, TaskError>`. It dereferences to its
 //! `TaskRef`, so every asyncio method (`cancel`, `get_name`, `add_done_callback`, ...)
 //! is available on both. Dropping either neither cancels nor leaks the task: tasks are
-//! owned by the runtime (DESIGN §4.1).
+//! owned by the runtime (docs/design.md §4.1).
 
 use crate::loom::StdArc as Arc;
 use std::fmt;
@@ -15,14 +15,14 @@ use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::task::cancel::waiter::{self, CancelTarget};
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
+use crate::task::core::{Header, Kind};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
-use crate::task::extra::Extra;
 use crate::task::hooks::{self, CallbackId};
-use crate::task::raw::{Header, Kind, RawTask};
+use crate::task::raw::RawTask;
 use crate::task::state::Outcome;
-use crate::task::waiter::{self, CancelTarget};
 
 /// A task's id: unique in the process, never reused. Its number is also the `N` of the
 /// default name `Task-N`.
@@ -101,9 +101,9 @@ impl TaskRef {
 
     fn name_override(&self) -> Option<Arc<str>> {
         self.header()
-            .extra
+            .asyncio
             .lock()
-            .rare
+            .name_and_completion
             .as_ref()
             .and_then(|r| r.name.clone())
     }
@@ -111,7 +111,7 @@ impl TaskRef {
     /// Renames the task (asyncio's `set_name()`).
     pub fn set_name(&self, name: impl Into<String>) {
         let name: String = name.into();
-        self.header().extra.lock().rare().name = Some(Arc::from(name));
+        self.header().asyncio.lock().name_and_completion().name = Some(Arc::from(name));
     }
 
     /// `true` once the task has ended (returned, cancelled or panicked).
@@ -129,103 +129,6 @@ impl TaskRef {
         self.raw.state().load().outcome() == Some(Outcome::Panicked)
     }
 
-    /// Requests cancellation (asyncio's `Task.cancel(msg)`), returning `false` only if the
-    /// task is already done.
-    ///
-    /// The request is counted ([`cancelling`](Self::cancelling)). If the task is suspended
-    /// awaiting another task, the request is forwarded to that task (so cancelling an
-    /// outer task cancels what it awaits, with the same message). Otherwise it is
-    /// delivered at the task's next runtime-aware await point as
-    /// `Err(CancelledError)`; a task that is woken for it and suspends on something that
-    /// knows nothing of this runtime is cancelled by force (its future is dropped).
-    /// A task cancelled before its first poll never runs.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// asyncio::run(async {
-    ///     let t = asyncio::create_task(asyncio::sleep(Duration::from_secs(3600)));
-    ///     assert!(t.cancel(Some("shutting down")));
-    ///     let err = t.await.unwrap_err();
-    ///     assert_eq!(err.as_cancelled().unwrap().message(), Some("shutting down"));
-    /// });
-    /// ```
-    pub fn cancel(&self, msg: Option<&str>) -> bool {
-        let header = self.header();
-        let msg: Option<Arc<str>> = msg.map(Arc::from);
-        let forward_to = {
-            let mut extra = header.extra.lock();
-            if header.state.load().is_complete() {
-                return false;
-            }
-            extra.cancel_requests = extra.cancel_requests.saturating_add(1);
-            match waiter::current_target(header, &extra.waiter) {
-                Some(target) => target,
-                None => {
-                    // Nothing to forward to (the common case): arm it in the same
-                    // critical section.
-                    Self::arm_must_cancel(header, &mut extra, msg);
-                    drop(extra);
-                    self.after_armed();
-                    return true;
-                }
-            }
-        };
-        if forward_to.cancel(msg.clone()) {
-            return true;
-        }
-        {
-            let mut extra = header.extra.lock();
-            if header.state.load().is_complete() {
-                // Completed while we forwarded: asyncio would still answer `True` here
-                // (the request was counted), and so do we.
-                return true;
-            }
-            Self::arm_must_cancel(header, &mut extra, msg);
-        }
-        self.after_armed();
-        true
-    }
-
-    /// Records the message and sets *must_cancel* (under the extra lock).
-    fn arm_must_cancel(header: &Header, extra: &mut Extra, msg: Option<Arc<str>>) {
-        extra.cancel_msg = msg;
-        extra.rearmed = false;
-        header.state.set_must_cancel();
-    }
-
-    /// After *must_cancel* is set: note a self-cancel and make sure the task runs to
-    /// receive it (or to be cancelled by force).
-    fn after_armed(&self) {
-        current::note_cancel_of(self.raw);
-        self.raw.wake_by_ref();
-    }
-
-    /// Number of pending cancellation requests (asyncio's `cancelling()`): incremented by
-    /// [`cancel`](Self::cancel), decremented by [`uncancel`](Self::uncancel).
-    pub fn cancelling(&self) -> u32 {
-        self.header().extra.lock().cancel_requests
-    }
-
-    /// Decrements [`cancelling`](Self::cancelling) and returns the new count; reaching 0
-    /// withdraws a request not yet delivered (Python 3.13).
-    pub fn uncancel(&self) -> u32 {
-        let header = self.header();
-        let mut extra = header.extra.lock();
-        if extra.cancel_requests > 0 {
-            extra.cancel_requests -= 1;
-            if extra.cancel_requests == 0 {
-                header.state.clear_must_cancel();
-            }
-        }
-        extra.cancel_requests
-    }
-
-    /// Force-cancels now, tokio style: no delivery, the future is dropped as soon as no
-    /// thread is polling it, and the task ends cancelled.
-    pub fn abort(&self) {
-        self.raw.abort();
-    }
-
     /// The task's exception (asyncio's `exception()`): `Ok(None)` if it returned a value,
     /// `Ok(Some(err))` if it panicked or was cancelled, `Err(InvalidStateError)` while it
     /// is pending. Marks a panic as retrieved.
@@ -235,14 +138,14 @@ impl TaskRef {
             None => Err(InvalidStateError::new("Result is not set.")),
             Some(Outcome::Returned) => Ok(None),
             Some(Outcome::Cancelled) => {
-                let msg = header.extra.lock().cancel_msg.clone();
+                let msg = header.asyncio.lock().cancel.msg.clone();
                 Ok(Some(TaskError::Cancelled(CancelledError::from_shared(msg))))
             }
             Some(Outcome::Panicked) => {
-                let mut extra = header.extra.lock();
-                let rare = extra.rare();
-                rare.exception_retrieved = true;
-                let panic = rare
+                let mut fields = header.asyncio.lock();
+                let details = fields.name_and_completion();
+                details.exception_retrieved = true;
+                let panic = details
                     .panic
                     .clone()
                     .expect("a panicked task records its panic");
@@ -254,7 +157,11 @@ impl TaskRef {
     /// Counts the task's exception (a panic, now or later) as retrieved: it will not be
     /// reported as "never retrieved".
     pub(crate) fn mark_exception_retrieved(&self) {
-        self.header().extra.lock().rare().exception_retrieved = true;
+        self.header()
+            .asyncio
+            .lock()
+            .name_and_completion()
+            .exception_retrieved = true;
     }
 
     /// Adds a callback run once the task is done (asyncio's `add_done_callback`).
@@ -483,7 +390,12 @@ impl<T> Task<T> {
         // SAFETY: non-null and typed as the cell's output (`T` is the output type).
         let out = unsafe { &*ptr };
         if let Err(TaskError::Panicked(_)) = out {
-            self.task.header().extra.lock().rare().exception_retrieved = true;
+            self.task
+                .header()
+                .asyncio
+                .lock()
+                .name_and_completion()
+                .exception_retrieved = true;
         }
         Ok(out.clone())
     }
@@ -516,7 +428,12 @@ impl<T> Task<T> {
                 .try_read_output(&mut ret as *mut _ as *mut (), cx.waker())
         };
         if let Poll::Ready(Err(TaskError::Panicked(_))) = &ret {
-            self.task.header().extra.lock().rare().exception_retrieved = true;
+            self.task
+                .header()
+                .asyncio
+                .lock()
+                .name_and_completion()
+                .exception_retrieved = true;
         }
         ret
     }
@@ -558,7 +475,7 @@ impl<T> Future for Task<T> {
                 }
                 if let Err(TaskError::Cancelled(c)) = out {
                     // Awaiting a single task that ended cancelled cancels the awaiter too,
-                    // unless it catches the error (DESIGN §4.2).
+                    // unless it catches the error (docs/design.md §4.2).
                     if let Some(me) = current::current_raw() {
                         let msg = c.shared_message();
                         *c = CancelledError::tracked(msg, TaskRef::clone_from_raw(me));

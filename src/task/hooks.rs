@@ -1,6 +1,6 @@
 //! Completion hooks: done callbacks and completion wakers.
 //!
-//! A hook is registered under the task's `Extra` lock, and only while the task is not
+//! A hook is registered under the task's `asyncio` lock, and only while the task is not
 //! complete: `State::set_has_hooks_if_pending` sets HAS_HOOKS in the same step, so the
 //! completing thread (which sees HAS_HOOKS in the snapshot COMPLETE returns) takes the
 //! lock and drains every hook that made it in. A registration that finds the task
@@ -73,25 +73,29 @@ fn next_callback_id() -> u64 {
 pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
     let id = next_callback_id();
     let header = task.header();
-    let mut extra = header.extra.lock();
+    let mut fields = header.asyncio.lock();
     if header.state.set_has_hooks_if_pending() {
-        extra.rare().hooks.push(Hook::Callback { id, f });
+        fields
+            .name_and_completion()
+            .hooks
+            .push(Hook::Callback { id, f });
     } else {
-        drop(extra);
+        drop(fields);
         schedule_callback(task.clone(), f);
     }
     CallbackId(id)
 }
 
 pub(crate) fn remove_done_callback(task: &TaskRef, id: CallbackId) -> usize {
-    let mut extra = task.header().extra.lock();
-    let Some(rare) = extra.rare.as_mut() else {
+    let mut fields = task.header().asyncio.lock();
+    let Some(details) = fields.name_and_completion.as_mut() else {
         return 0;
     };
-    let before = rare.hooks.len();
-    rare.hooks
+    let before = details.hooks.len();
+    details
+        .hooks
         .retain(|h| !matches!(h, Hook::Callback { id: hid, .. } if *hid == id.0));
-    before - rare.hooks.len()
+    before - details.hooks.len()
 }
 
 /// Registers `waker` to be woken when the task completes, returning the id to remove it
@@ -102,12 +106,12 @@ pub(crate) fn add_completion_waker(
     notify: Notify,
 ) -> Option<CallbackId> {
     let header = task.header();
-    let mut extra = header.extra.lock();
+    let mut fields = header.asyncio.lock();
     if !header.state.set_has_hooks_if_pending() {
         return None;
     }
     let id = next_callback_id();
-    extra.rare().hooks.push(Hook::Waker {
+    fields.name_and_completion().hooks.push(Hook::Waker {
         id,
         waker: waker.clone(),
         notify,
@@ -118,15 +122,15 @@ pub(crate) fn add_completion_waker(
 /// Removes a completion waker (the waiter stopped waiting): no orphan left behind.
 pub(crate) fn remove_completion_waker(task: &TaskRef, id: CallbackId) {
     let removed = {
-        let mut extra = task.header().extra.lock();
-        let Some(rare) = extra.rare.as_mut() else {
+        let mut fields = task.header().asyncio.lock();
+        let Some(details) = fields.name_and_completion.as_mut() else {
             return;
         };
-        let pos = rare
+        let pos = details
             .hooks
             .iter()
             .position(|h| matches!(h, Hook::Waker { id: hid, .. } if *hid == id.0));
-        pos.map(|i| rare.hooks.remove(i))
+        pos.map(|i| details.hooks.remove(i))
     };
     drop(removed);
 }
@@ -134,9 +138,9 @@ pub(crate) fn remove_completion_waker(task: &TaskRef, id: CallbackId) {
 /// Number of hooks registered on a task.
 pub(crate) fn hook_count(task: &TaskRef) -> usize {
     task.header()
-        .extra
+        .asyncio
         .lock()
-        .rare
+        .name_and_completion
         .as_ref()
         .map_or(0, |r| r.hooks.len())
 }
@@ -144,13 +148,13 @@ pub(crate) fn hook_count(task: &TaskRef) -> usize {
 /// Called by the completing thread when the COMPLETE snapshot has HAS_HOOKS.
 pub(crate) fn run_on_complete(raw: RawTask) {
     let (hooks, waiter) = {
-        let mut extra = raw.header().extra.lock();
-        let hooks = extra
-            .rare
+        let mut fields = raw.header().asyncio.lock();
+        let hooks = fields
+            .name_and_completion
             .as_mut()
             .map(|r| std::mem::take(&mut r.hooks))
             .unwrap_or_default();
-        (hooks, extra.waiter.take())
+        (hooks, fields.cancel.waiter.take())
     };
     // A finished task awaits nothing: release what it was suspended on.
     drop(waiter);

@@ -7,7 +7,8 @@
 use std::fmt;
 use std::ptr::NonNull;
 
-use crate::task::raw::{Header, RawTask};
+use crate::task::core::Header;
+use crate::task::raw::RawTask;
 
 /// A task reference owned by a run queue.
 pub(crate) struct Notified {
@@ -34,7 +35,7 @@ impl Notified {
     }
 
     /// Task or callback.
-    pub(crate) fn kind(&self) -> crate::task::raw::Kind {
+    pub(crate) fn kind(&self) -> crate::task::core::Kind {
         self.raw.kind()
     }
 

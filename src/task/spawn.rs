@@ -1,4 +1,4 @@
-//! Creating tasks: scheduled start, and eager start (DESIGN §4.3).
+//! Creating tasks: scheduled start, and eager start (docs/design.md §4.3).
 //!
 //! **Scheduled** (the default): the cell is created with three refs (the `Task<T>`, the
 //! `Notified`, the registry entry), inserted into the scheduled registry and queued. It
@@ -23,10 +23,10 @@ use crate::loom::IdCounter;
 use crate::runtime::context;
 use crate::runtime::scheduler::worker::{WorkerCore, MAX_EAGER_DEPTH};
 use crate::runtime::scheduler::{ScheduleKind, Shared};
-use crate::task::extra::Extra;
+use crate::task::core::{AsyncioFields, Kind};
 use crate::task::handle::{Task, TaskRef};
 use crate::task::notified::Notified;
-use crate::task::raw::{Kind, RawTask};
+use crate::task::raw::RawTask;
 use crate::task::state::Initial;
 
 /// How a new task starts.
@@ -63,10 +63,7 @@ where
     F::Output: Send + 'static,
 {
     let id = next_task_id();
-    let mut extra = Extra::default();
-    if let Some(name) = opts.name {
-        extra.rare().name = Some(name);
-    }
+    let extra = AsyncioFields::with_name(opts.name);
     let eager = match opts.start {
         Start::Eager => true,
         Start::Scheduled => false,
@@ -102,7 +99,12 @@ fn eager_allowed(worker: &WorkerCore, shared: &Arc<Shared>) -> bool {
         && !shared.is_closed()
 }
 
-fn spawn_scheduled<F>(shared: &Arc<Shared>, future: F, id: u64, extra: Extra) -> Task<F::Output>
+fn spawn_scheduled<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    id: u64,
+    fields: AsyncioFields,
+) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -119,7 +121,7 @@ where
             running: false,
             registered: true,
         },
-        extra,
+        fields,
     );
     // SAFETY: the three initial refs go to the registry entry, the Notified and the
     // Task<T>; JOIN_INTEREST is set for the latter and the output type is `F::Output`.
@@ -141,7 +143,7 @@ where
     task
 }
 
-fn spawn_eager<F>(worker: &WorkerCore, future: F, id: u64, extra: Extra) -> Task<F::Output>
+fn spawn_eager<F>(worker: &WorkerCore, future: F, id: u64, fields: AsyncioFields) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -158,7 +160,7 @@ where
             running: true,
             registered: false,
         },
-        extra,
+        fields,
     );
     // SAFETY: one initial ref is the Task<T>'s (JOIN_INTEREST set, output `F::Output`);
     // the other stands for the running step and is consumed by `run_eager`.

@@ -11,7 +11,13 @@ use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::task::raw::{Header, RawTask, WakerRef};
+use crate::task::core::Header;
+use crate::task::raw::RawTask;
+
+/// A `Waker` borrowed from a cell without touching the ref count.
+pub(crate) struct WakerRef {
+    waker: ManuallyDrop<Waker>,
+}
 
 /// A waker for the poll in progress that borrows the poll's ref instead of taking one.
 pub(crate) fn waker_ref(task: RawTask) -> WakerRef {

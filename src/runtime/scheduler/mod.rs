@@ -51,9 +51,9 @@ use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context;
 use crate::runtime::exception::{ExceptionContext, ExceptionHandler};
 use crate::runtime::time::TimerDriver;
+use crate::task::core::Header;
 use crate::task::error::PanicError;
 use crate::task::notified::Notified;
-use crate::task::raw::Header;
 use crate::task::registry::{EagerStack, Registry};
 
 use self::idle::Idle;
@@ -122,8 +122,8 @@ impl Remote {
 /// cannot recurse).
 fn drop_after_close(task: Notified) {
     match task.kind() {
-        crate::task::raw::Kind::Callback => task.shutdown(),
-        crate::task::raw::Kind::Task => drop(task),
+        crate::task::core::Kind::Callback => task.shutdown(),
+        crate::task::core::Kind::Task => drop(task),
     }
 }
 

@@ -1,4 +1,4 @@
-//! What a task is suspended on, for forwarding `cancel()` (DESIGN §4.2 rule 3).
+//! What a task is suspended on, for forwarding `cancel()` (docs/design.md §4.2 rule 3).
 //!
 //! A runtime-aware awaitable that returns `Pending` inside a task registers itself as
 //! the task's *waiter* (awaiting another `Task`, an `asyncio::Future`, a gather...).
@@ -14,8 +14,8 @@
 use crate::loom::StdArc;
 
 use crate::loom::sync::atomic::Ordering;
+use crate::task::core::Header;
 use crate::task::current;
-use crate::task::raw::Header;
 use crate::task::TaskRef;
 
 /// An awaitable other than a task that accepts forwarded cancellations.
@@ -66,7 +66,7 @@ impl CancelTarget {
     }
 }
 
-/// A registration in a task's `Extra`.
+/// A registration in a task's cancel state.
 pub(crate) struct Waiter {
     pub(crate) target: CancelTarget,
     /// The poll (see `Header::poll_count`) that registered it.
@@ -74,7 +74,7 @@ pub(crate) struct Waiter {
 }
 
 /// The current waiter of a suspended (or running) task, if one is registered for its
-/// latest poll. The caller holds the task's `Extra` lock (passes the waiter slot).
+/// latest poll. The caller holds the task's `asyncio` lock (passes the waiter slot).
 pub(crate) fn current_target(header: &Header, slot: &Option<Waiter>) -> Option<CancelTarget> {
     let polls = header.poll_count.load(Ordering::Relaxed);
     match slot {
@@ -99,8 +99,8 @@ pub(crate) fn register(target: CancelTarget) -> bool {
     }
     let header = current.header();
     let poll = header.poll_count.load(Ordering::Relaxed);
-    let mut extra = header.extra.lock();
-    let target = match &extra.waiter {
+    let mut fields = header.asyncio.lock();
+    let target = match &fields.cancel.waiter {
         Some(w) if w.poll == poll => {
             if w.target.same(&target) {
                 return true;
@@ -113,8 +113,8 @@ pub(crate) fn register(target: CancelTarget) -> bool {
     // makes completion release the registration.
     let ok = header.state.set_has_hooks_if_pending();
     debug_assert!(ok);
-    let old = extra.waiter.replace(Waiter { target, poll });
-    drop(extra);
+    let old = fields.cancel.waiter.replace(Waiter { target, poll });
+    drop(fields);
     drop(old);
     true
 }
@@ -124,9 +124,13 @@ pub(crate) fn unregister(is_ours: impl FnOnce(&CancelTarget) -> bool) {
     let Some(current) = current::current_raw() else {
         return;
     };
-    let mut extra = current.header().extra.lock();
-    let ours = matches!(&extra.waiter, Some(w) if is_ours(&w.target));
-    let old = if ours { extra.waiter.take() } else { None };
-    drop(extra);
+    let mut fields = current.header().asyncio.lock();
+    let ours = matches!(&fields.cancel.waiter, Some(w) if is_ours(&w.target));
+    let old = if ours {
+        fields.cancel.waiter.take()
+    } else {
+        None
+    };
+    drop(fields);
     drop(old);
 }

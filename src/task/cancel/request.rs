@@ -1,0 +1,136 @@
+//! The request side: `cancel(msg)`, `cancelling()`, `uncancel()`, `abort()` on a task.
+
+use crate::loom::StdArc as Arc;
+
+use crate::task::cancel::state::{CancelState, PendingScope};
+use crate::task::cancel::step;
+use crate::task::cancel::waiter;
+use crate::task::core::Header;
+use crate::task::TaskRef;
+
+impl TaskRef {
+    /// Requests cancellation (asyncio's `Task.cancel(msg)`), returning `false` only if the
+    /// task is already done.
+    ///
+    /// The request is counted ([`cancelling`](Self::cancelling)). If the task is suspended
+    /// awaiting another task, the request is forwarded to that task (so cancelling an
+    /// outer task cancels what it awaits, with the same message). Otherwise it is
+    /// delivered at the task's next runtime-aware await point as
+    /// `Err(CancelledError)`; a task that is woken for it and suspends on something that
+    /// knows nothing of this runtime is cancelled by force (its future is dropped).
+    /// A task cancelled before its first poll never runs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// asyncio::run(async {
+    ///     let t = asyncio::create_task(asyncio::sleep(Duration::from_secs(3600)));
+    ///     assert!(t.cancel(Some("shutting down")));
+    ///     let err = t.await.unwrap_err();
+    ///     assert_eq!(err.as_cancelled().unwrap().message(), Some("shutting down"));
+    /// });
+    /// ```
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        let header = self.header();
+        let msg: Option<Arc<str>> = msg.map(Arc::from);
+        let forward_to = {
+            let mut fields = header.asyncio.lock();
+            if header.state.load().is_complete() {
+                return false;
+            }
+            fields.cancel.requests = fields.cancel.requests.saturating_add(1);
+            match waiter::current_target(header, &fields.cancel.waiter) {
+                Some(target) => target,
+                None => {
+                    // Nothing to forward to (the common case): arm it in the same
+                    // critical section.
+                    arm_must_cancel(header, &mut fields.cancel, msg);
+                    drop(fields);
+                    self.after_armed();
+                    return true;
+                }
+            }
+        };
+        if forward_to.cancel(msg.clone()) {
+            return true;
+        }
+        {
+            let mut fields = header.asyncio.lock();
+            if header.state.load().is_complete() {
+                // Completed while we forwarded: asyncio would still answer `True` here
+                // (the request was counted), and so do we.
+                return true;
+            }
+            arm_must_cancel(header, &mut fields.cancel, msg);
+        }
+        self.after_armed();
+        true
+    }
+
+    /// After *must_cancel* is set: note a self-cancel and make sure the task runs to
+    /// receive it (or to be cancelled by force).
+    fn after_armed(&self) {
+        step::note_cancel_of(self.raw());
+        self.raw().wake_by_ref();
+    }
+
+    /// Number of pending cancellation requests (asyncio's `cancelling()`): incremented by
+    /// [`cancel`](Self::cancel), decremented by [`uncancel`](Self::uncancel).
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let t = asyncio::create_task(asyncio::sleep(std::time::Duration::from_secs(60)));
+    ///     t.cancel(None);
+    ///     t.cancel(None);
+    ///     assert_eq!(t.cancelling(), 2);
+    /// });
+    /// ```
+    pub fn cancelling(&self) -> u32 {
+        self.header().asyncio.lock().cancel.requests
+    }
+
+    /// Decrements [`cancelling`](Self::cancelling) and returns the new count; reaching 0
+    /// withdraws a request not yet delivered (Python 3.13).
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let t = asyncio::create_task(async { 1 });
+    ///     t.cancel(None);
+    ///     assert_eq!(t.uncancel(), 0); // withdrawn before it was delivered
+    ///     assert_eq!(t.await.unwrap(), 1);
+    /// });
+    /// ```
+    pub fn uncancel(&self) -> u32 {
+        let header = self.header();
+        let mut fields = header.asyncio.lock();
+        let cancel = &mut fields.cancel;
+        if cancel.requests > 0 {
+            cancel.requests -= 1;
+            if cancel.requests == 0 {
+                header.state.clear_must_cancel();
+            }
+        }
+        cancel.requests
+    }
+
+    /// Force-cancels now, tokio style: no delivery, the future is dropped as soon as no
+    /// thread is polling it, and the task ends cancelled.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let t = asyncio::create_task(std::future::pending::<()>());
+    ///     t.abort();
+    ///     assert!(t.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        self.raw().abort();
+    }
+}
+
+/// Records the message and sets *must_cancel* (the caller holds the task's `asyncio`
+/// lock, whose cancel fields it passes).
+fn arm_must_cancel(header: &Header, cancel: &mut CancelState, msg: Option<Arc<str>>) {
+    cancel.msg = msg;
+    cancel.pending_scope = PendingScope::UntilCompletion;
+    header.state.set_must_cancel();
+}

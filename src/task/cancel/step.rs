@@ -1,0 +1,90 @@
+//! The end-of-step rules: what the harness does with a pending request when a poll ends.
+//!
+//! During each poll the thread-local of `current.rs` keeps a [`StepReport`] for the task
+//! being polled: whether a runtime-aware await point consumed its *must_cancel*
+//! (`delivered`) and whether the task cancelled itself (`self_cancelled`). When the poll
+//! ends, the harness applies asyncio's `__step` rules with it:
+//!
+//! * `Ready` with a request still pending that was pending when the step began (and that
+//!   nothing delivered), or that the task made on itself: the task ends cancelled
+//!   ([`cancellation_at_completion`]). A request that arrived from another thread while
+//!   the step ran is ordered after the step ([`PendingRequest::ArrivedAfterTheStep`]).
+//! * `Ready` with a tracked `CancelledError` of the task still alive (in the output): the
+//!   task ends cancelled with its message.
+//! * `Pending` with a request pending since the step began that no await point consumed:
+//!   the task awaits something foreign; the harness cancels it by force
+//!   ([`take_must_cancel`]).
+
+use crate::loom::StdArc as Arc;
+
+use crate::loom::sync::atomic::Ordering;
+use crate::task::cancel::state::PendingScope;
+use crate::task::core::Header;
+use crate::task::current;
+use crate::task::raw::RawTask;
+
+/// What happened to the current task's cancellation during one poll.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct StepReport {
+    /// A runtime-aware await point consumed a pending cancel request.
+    pub(crate) delivered: bool,
+    /// The task called `cancel()` on itself.
+    pub(crate) self_cancelled: bool,
+}
+
+/// Whether a cancel request still pending when the future returns counts (docs/design.md
+/// §4.2, "completion with *must_cancel* still set").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PendingRequest {
+    /// It was pending when the last step began, or the task made it on itself.
+    Applies,
+    /// It came from another thread while the last step ran: ordered after the step.
+    ArrivedAfterTheStep,
+}
+
+/// Records that a cancellation was delivered to the current task in this poll.
+pub(crate) fn mark_delivered() {
+    current::update_report(|r| r.delivered = true);
+}
+
+/// Records that `task` cancelled itself, if it is the task running on this thread.
+pub(crate) fn note_cancel_of(task: RawTask) {
+    if current::current_raw() == Some(task) {
+        current::update_report(|r| r.self_cancelled = true);
+    }
+}
+
+/// Consumes the pending *must_cancel* request, returning its message.
+pub(crate) fn take_must_cancel(header: &Header) -> Option<Arc<str>> {
+    let fields = header.asyncio.lock();
+    header.state.clear_must_cancel();
+    fields.cancel.msg.clone()
+}
+
+/// At `Ready`: `Some(msg)` if the task must end cancelled instead — a pending request
+/// that counts (see [`PendingRequest`]), or a tracked `CancelledError` of the task still
+/// alive (in the output).
+pub(crate) fn cancellation_at_completion(
+    header: &Header,
+    request: PendingRequest,
+) -> Option<Option<Arc<str>>> {
+    let must_cancel = header.state.load().is_must_cancel();
+    let tokens = header.live_tokens.load(Ordering::Acquire) > 0;
+    if !must_cancel && !tokens {
+        return None;
+    }
+    let mut fields = header.asyncio.lock();
+    let scope = std::mem::take(&mut fields.cancel.pending_scope);
+    let request_counts = must_cancel
+        && request == PendingRequest::Applies
+        // A request re-armed for the next await point, which never came, does not.
+        && scope == PendingScope::UntilCompletion;
+    if must_cancel {
+        header.state.clear_must_cancel();
+    }
+    if request_counts || tokens {
+        Some(fields.cancel.msg.clone())
+    } else {
+        None
+    }
+}

@@ -1,0 +1,55 @@
+//! What a task's completion does beyond the state word, and its last words.
+//!
+//! * [`record_exception`]: the outcome's exception is kept where the type-erased
+//!   `TaskRef::exception()` finds it (the cancel message, or the panic).
+//! * [`run_hooks`]: after COMPLETE is set, done callbacks are scheduled and completion
+//!   wakers woken (`hooks.rs`), and the registration of what the task was suspended on is
+//!   released.
+//! * [`report_unretrieved`]: just before the cell is freed, a panic nobody looked at goes
+//!   to the exception handler (asyncio's "Task exception was never retrieved").
+
+use crate::task::core::{Header, Kind};
+use crate::task::error::TaskError;
+use crate::task::raw::RawTask;
+use crate::task::state::{Outcome, Snapshot};
+
+/// Keeps the task's exception where the type-erased `TaskRef::exception()` finds it.
+pub(crate) fn record_exception(header: &Header, err: &TaskError) {
+    let mut fields = header.asyncio.lock();
+    match err {
+        TaskError::Cancelled(c) => fields.cancel.msg = c.shared_message(),
+        TaskError::Panicked(p) => fields.name_and_completion().panic = Some(p.clone()),
+    }
+}
+
+/// Runs after COMPLETE is set: schedules done callbacks and wakes completion waiters.
+pub(crate) fn run_hooks(task: RawTask, snapshot: Snapshot) {
+    if snapshot.has_hooks() {
+        crate::task::hooks::run_on_complete(task);
+    }
+}
+
+/// Runs just before the cell is freed: a panic nobody looked at goes to the exception
+/// handler (asyncio's "Task exception was never retrieved").
+pub(crate) fn report_unretrieved(header: &Header) {
+    if header.vtable.kind != Kind::Task || header.state.load().outcome() != Some(Outcome::Panicked)
+    {
+        return;
+    }
+    let unretrieved = {
+        let mut fields = header.asyncio.lock();
+        let details = fields.name_and_completion();
+        if details.exception_retrieved {
+            None
+        } else {
+            details.panic.clone()
+        }
+    };
+    if let Some(panic) = unretrieved {
+        header.scheduler.report_exception(
+            "Task exception was never retrieved",
+            Some(panic),
+            Some(header.id),
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! The task cell: what one allocation holds.
+//!
+//! ```text
+//! Cell<F> (repr C, one Box)
+//! +-------------------------------------+
+//! | Header                              |  state word, vtable, id, scheduler,
+//! |                                     |  join waker, poll count, live tokens,
+//! |                                     |  Mutex<AsyncioFields>
+//! +-------------------------------------+
+//! | Stage<F>: Running(F)                |  the future, replaced by
+//! |         | Finished(Result<..>)      |  its output when done
+//! |         | Consumed                  |
+//! +-------------------------------------+
+//! ```
+//!
+//! The hot path of a task (schedule, poll, complete, join) touches only the atomic state
+//! word (`state.rs`) and the stage. What asyncio adds — the cancel message and request
+//! count, the waiter a cancel is forwarded to, the name, done callbacks, the recorded
+//! exception — lives in [`AsyncioFields`], behind one small lock that only those
+//! operations take. The fields most tasks never use sit in a lazily boxed
+//! [`NameAndCompletion`] so the header stays within 128 bytes (printed by a test).
+//!
+//! Who may touch what is decided by the state word (see `state.rs`): the stage by the
+//! RUNNING holder, then by the `Task<T>` handle (or the completing thread) after
+//! COMPLETE; the join waker slot by the rule of JOIN_WAKER.
+
+use std::future::Future;
+use std::mem;
+use std::task::Waker;
+
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::AtomicU32;
+use crate::loom::sync::Arc;
+use crate::loom::Mutex;
+use crate::loom::StdArc;
+use crate::runtime::scheduler::Shared;
+use crate::task::cancel::CancelState;
+use crate::task::error::{PanicError, TaskError};
+use crate::task::hooks::Hook;
+use crate::task::raw::Vtable;
+use crate::task::state::State;
+
+/// What a cell runs: an asyncio task, or a callback scheduled with `call_soon`/`call_later`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A task: registered, has a name, is `current_task()` while it runs.
+    Task,
+    /// A callback (asyncio `Handle`): never registered, runs with no current task, a panic
+    /// goes to the exception handler.
+    Callback,
+}
+
+/// The fixed-size part of every cell.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    /// Process-wide unique id (also the `N` of the default name `Task-N`).
+    pub(crate) id: u64,
+    /// The runtime the task belongs to.
+    pub(crate) scheduler: Arc<Shared>,
+    /// Waker of the `Task<T>` awaiting this task (protocol: JOIN_WAKER, see `state.rs`).
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// Number of polls so far, never back to 0 once polled (see [`next_poll_count`]).
+    /// Written only by the thread holding RUNNING; read by `cancel()` to tell a current
+    /// waiter from a stale one.
+    pub(crate) poll_count: AtomicU32,
+    /// Tracked `CancelledError`s of this task that are alive (see `cancel/error.rs`).
+    pub(crate) live_tokens: AtomicU32,
+    /// asyncio-level fields, behind their own small lock.
+    pub(crate) asyncio: Mutex<AsyncioFields>,
+}
+
+/// The poll count after one more poll. It wraps from `u32::MAX` to 1, not 0: a count of
+/// 0 means "never polled" (a task cancelled then has its future dropped unpolled), and
+/// that must not come back after 2^32 polls. Staleness checks only compare counts for
+/// equality, so skipping 0 costs nothing.
+pub(crate) fn next_poll_count(polls: u32) -> u32 {
+    polls.checked_add(1).unwrap_or(1)
+}
+
+/// The asyncio-level fields of a task (behind `Header::asyncio`).
+#[derive(Default)]
+pub(crate) struct AsyncioFields {
+    /// Cancellation bookkeeping: message, request count, the waiter a cancel is
+    /// forwarded to (see `cancel/`).
+    pub(crate) cancel: CancelState,
+    /// Allocated the first time one of them is needed.
+    pub(crate) name_and_completion: Option<Box<NameAndCompletion>>,
+}
+
+/// The fields most tasks never touch: a user-set name, the panic the task ended with,
+/// and the done callbacks / completion wakers.
+#[derive(Default)]
+pub(crate) struct NameAndCompletion {
+    /// A name set by the user (default: `Task-{id}`).
+    pub(crate) name: Option<StdArc<str>>,
+    /// The panic the task ended with, for the type-erased `exception()`.
+    pub(crate) panic: Option<PanicError>,
+    /// The panic was observed (awaited or asked for with `exception()`).
+    pub(crate) exception_retrieved: bool,
+    /// Done callbacks and completion wakers (see `hooks.rs`).
+    pub(crate) hooks: Vec<Hook>,
+}
+
+impl AsyncioFields {
+    pub(crate) fn with_name(name: Option<StdArc<str>>) -> AsyncioFields {
+        let mut fields = AsyncioFields::default();
+        if let Some(name) = name {
+            fields.name_and_completion().name = Some(name);
+        }
+        fields
+    }
+
+    /// The lazily boxed fields, allocated on first use.
+    pub(crate) fn name_and_completion(&mut self) -> &mut NameAndCompletion {
+        self.name_and_completion
+            .get_or_insert_with(Default::default)
+    }
+}
+
+/// Where the future is in its life.
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, TaskError>),
+    Consumed,
+}
+
+/// One task allocation: the header, then the stage.
+#[repr(C)]
+pub(crate) struct Cell<F: Future> {
+    pub(crate) header: Header,
+    pub(crate) stage: UnsafeCell<Stage<F>>,
+}
+
+/// Size of the header, for the memory test and the bench.
+pub(crate) const HEADER_SIZE: usize = mem::size_of::<Header>();

@@ -1,0 +1,471 @@
+//! The harness: polls, completes, cancels and frees a cell whose future type it knows.
+//!
+//! ## The poll protocol (`run`)
+//! 1. `transition_to_running` takes RUNNING (or finds the task running, complete or
+//!    force-cancelled and acts on that).
+//! 2. A *must_cancel* request pending before the very first poll drops the future unpolled.
+//! 3. The future is polled under `catch_unwind`, with the task entered as
+//!    `current_task()` (callbacks run with no current task).
+//! 4. `Ready` completes the task. For a task (not a callback) the value becomes a
+//!    cancellation under asyncio's `__step` rules (`cancel/step.rs`).
+//! 5. `Pending` with a *must_cancel* request that was pending when the poll began and that
+//!    no runtime-aware await point consumed means the task awaits something foreign: it
+//!    is force-cancelled (future dropped, task ends cancelled).
+//! 6. Otherwise `transition_to_idle`; a wake during the poll re-queues the task at the
+//!    back of the queue (a self-wake is a yield).
+//!
+//! ## Completion (`complete`)
+//! Stores the output, sets COMPLETE with the outcome, removes the task from the scheduled
+//! registry, runs the completion hooks (`completion.rs`), wakes the join waker and drops
+//! the refs that the poll and the registry held.
+
+use std::future::Future;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use crate::loom::sync::atomic::Ordering;
+use crate::loom::StdArc;
+use crate::runtime::scheduler::ScheduleKind;
+use crate::task::cancel::{self, CancelledError, PendingRequest};
+use crate::task::completion;
+use crate::task::core::{next_poll_count, Cell, Header, Kind, Stage};
+use crate::task::current;
+use crate::task::error::{PanicError, TaskError};
+use crate::task::raw::{EagerStep, RawTask};
+use crate::task::state::{
+    Outcome, Snapshot, State, TransitionToIdle, TransitionToRunning, TransitionToShutdown,
+};
+use crate::task::waker::waker_ref;
+
+/// Typed access to one cell (built from a pointer by a ref holder).
+pub(crate) struct Harness<F: Future> {
+    cell: NonNull<Cell<F>>,
+}
+
+impl<F> Harness<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    /// # Safety
+    /// `ptr` must point to a `Cell<F>`.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
+        Harness { cell: ptr.cast() }
+    }
+
+    fn raw(&self) -> RawTask {
+        // SAFETY: the harness is only built by a ref holder: the cell is alive.
+        unsafe { RawTask::from_raw(self.cell.cast()) }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the harness is only built by a ref holder.
+        unsafe { &self.cell.as_ref().header }
+    }
+
+    fn state(&self) -> &State {
+        &self.header().state
+    }
+
+    fn kind(&self) -> Kind {
+        self.header().vtable.kind
+    }
+
+    /// Accesses the stage.
+    ///
+    /// # Safety
+    /// The caller holds RUNNING, or owns the stage after COMPLETE (state-word rules).
+    pub(crate) unsafe fn with_stage<R>(&self, f: impl FnOnce(&mut Stage<F>) -> R) -> R {
+        // SAFETY: the cell is alive (we hold a ref); exclusive access per the caller's
+        // contract.
+        unsafe { self.cell.as_ref() }
+            .stage
+            .with_mut(|p| f(unsafe { &mut *p }))
+    }
+
+    /// Replaces the stage, returning the old one (dropped by the caller, outside).
+    ///
+    /// # Safety
+    /// As for [`with_stage`](Self::with_stage).
+    unsafe fn set_stage(&self, stage: Stage<F>) -> Stage<F> {
+        // SAFETY: forwarded contract.
+        unsafe { self.with_stage(|s| mem::replace(s, stage)) }
+    }
+
+    pub(crate) fn run(self) {
+        match self.state().transition_to_running() {
+            TransitionToRunning::Success(snapshot) => self.poll(snapshot),
+            TransitionToRunning::Cancelled => self.cancel_and_complete(None),
+            TransitionToRunning::Failed => {}
+            TransitionToRunning::Dealloc => self.raw().dealloc(),
+        }
+    }
+
+    /// Polls once. The caller holds RUNNING and the ref the poll consumes.
+    fn poll(self, snapshot: Snapshot) {
+        match self.poll_once(snapshot) {
+            PollOnce::Done => {}
+            PollOnce::Pending => match self.state().transition_to_idle() {
+                TransitionToIdle::Ok => {}
+                TransitionToIdle::OkNotified => {
+                    // Woken during its own poll: a yield, so to the back of the queue.
+                    self.raw().schedule(ScheduleKind::Yield);
+                    self.raw().drop_reference();
+                }
+                TransitionToIdle::OkDealloc => self.raw().dealloc(),
+                TransitionToIdle::Cancelled => self.cancel_and_complete(None),
+            },
+        }
+    }
+
+    /// The eager first step: like `poll`, but the task may graduate to the scheduled
+    /// registry before it becomes idle (so that `all_tasks()` never misses it).
+    pub(crate) fn run_eager(self) -> EagerStep {
+        let snapshot = self.state().load();
+        match self.poll_once(snapshot) {
+            PollOnce::Done => EagerStep::Complete,
+            PollOnce::Pending => {
+                if crate::task::registry::graduate(self.raw()).is_err() {
+                    // The runtime is shutting down: a suspended task cannot be tracked,
+                    // so it ends here, cancelled.
+                    self.cancel_and_complete(None);
+                    return EagerStep::Complete;
+                }
+                match self.state().transition_to_idle() {
+                    TransitionToIdle::Ok => {}
+                    TransitionToIdle::OkNotified => {
+                        self.raw().schedule(ScheduleKind::Yield);
+                        self.raw().drop_reference();
+                    }
+                    TransitionToIdle::OkDealloc => self.raw().dealloc(),
+                    TransitionToIdle::Cancelled => {
+                        self.cancel_and_complete(None);
+                        return EagerStep::Complete;
+                    }
+                }
+                EagerStep::Suspended
+            }
+        }
+    }
+
+    fn poll_once(&self, snapshot: Snapshot) -> PollOnce {
+        let header = self.header();
+        let polls = header.poll_count.load(Ordering::Relaxed);
+        let is_task = self.kind() == Kind::Task;
+        if is_task && snapshot.is_must_cancel() && polls == 0 {
+            // Cancelled before its first step: the future is dropped unpolled.
+            let msg = cancel::take_must_cancel(header);
+            self.cancel_and_complete(msg);
+            return PollOnce::Done;
+        }
+        header
+            .poll_count
+            .store(next_poll_count(polls), Ordering::Relaxed);
+
+        let waker = waker_ref(self.raw());
+        let mut cx = Context::from_waker(&waker);
+        let guard = current::enter(if is_task { Some(self.raw()) } else { None });
+        let res = panic::catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: we hold RUNNING.
+            unsafe {
+                self.with_stage(|stage| match stage {
+                    Stage::Running(fut) => {
+                        // SAFETY: the future is never moved out of the heap cell while
+                        // `Running`; it is dropped in place.
+                        let fut = Pin::new_unchecked(fut);
+                        fut.poll(&mut cx)
+                    }
+                    _ => unreachable!("polled a task whose future is gone"),
+                })
+            }
+        }));
+        let report = guard.exit();
+
+        match res {
+            Ok(Poll::Ready(out)) => {
+                // A request pending when the step began that nothing delivered, or one the
+                // task made on itself during the step, ends it cancelled (asyncio's
+                // `__step`). One from another thread that landed during the step is
+                // ordered after it, as if made once the task was done.
+                let request =
+                    if (snapshot.is_must_cancel() && !report.delivered) || report.self_cancelled {
+                        PendingRequest::Applies
+                    } else {
+                        PendingRequest::ArrivedAfterTheStep
+                    };
+                self.complete_returned(out, request);
+                PollOnce::Done
+            }
+            Ok(Poll::Pending) => {
+                if is_task
+                    && snapshot.is_must_cancel()
+                    && !report.delivered
+                    && self.state().load().is_must_cancel()
+                {
+                    // Woken to be cancelled, yet no runtime-aware await point took the
+                    // request: it awaits something foreign. Cancel it by force.
+                    let msg = cancel::take_must_cancel(header);
+                    self.cancel_and_complete(msg);
+                    return PollOnce::Done;
+                }
+                PollOnce::Pending
+            }
+            Err(payload) => {
+                let panic = PanicError::new(payload);
+                let _ = self.drop_future();
+                self.complete(Err(TaskError::Panicked(panic)));
+                PollOnce::Done
+            }
+        }
+    }
+
+    /// Drops the future (the caller holds RUNNING). Returns the panic of its destructor.
+    fn drop_future(&self) -> Option<PanicError> {
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: we hold RUNNING. The old stage (the future) drops here, inside
+            // the unwind guard.
+            drop(unsafe { self.set_stage(Stage::Consumed) });
+        }))
+        .err()
+        .map(PanicError::new)
+    }
+
+    /// Drops the future and completes the task as cancelled with `msg`. The caller holds
+    /// RUNNING and the ref that completion consumes.
+    fn cancel_and_complete(&self, msg: Option<StdArc<str>>) {
+        let result = match self.drop_future() {
+            None => Err(TaskError::Cancelled(CancelledError::from_shared(msg))),
+            Some(panic) => Err(TaskError::Panicked(panic)),
+        };
+        self.complete(result);
+    }
+
+    /// The future returned `out`: asyncio's `__step` rules may still turn it into a
+    /// cancellation (a pending request, see `PendingRequest`, or a tracked token of the
+    /// task alive in the output); then completes.
+    fn complete_returned(&self, out: F::Output, request: PendingRequest) {
+        let header = self.header();
+        let mut result = Ok(out);
+        if self.kind() == Kind::Task {
+            if let Some(msg) = cancel::cancellation_at_completion(header, request) {
+                let value = mem::replace(
+                    &mut result,
+                    Err(TaskError::Cancelled(CancelledError::from_shared(msg))),
+                );
+                // Dropped outside the lock: dropping may release tokens.
+                drop_catching_panic(value);
+            }
+        }
+        self.complete(result);
+    }
+
+    /// Stores the output and finishes the task. The caller holds RUNNING and one ref.
+    fn complete(&self, mut result: Result<F::Output, TaskError>) {
+        let header = self.header();
+        let outcome = match &result {
+            Ok(_) => Outcome::Returned,
+            Err(TaskError::Cancelled(_)) => Outcome::Cancelled,
+            Err(TaskError::Panicked(_)) => Outcome::Panicked,
+        };
+        if let Err(err) = &result {
+            completion::record_exception(header, err);
+        }
+        if outcome == Outcome::Panicked && self.kind() == Kind::Callback {
+            if let Err(TaskError::Panicked(p)) = &result {
+                header
+                    .scheduler
+                    .report_exception("Exception in callback", Some(p.clone()), None);
+            }
+        }
+        // The future is gone unless it returned just now.
+        // SAFETY: we hold RUNNING.
+        if unsafe { self.with_stage(|s| matches!(s, Stage::Running(_))) } {
+            if let Some(panic) = self.drop_future() {
+                // A destructor that panics after `Ready` turns the outcome into a panic.
+                drop_catching_panic(mem::replace(
+                    &mut result,
+                    Err(TaskError::Panicked(panic.clone())),
+                ));
+                completion::record_exception(header, &TaskError::Panicked(panic));
+            }
+        }
+        let outcome = match &result {
+            Ok(_) => outcome,
+            Err(TaskError::Cancelled(_)) => Outcome::Cancelled,
+            Err(TaskError::Panicked(_)) => Outcome::Panicked,
+        };
+        // SAFETY: we hold RUNNING; the old stage is `Consumed` (nothing to drop).
+        drop(unsafe { self.set_stage(Stage::Finished(result)) });
+
+        let snapshot = self.state().transition_to_complete(outcome);
+
+        // Out of the scheduled registry first, so that whoever the completion wakes finds
+        // the registry already without it.
+        let mut release = 1;
+        if snapshot.is_registered() {
+            if let Some(entry) = header.scheduler.registry.remove(header.id) {
+                // The registry's ref is released at the end, with ours.
+                mem::forget(entry);
+                release += 1;
+            }
+        }
+
+        // Done callbacks are queued before the awaiting `Task<T>` is woken: in asyncio the
+        // awaiter's wake-up is itself a done callback, normally registered after the ones
+        // added right after `create_task` (see `hooks.rs`).
+        completion::run_hooks(self.raw(), snapshot);
+
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            if !snapshot.is_join_interested() {
+                // No `Task<T>`: the output is ours to drop.
+                // SAFETY: COMPLETE without JOIN_INTEREST: the stage is ours.
+                drop(unsafe { self.set_stage(Stage::Consumed) });
+            } else if snapshot.is_join_waker_set() {
+                // SAFETY: JOIN_WAKER and COMPLETE are set: the runtime owns the waker.
+                unsafe { self.wake_join() };
+                if !self
+                    .state()
+                    .unset_waker_after_complete()
+                    .is_join_interested()
+                {
+                    // SAFETY: COMPLETE and no JOIN_INTEREST: the waker slot is ours.
+                    unsafe { self.set_join_waker(None) };
+                }
+            }
+        }));
+
+        if self.state().transition_to_terminal(release) {
+            self.raw().dealloc();
+        }
+    }
+
+    /// # Safety
+    /// JOIN_WAKER and COMPLETE are set.
+    unsafe fn wake_join(&self) {
+        // SAFETY: per the caller's contract the runtime owns the slot now.
+        self.header().join_waker.with(|w| unsafe {
+            if let Some(w) = &*w {
+                w.wake_by_ref();
+            }
+        });
+    }
+
+    /// # Safety
+    /// The caller owns the join waker slot (state-word rule 3).
+    unsafe fn set_join_waker(&self, waker: Option<Waker>) {
+        // SAFETY: exclusive per the caller's contract.
+        let old = self
+            .header()
+            .join_waker
+            .with_mut(|w| unsafe { mem::replace(&mut *w, waker) });
+        drop(old);
+    }
+
+    unsafe fn will_wake(&self, waker: &Waker) -> bool {
+        // SAFETY: the caller (the join handle with JOIN_WAKER set) may read the slot.
+        self.header().join_waker.with(|w| unsafe {
+            match &*w {
+                Some(w) => w.will_wake(waker),
+                None => false,
+            }
+        })
+    }
+
+    fn can_read_output(&self, waker: &Waker) -> bool {
+        let snapshot = self.state().load();
+        debug_assert!(snapshot.is_join_interested());
+        if !snapshot.is_complete() {
+            let res = if snapshot.is_join_waker_set() {
+                // SAFETY: JOIN_WAKER set and we are the join handle: reading is allowed.
+                if unsafe { self.will_wake(waker) } {
+                    return false;
+                }
+                self.state()
+                    .unset_waker()
+                    .and_then(|snap| self.store_join_waker(waker.clone(), snap))
+            } else {
+                self.store_join_waker(waker.clone(), snapshot)
+            };
+            match res {
+                Ok(_) => return false,
+                Err(snap) => debug_assert!(snap.is_complete()),
+            }
+        }
+        true
+    }
+
+    fn store_join_waker(&self, waker: Waker, snapshot: Snapshot) -> Result<Snapshot, Snapshot> {
+        debug_assert!(snapshot.is_join_interested());
+        debug_assert!(!snapshot.is_join_waker_set());
+        // SAFETY: JOIN_WAKER is unset and we are the join handle: the slot is ours.
+        unsafe { self.set_join_waker(Some(waker)) };
+        let res = self.state().set_join_waker();
+        if res.is_err() {
+            // SAFETY: the task completed without JOIN_WAKER set: still ours.
+            unsafe { self.set_join_waker(None) };
+        }
+        res
+    }
+
+    pub(crate) fn try_read_output(
+        &self,
+        dst: &mut Poll<Result<F::Output, TaskError>>,
+        waker: &Waker,
+    ) {
+        if self.can_read_output(waker) {
+            // SAFETY: COMPLETE and we are the join handle: the stage is ours.
+            let stage = unsafe { self.set_stage(Stage::Consumed) };
+            match stage {
+                Stage::Finished(out) => *dst = Poll::Ready(out),
+                _ => panic!("Task<T> output was already taken"),
+            }
+        }
+    }
+
+    pub(crate) fn drop_join_handle_slow(self) {
+        let transition = self.state().transition_to_join_handle_dropped();
+        if transition.drop_output {
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: COMPLETE and the join handle's turn: the stage is ours.
+                drop(unsafe { self.set_stage(Stage::Consumed) });
+            }));
+        }
+        if transition.drop_waker {
+            // SAFETY: JOIN_WAKER is unset: the slot is ours.
+            unsafe { self.set_join_waker(None) };
+        }
+        self.raw().drop_reference();
+    }
+
+    pub(crate) fn shutdown(self) {
+        match self.state().transition_to_shutdown() {
+            TransitionToShutdown::Cancel => self.cancel_and_complete(None),
+            TransitionToShutdown::NothingToDo => self.raw().drop_reference(),
+        }
+    }
+
+    pub(crate) fn dealloc(self) {
+        completion::report_unretrieved(self.header());
+        #[cfg(debug_assertions)]
+        let scheduler = self.header().scheduler.clone();
+        // SAFETY: the last ref is gone; the cell was made by `Box::new` in `RawTask::new`.
+        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        #[cfg(debug_assertions)]
+        scheduler.live_cells.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+enum PollOnce {
+    /// The task is complete (the poll's ref was released).
+    Done,
+    /// The future returned `Pending`; the caller still holds RUNNING.
+    Pending,
+}
+
+/// Drops `value`, catching a panic of its destructor (user code).
+pub(crate) fn drop_catching_panic<T>(value: T) {
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
+}
