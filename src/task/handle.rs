@@ -340,12 +340,15 @@ pub struct Task<T> {
     _output: PhantomData<fn() -> T>,
 }
 
-// SAFETY: the output is moved out to whichever thread awaits the handle; `T: Send` is
-// required for that. No `&T` is ever shared.
+// SAFETY: the output is moved out to whichever thread awaits (or drops) the handle;
+// `T: Send` is required for that. Everything else goes through the `TaskRef`, which is
+// thread-safe.
 unsafe impl<T: Send> Send for Task<T> {}
-// SAFETY: `&Task<T>` only reads the output through `result()` (requires `T: Sync` by
-// cloning it out) and otherwise uses the `TaskRef` methods, which are thread-safe.
-unsafe impl<T: Send> Sync for Task<T> {}
+// SAFETY: what `&Task<T>` exposes of the output is `result()`, which reads it through a
+// shared `&T` (to clone it) from whichever thread holds the reference, possibly several
+// at once: that needs `T: Sync` (a `Task<Cell<_>>` or `Task<RefCell<_>>` must not be
+// shared, see tests/ui). The rest of `&Task<T>` is the thread-safe `TaskRef`.
+unsafe impl<T: Send + Sync> Sync for Task<T> {}
 
 impl<T> Unpin for Task<T> {}
 
@@ -379,17 +382,24 @@ impl<T> Task<T> {
         if !raw.state().load().is_complete() {
             return Err(InvalidStateError::new("Result is not set."));
         }
-        // SAFETY: we are the `Task<T>` of a complete task: the stage is ours (shared
-        // reads only: `poll`, the only writer, needs `&mut self`).
-        let ptr = unsafe { raw.output_ptr() } as *const Result<T, TaskError>;
-        if ptr.is_null() {
+        let mut out = None;
+        // SAFETY: we are the `Task<T>` of a complete task, borrowed shared for the call:
+        // the stage is ours and only `poll` / drop (which need `&mut self` / `self`)
+        // write it. `T` is the cell's output type; the closure only reads and clones.
+        unsafe {
+            raw.read_output(&mut |ptr| {
+                if !ptr.is_null() {
+                    let stored = &*(ptr as *const Result<T, TaskError>);
+                    out = Some(stored.clone());
+                }
+            })
+        };
+        let Some(out) = out else {
             return Err(InvalidStateError::new(
                 "the result was already taken by await",
             ));
-        }
-        // SAFETY: non-null and typed as the cell's output (`T` is the output type).
-        let out = unsafe { &*ptr };
-        if let Err(TaskError::Panicked(_)) = out {
+        };
+        if let Err(TaskError::Panicked(_)) = &out {
             self.task
                 .header()
                 .asyncio
@@ -397,7 +407,7 @@ impl<T> Task<T> {
                 .name_and_completion()
                 .exception_retrieved = true;
         }
-        Ok(out.clone())
+        Ok(out)
     }
 }
 

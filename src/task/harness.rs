@@ -86,6 +86,19 @@ where
             .with_mut(|p| f(unsafe { &mut *p }))
     }
 
+    /// Reads the stage through a shared borrow.
+    ///
+    /// # Safety
+    /// The caller owns the stage after COMPLETE (the `Task<T>` handle): nobody writes it
+    /// while the caller's shared borrow of the handle lasts.
+    pub(crate) unsafe fn read_stage<R>(&self, f: impl FnOnce(&Stage<F>) -> R) -> R {
+        // SAFETY: the cell is alive (we hold a ref); no writer per the caller's contract,
+        // and concurrent readers only share.
+        unsafe { self.cell.as_ref() }
+            .stage
+            .with(|p| f(unsafe { &*p }))
+    }
+
     /// Replaces the stage, returning the old one (dropped by the caller, outside).
     ///
     /// # Safety

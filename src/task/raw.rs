@@ -34,7 +34,7 @@ pub(crate) struct Vtable {
     run_eager: unsafe fn(NonNull<Header>) -> EagerStep,
     dealloc: unsafe fn(NonNull<Header>),
     try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
-    output_ptr: unsafe fn(NonNull<Header>) -> *const (),
+    read_output: unsafe fn(NonNull<Header>, &mut dyn FnMut(*const ())),
     drop_join_handle_slow: unsafe fn(NonNull<Header>),
     shutdown: unsafe fn(NonNull<Header>),
 }
@@ -144,14 +144,16 @@ impl RawTask {
         unsafe { (self.header().vtable.try_read_output)(self.ptr, dst, waker) }
     }
 
-    /// A pointer to the stored `Result<F::Output, TaskError>`, or null if the output is
-    /// not (or no longer) there.
+    /// Calls `read` with a pointer to the stored `Result<F::Output, TaskError>` (null if
+    /// the output is not, or no longer, there), inside a shared access to the stage.
     ///
     /// # Safety
-    /// The caller must be the `Task<T>` handle of a complete task (the stage's owner).
-    pub(crate) unsafe fn output_ptr(self) -> *const () {
+    /// The caller must be the `Task<T>` handle of a complete task (the stage's owner)
+    /// holding a shared borrow of itself for the call; `read` only reads through the
+    /// pointer, typed as the cell's output.
+    pub(crate) unsafe fn read_output(self, read: &mut dyn FnMut(*const ())) {
         // SAFETY: forwarded contract.
-        unsafe { (self.header().vtable.output_ptr)(self.ptr) }
+        unsafe { (self.header().vtable.read_output)(self.ptr, read) }
     }
 
     /// # Safety
@@ -227,7 +229,7 @@ where
             run_eager: run_eager::<F>,
             dealloc: dealloc::<F>,
             try_read_output: try_read_output::<F>,
-            output_ptr: output_ptr::<F>,
+            read_output: read_output::<F>,
             drop_join_handle_slow: drop_join_handle_slow::<F>,
             shutdown: shutdown::<F>,
         };
@@ -280,18 +282,19 @@ where
     unsafe { Harness::<F>::from_raw(ptr) }.try_read_output(dst, waker)
 }
 
-unsafe fn output_ptr<F>(ptr: NonNull<Header>) -> *const ()
+unsafe fn read_output<F>(ptr: NonNull<Header>, read: &mut dyn FnMut(*const ()))
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     // SAFETY: as for `run`; the caller owns the stage of the complete task.
     let harness = unsafe { Harness::<F>::from_raw(ptr) };
-    // SAFETY: as above.
+    // SAFETY: as above. Several threads may read it at once through `&Task<T>`, so the
+    // access is a shared one: no `&mut Stage` is ever formed here.
     unsafe {
-        harness.with_stage(|stage| match stage {
-            Stage::Finished(out) => out as *const Result<F::Output, TaskError> as *const (),
-            _ => std::ptr::null(),
+        harness.read_stage(|stage| match stage {
+            Stage::Finished(out) => read(out as *const Result<F::Output, TaskError> as *const ()),
+            _ => read(std::ptr::null()),
         })
     }
 }

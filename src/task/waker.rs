@@ -44,27 +44,34 @@ pub(crate) fn waker_from_ref(task: RawTask) -> Waker {
     unsafe { Waker::from_raw(raw) }
 }
 
-fn raw_task(data: *const ()) -> RawTask {
-    // SAFETY: every RawWaker with this vtable was built from a live header pointer, and
-    // the waker owns or borrows a ref that keeps it alive.
+/// # Safety
+/// `data` is the data pointer of a `RawWaker` built with [`WAKER_VTABLE`] (a live cell's
+/// header), and the caller owns or borrows a ref that keeps the cell alive.
+unsafe fn raw_task(data: *const ()) -> RawTask {
+    // SAFETY: per the contract, `data` is a non-null pointer to a live header.
     unsafe { RawTask::from_raw(NonNull::new_unchecked(data as *mut Header)) }
 }
 
 unsafe fn clone_waker(data: *const ()) -> RawWaker {
-    raw_task(data).state().ref_inc();
+    // SAFETY: the std `RawWaker` contract: `data` comes from a waker of this vtable,
+    // which holds (or borrows) a ref for the duration of the call.
+    unsafe { raw_task(data) }.state().ref_inc();
     RawWaker::new(data, &WAKER_VTABLE)
 }
 
 unsafe fn wake_by_val(data: *const ()) {
-    raw_task(data).wake_by_val();
+    // SAFETY: as in `clone_waker`; the waker's own ref is consumed here.
+    unsafe { raw_task(data) }.wake_by_val();
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
-    raw_task(data).wake_by_ref();
+    // SAFETY: as in `clone_waker`.
+    unsafe { raw_task(data) }.wake_by_ref();
 }
 
 unsafe fn drop_waker(data: *const ()) {
-    raw_task(data).drop_reference();
+    // SAFETY: as in `clone_waker`; the waker's own ref is released here.
+    unsafe { raw_task(data) }.drop_reference();
 }
 
 static WAKER_VTABLE: RawWakerVTable =
