@@ -59,8 +59,10 @@ impl Flags {
 
 #[test]
 fn test_barrier() {
-    let barrier = Barrier::new(N);
-    assert!(format!("{barrier:?}").contains("filling"));
+    util::deadline(|| {
+        let barrier = Barrier::new(N);
+        assert!(format!("{barrier:?}").contains("filling"));
+    });
 }
 
 // ```python
@@ -99,82 +101,90 @@ fn test_barrier() {
 // ```
 #[test]
 fn test_repr() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(N));
-        assert_eq!(format!("{barrier:?}"), "<Barrier [filling, waiters:0/5]>");
-        let mut waiters = Vec::new();
-        let wait = || {
-            let b = barrier.clone();
-            asyncio::create_task(async move { b.wait().await })
-        };
-        let incr = 2;
-        for _ in 0..incr {
-            waiters.push(wait());
-        }
-        yield0().await;
-        assert_eq!(format!("{barrier:?}"), "<Barrier [filling, waiters:2/5]>");
-        for _ in 0..barrier.parties() - barrier.n_waiting() {
-            waiters.push(wait());
-        }
-        yield0().await;
-        assert!(format!("{barrier:?}").contains("draining"));
-        for _ in 0..incr {
-            waiters.push(wait());
-        }
-        yield0().await;
-        barrier.reset().await.unwrap();
-        assert!(format!("{barrier:?}").contains("resetting"));
-        for _ in 0..incr {
-            waiters.push(wait());
-        }
-        yield0().await;
-        barrier.abort().await.unwrap();
-        assert_eq!(format!("{barrier:?}"), "<Barrier [broken]>");
-        assert!(barrier.broken());
-        for w in waiters {
-            let _ = w.await;
-        }
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(N));
+            assert_eq!(format!("{barrier:?}"), "<Barrier [filling, waiters:0/5]>");
+            let mut waiters = Vec::new();
+            let wait = || {
+                let b = barrier.clone();
+                asyncio::create_task(async move { b.wait().await })
+            };
+            let incr = 2;
+            for _ in 0..incr {
+                waiters.push(wait());
+            }
+            yield0().await;
+            assert_eq!(format!("{barrier:?}"), "<Barrier [filling, waiters:2/5]>");
+            for _ in 0..barrier.parties() - barrier.n_waiting() {
+                waiters.push(wait());
+            }
+            yield0().await;
+            assert!(format!("{barrier:?}").contains("draining"));
+            for _ in 0..incr {
+                waiters.push(wait());
+            }
+            yield0().await;
+            barrier.reset().await.unwrap();
+            assert!(format!("{barrier:?}").contains("resetting"));
+            for _ in 0..incr {
+                waiters.push(wait());
+            }
+            yield0().await;
+            barrier.abort().await.unwrap();
+            assert_eq!(format!("{barrier:?}"), "<Barrier [broken]>");
+            assert!(barrier.broken());
+            for w in waiters {
+                let _ = w.await;
+            }
+        });
     });
 }
 
 #[test]
 fn test_barrier_parties() {
-    assert_eq!(
-        Barrier::try_new(0).unwrap_err().to_string(),
-        "parties must be > 0"
-    );
-    assert_eq!(Barrier::new(N).parties(), N);
+    util::deadline(|| {
+        assert_eq!(
+            Barrier::try_new(0).unwrap_err().to_string(),
+            "parties must be > 0"
+        );
+        assert_eq!(Barrier::new(N).parties(), N);
+    });
 }
 
 // `async with barrier as i:` is `let i = barrier.wait().await?`.
 #[test]
 fn test_context_manager() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier = Arc::new(Barrier::new(3));
-            let mut results = gather_tasks(3, || {
-                let b = barrier.clone();
-                async move { b.wait().await }
-            })
-            .await;
-            results.sort();
-            assert_eq!(results, [0, 1, 2]);
-            assert_eq!(barrier.n_waiting(), 0);
-            assert!(!barrier.broken());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Arc::new(Barrier::new(3));
+                let mut results = gather_tasks(3, || {
+                    let b = barrier.clone();
+                    async move { b.wait().await }
+                })
+                .await;
+                results.sort();
+                assert_eq!(results, [0, 1, 2]);
+                assert_eq!(barrier.n_waiting(), 0);
+                assert!(!barrier.broken());
+            });
+        }
+    });
 }
 
 #[test]
 fn test_filling_one_task() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier = Barrier::new(1);
-            assert_eq!(barrier.wait().await.unwrap(), 0);
-            assert_eq!(barrier.n_waiting(), 0);
-            assert!(!barrier.broken());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Barrier::new(1);
+                assert_eq!(barrier.wait().await.unwrap(), 0);
+                assert_eq!(barrier.n_waiting(), 0);
+                assert!(!barrier.broken());
+            });
+        }
+    });
 }
 
 // ```python
@@ -195,21 +205,23 @@ fn test_filling_one_task() {
 // ```
 #[test]
 fn test_filling_one_task_twice() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(1));
-        let wait = || {
-            let b = barrier.clone();
-            asyncio::create_task(async move { b.wait().await })
-        };
-        let t1 = wait();
-        yield0().await;
-        assert_eq!(barrier.n_waiting(), 0);
-        let t2 = wait();
-        yield0().await;
-        assert!(t1.done() && t2.done());
-        assert_eq!(t1.await.unwrap().unwrap(), t2.await.unwrap().unwrap());
-        assert_eq!(barrier.n_waiting(), 0);
-        assert!(!barrier.broken());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(1));
+            let wait = || {
+                let b = barrier.clone();
+                asyncio::create_task(async move { b.wait().await })
+            };
+            let t1 = wait();
+            yield0().await;
+            assert_eq!(barrier.n_waiting(), 0);
+            let t2 = wait();
+            yield0().await;
+            assert!(t1.done() && t2.done());
+            assert_eq!(t1.await.unwrap().unwrap(), t2.await.unwrap().unwrap());
+            assert_eq!(barrier.n_waiting(), 0);
+            assert!(!barrier.broken());
+        });
     });
 }
 
@@ -235,82 +247,88 @@ fn test_filling_one_task_twice() {
 // ```
 #[test]
 fn test_filling_task_by_task() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(3));
-        let wait = || {
-            let b = barrier.clone();
-            asyncio::create_task(async move { b.wait().await })
-        };
-        let t1 = wait();
-        yield0().await;
-        assert_eq!(barrier.n_waiting(), 1);
-        assert!(format!("{barrier:?}").contains("filling"));
-        let t2 = wait();
-        yield0().await;
-        assert_eq!(barrier.n_waiting(), 2);
-        assert!(format!("{barrier:?}").contains("filling"));
-        let t3 = wait();
-        yield0().await;
-        for t in [t1, t2, t3] {
-            t.await.unwrap().unwrap();
-        }
-        assert_eq!(barrier.n_waiting(), 0);
-        assert!(!barrier.broken());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(3));
+            let wait = || {
+                let b = barrier.clone();
+                asyncio::create_task(async move { b.wait().await })
+            };
+            let t1 = wait();
+            yield0().await;
+            assert_eq!(barrier.n_waiting(), 1);
+            assert!(format!("{barrier:?}").contains("filling"));
+            let t2 = wait();
+            yield0().await;
+            assert_eq!(barrier.n_waiting(), 2);
+            assert!(format!("{barrier:?}").contains("filling"));
+            let t3 = wait();
+            yield0().await;
+            for t in [t1, t2, t3] {
+                t.await.unwrap().unwrap();
+            }
+            assert_eq!(barrier.n_waiting(), 0);
+            assert!(!barrier.broken());
+        });
     });
 }
 
 #[test]
 fn test_filling_tasks_wait_twice() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier = Arc::new(Barrier::new(N));
-            let results = Flags::default();
-            gather_tasks(N, || {
-                let (b, results) = (barrier.clone(), results.clone());
-                async move {
-                    b.wait().await?;
-                    results.push(true);
-                    b.wait().await?;
-                    results.push(false);
-                    Ok(())
-                }
-            })
-            .await;
-            let r = results.get();
-            assert_eq!(r.len(), N * 2);
-            assert_eq!(r.iter().filter(|&&v| v).count(), N);
-            assert_eq!(barrier.n_waiting(), 0);
-            assert!(!barrier.broken());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Arc::new(Barrier::new(N));
+                let results = Flags::default();
+                gather_tasks(N, || {
+                    let (b, results) = (barrier.clone(), results.clone());
+                    async move {
+                        b.wait().await?;
+                        results.push(true);
+                        b.wait().await?;
+                        results.push(false);
+                        Ok(())
+                    }
+                })
+                .await;
+                let r = results.get();
+                assert_eq!(r.len(), N * 2);
+                assert_eq!(r.iter().filter(|&&v| v).count(), N);
+                assert_eq!(barrier.n_waiting(), 0);
+                assert!(!barrier.broken());
+            });
+        }
+    });
 }
 
 #[test]
 fn test_filling_tasks_check_return_value() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier = Arc::new(Barrier::new(N));
-            let results1 = Flags::default();
-            let results2 = Flags::default();
-            let mut res = gather_tasks(N, || {
-                let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
-                async move {
-                    b.wait().await?;
-                    r1.push(true);
-                    let i = b.wait().await?;
-                    r2.push(true);
-                    Ok(i)
-                }
-            })
-            .await;
-            assert_eq!(results1.get(), [true; N]);
-            assert_eq!(results2.get(), [true; N]);
-            res.sort();
-            assert_eq!(res, (0..N).collect::<Vec<_>>());
-            assert_eq!(barrier.n_waiting(), 0);
-            assert!(!barrier.broken());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Arc::new(Barrier::new(N));
+                let results1 = Flags::default();
+                let results2 = Flags::default();
+                let mut res = gather_tasks(N, || {
+                    let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
+                    async move {
+                        b.wait().await?;
+                        r1.push(true);
+                        let i = b.wait().await?;
+                        r2.push(true);
+                        Ok(i)
+                    }
+                })
+                .await;
+                assert_eq!(results1.get(), [true; N]);
+                assert_eq!(results2.get(), [true; N]);
+                res.sort();
+                assert_eq!(res, (0..N).collect::<Vec<_>>());
+                assert_eq!(barrier.n_waiting(), 0);
+                assert!(!barrier.broken());
+            });
+        }
+    });
 }
 
 // ```python
@@ -334,57 +352,61 @@ fn test_filling_tasks_check_return_value() {
 // ```
 #[test]
 fn test_draining_state() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(N));
-        let results = Flags::default();
-        gather_tasks(N, || {
-            let (b, results) = (barrier.clone(), results.clone());
-            async move {
-                b.wait().await?;
-                results.push(format!("{b:?}").contains("draining"));
-                Ok(())
-            }
-        })
-        .await;
-        let r = results.get();
-        assert_eq!(r.len(), N);
-        assert!(!r[N - 1], "the last one out sees the barrier filling again");
-        assert!(r[..N - 1].iter().all(|&v| v));
-        assert_eq!(barrier.n_waiting(), 0);
-        assert!(!barrier.broken());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(N));
+            let results = Flags::default();
+            gather_tasks(N, || {
+                let (b, results) = (barrier.clone(), results.clone());
+                async move {
+                    b.wait().await?;
+                    results.push(format!("{b:?}").contains("draining"));
+                    Ok(())
+                }
+            })
+            .await;
+            let r = results.get();
+            assert_eq!(r.len(), N);
+            assert!(!r[N - 1], "the last one out sees the barrier filling again");
+            assert!(r[..N - 1].iter().all(|&v| v));
+            assert_eq!(barrier.n_waiting(), 0);
+            assert!(!barrier.broken());
+        });
     });
 }
 
 #[test]
 fn test_blocking_tasks_while_draining() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let rewait = 2;
-            let barrier = Arc::new(Barrier::new(N));
-            let barrier_nowaiting = Arc::new(Barrier::new(N - rewait));
-            let rewait_n = Arc::new(AtomicUsize::new(rewait));
-            // A success means that `barrier_nowaiting` was waited for exactly N - rewait
-            // times.
-            gather_tasks(N, || {
-                let (b, bn, rewait_n) =
-                    (barrier.clone(), barrier_nowaiting.clone(), rewait_n.clone());
-                async move {
-                    b.wait().await?;
-                    let again = rewait_n
-                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1))
-                        .is_ok();
-                    if again {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let rewait = 2;
+                let barrier = Arc::new(Barrier::new(N));
+                let barrier_nowaiting = Arc::new(Barrier::new(N - rewait));
+                let rewait_n = Arc::new(AtomicUsize::new(rewait));
+                // A success means that `barrier_nowaiting` was waited for exactly N - rewait
+                // times.
+                gather_tasks(N, || {
+                    let (b, bn, rewait_n) =
+                        (barrier.clone(), barrier_nowaiting.clone(), rewait_n.clone());
+                    async move {
                         b.wait().await?;
-                    } else {
-                        bn.wait().await?;
-                        b.wait().await?;
+                        let again = rewait_n
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1))
+                            .is_ok();
+                        if again {
+                            b.wait().await?;
+                        } else {
+                            bn.wait().await?;
+                            b.wait().await?;
+                        }
+                        Ok(())
                     }
-                    Ok(())
-                }
-            })
-            .await;
-        });
-    }
+                })
+                .await;
+            });
+        }
+    });
 }
 
 // ```python
@@ -424,87 +446,93 @@ fn test_blocking_tasks_while_draining() {
 // ```
 #[test]
 fn test_filling_tasks_cancel_one() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(3));
-        let results = Flags::default();
-        let coro = || {
-            let (b, results) = (barrier.clone(), results.clone());
-            asyncio::create_task(async move {
-                b.wait().await?;
-                results.push(true);
-                Ok::<_, BarrierError>(())
-            })
-        };
-        let t1 = coro();
-        yield0().await;
-        assert_eq!(barrier.n_waiting(), 1);
-        let t2 = coro();
-        yield0().await;
-        assert_eq!(barrier.n_waiting(), 2);
-        t1.cancel(None);
-        yield0().await;
-        assert_eq!(barrier.n_waiting(), 1);
-        let r1 = t1.task_ref();
-        assert!(t1.await.unwrap_err().is_cancelled());
-        assert!(r1.cancelled());
-        let t3 = coro();
-        yield0().await;
-        assert_eq!(barrier.n_waiting(), 2);
-        let t4 = coro();
-        for t in [t2, t3, t4] {
-            t.await.unwrap().unwrap();
-        }
-        assert_eq!(results.get(), [true; 3]);
-        assert_eq!(barrier.n_waiting(), 0);
-        assert!(!barrier.broken());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(3));
+            let results = Flags::default();
+            let coro = || {
+                let (b, results) = (barrier.clone(), results.clone());
+                asyncio::create_task(async move {
+                    b.wait().await?;
+                    results.push(true);
+                    Ok::<_, BarrierError>(())
+                })
+            };
+            let t1 = coro();
+            yield0().await;
+            assert_eq!(barrier.n_waiting(), 1);
+            let t2 = coro();
+            yield0().await;
+            assert_eq!(barrier.n_waiting(), 2);
+            t1.cancel(None);
+            yield0().await;
+            assert_eq!(barrier.n_waiting(), 1);
+            let r1 = t1.task_ref();
+            assert!(t1.await.unwrap_err().is_cancelled());
+            assert!(r1.cancelled());
+            let t3 = coro();
+            yield0().await;
+            assert_eq!(barrier.n_waiting(), 2);
+            let t4 = coro();
+            for t in [t2, t3, t4] {
+                t.await.unwrap().unwrap();
+            }
+            assert_eq!(results.get(), [true; 3]);
+            assert_eq!(barrier.n_waiting(), 0);
+            assert!(!barrier.broken());
+        });
     });
 }
 
 #[test]
 fn test_reset_barrier() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier = Arc::new(Barrier::new(1));
-            let b = barrier.clone();
-            asyncio::create_task(async move { b.reset().await })
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(barrier.n_waiting(), 0);
-            assert!(!barrier.broken());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Arc::new(Barrier::new(1));
+                let b = barrier.clone();
+                asyncio::create_task(async move { b.reset().await })
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(barrier.n_waiting(), 0);
+                assert!(!barrier.broken());
+            });
+        }
+    });
 }
 
 #[test]
 fn test_reset_barrier_while_tasks_waiting() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier = Arc::new(Barrier::new(N));
-            let results = Flags::default();
-            let tasks = make_tasks(N - 1, || {
-                let (b, results) = (barrier.clone(), results.clone());
-                async move {
-                    if let Err(BarrierError::Broken(_)) = b.wait().await {
-                        results.push(true);
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Arc::new(Barrier::new(N));
+                let results = Flags::default();
+                let tasks = make_tasks(N - 1, || {
+                    let (b, results) = (barrier.clone(), results.clone());
+                    async move {
+                        if let Err(BarrierError::Broken(_)) = b.wait().await {
+                            results.push(true);
+                        }
                     }
+                });
+                // N-1 tasks waiting on a barrier of N parties, then reset.
+                while barrier.n_waiting() < N - 1 {
+                    yield0().await;
                 }
+                let b = barrier.clone();
+                drop(asyncio::create_task(async move { b.reset().await }));
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                assert_eq!(results.get(), [true; N - 1]);
+                assert_eq!(barrier.n_waiting(), 0);
+                assert!(!format!("{barrier:?}").contains("resetting"));
+                assert!(!barrier.broken());
             });
-            // N-1 tasks waiting on a barrier of N parties, then reset.
-            while barrier.n_waiting() < N - 1 {
-                yield0().await;
-            }
-            let b = barrier.clone();
-            drop(asyncio::create_task(async move { b.reset().await }));
-            for t in tasks {
-                t.await.unwrap();
-            }
-            assert_eq!(results.get(), [true; N - 1]);
-            assert_eq!(barrier.n_waiting(), 0);
-            assert!(!format!("{barrier:?}").contains("resetting"));
-            assert!(!barrier.broken());
-        });
-    }
+        }
+    });
 }
 
 // ```python
@@ -532,35 +560,37 @@ fn test_reset_barrier_while_tasks_waiting() {
 // ```
 #[test]
 fn test_reset_barrier_when_tasks_half_draining() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(N));
-        let results1 = Flags::default();
-        let rest_of_tasks = N / 2;
-        // `barrier._count` (tasks still inside) is N minus the tasks that left: each
-        // task runs on right after its `wait()` returned (one worker).
-        let exited = Arc::new(AtomicUsize::new(0));
-        let tasks = make_tasks(N, || {
-            let (b, results1, exited) = (barrier.clone(), results1.clone(), exited.clone());
-            async move {
-                match b.wait().await {
-                    Err(BarrierError::Broken(_)) => results1.push(true),
-                    Err(e) => panic!("{e}"),
-                    Ok(_) => {
-                        let count = N - (exited.fetch_add(1, Ordering::SeqCst) + 1);
-                        if rest_of_tasks == count {
-                            b.reset().await.unwrap();
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(N));
+            let results1 = Flags::default();
+            let rest_of_tasks = N / 2;
+            // `barrier._count` (tasks still inside) is N minus the tasks that left: each
+            // task runs on right after its `wait()` returned (one worker).
+            let exited = Arc::new(AtomicUsize::new(0));
+            let tasks = make_tasks(N, || {
+                let (b, results1, exited) = (barrier.clone(), results1.clone(), exited.clone());
+                async move {
+                    match b.wait().await {
+                        Err(BarrierError::Broken(_)) => results1.push(true),
+                        Err(e) => panic!("{e}"),
+                        Ok(_) => {
+                            let count = N - (exited.fetch_add(1, Ordering::SeqCst) + 1);
+                            if rest_of_tasks == count {
+                                b.reset().await.unwrap();
+                            }
                         }
                     }
                 }
+            });
+            for t in tasks {
+                t.await.unwrap();
             }
+            assert_eq!(results1.get(), vec![true; rest_of_tasks]);
+            assert_eq!(barrier.n_waiting(), 0);
+            assert!(!format!("{barrier:?}").contains("resetting"));
+            assert!(!barrier.broken());
         });
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(results1.get(), vec![true; rest_of_tasks]);
-        assert_eq!(barrier.n_waiting(), 0);
-        assert!(!format!("{barrier:?}").contains("resetting"));
-        assert!(!barrier.broken());
     });
 }
 
@@ -601,46 +631,48 @@ fn test_reset_barrier_when_tasks_half_draining() {
 // ```
 #[test]
 fn test_reset_barrier_when_tasks_half_draining_half_blocking() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(N));
-        let results1 = Flags::default();
-        let results2 = Flags::default();
-        let blocking_tasks = N / 2;
-        let count = Arc::new(AtomicUsize::new(0));
-        let tasks = make_tasks(N, || {
-            let (b, r1, r2, count) = (
-                barrier.clone(),
-                results1.clone(),
-                results2.clone(),
-                count.clone(),
-            );
-            async move {
-                match b.wait().await {
-                    Err(BarrierError::Broken(_)) => {
-                        r1.push(true);
-                        b.wait().await.unwrap();
-                    }
-                    Err(e) => panic!("{e}"),
-                    Ok(_) => {
-                        let c = count.fetch_add(1, Ordering::SeqCst) + 1;
-                        if c > blocking_tasks {
-                            b.reset().await.unwrap();
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(N));
+            let results1 = Flags::default();
+            let results2 = Flags::default();
+            let blocking_tasks = N / 2;
+            let count = Arc::new(AtomicUsize::new(0));
+            let tasks = make_tasks(N, || {
+                let (b, r1, r2, count) = (
+                    barrier.clone(),
+                    results1.clone(),
+                    results2.clone(),
+                    count.clone(),
+                );
+                async move {
+                    match b.wait().await {
+                        Err(BarrierError::Broken(_)) => {
+                            r1.push(true);
                             b.wait().await.unwrap();
-                        } else if let Err(BarrierError::Broken(_)) = b.wait().await {
-                            r2.push(true);
+                        }
+                        Err(e) => panic!("{e}"),
+                        Ok(_) => {
+                            let c = count.fetch_add(1, Ordering::SeqCst) + 1;
+                            if c > blocking_tasks {
+                                b.reset().await.unwrap();
+                                b.wait().await.unwrap();
+                            } else if let Err(BarrierError::Broken(_)) = b.wait().await {
+                                r2.push(true);
+                            }
                         }
                     }
                 }
+            });
+            for t in tasks {
+                t.await.unwrap();
             }
+            assert_eq!(results1.get(), vec![true; blocking_tasks]);
+            assert_eq!(results2.get(), Vec::<bool>::new());
+            assert_eq!(barrier.n_waiting(), 0);
+            assert!(!format!("{barrier:?}").contains("resetting"));
+            assert!(!barrier.broken());
         });
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(results1.get(), vec![true; blocking_tasks]);
-        assert_eq!(results2.get(), Vec::<bool>::new());
-        assert_eq!(barrier.n_waiting(), 0);
-        assert!(!format!("{barrier:?}").contains("resetting"));
-        assert!(!barrier.broken());
     });
 }
 
@@ -676,35 +708,37 @@ fn test_reset_barrier_when_tasks_half_draining_half_blocking() {
 // ```
 #[test]
 fn test_reset_barrier_while_tasks_waiting_and_waiting_again() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(N));
-        let results1 = Flags::default();
-        let results2 = Flags::default();
-        let tasks = make_tasks(N - 1, || {
-            let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
-            async move {
-                if let Err(BarrierError::Broken(_)) = b.wait().await {
-                    r1.push(true);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let barrier = Arc::new(Barrier::new(N));
+            let results1 = Flags::default();
+            let results2 = Flags::default();
+            let tasks = make_tasks(N - 1, || {
+                let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
+                async move {
+                    if let Err(BarrierError::Broken(_)) = b.wait().await {
+                        r1.push(true);
+                    }
+                    b.wait().await.unwrap();
+                    r2.push(true);
                 }
+            });
+            let b = barrier.clone();
+            drop(asyncio::create_task(async move { b.reset().await }));
+            yield0().await;
+            let (b, r2) = (barrier.clone(), results2.clone());
+            drop(asyncio::create_task(async move {
                 b.wait().await.unwrap();
                 r2.push(true);
+            }));
+            for t in tasks {
+                t.await.unwrap();
             }
+            assert!(!barrier.broken());
+            assert_eq!(results1.get(), vec![true; N - 1]);
+            assert_eq!(results2.get(), vec![true; N]);
+            assert_eq!(barrier.n_waiting(), 0);
         });
-        let b = barrier.clone();
-        drop(asyncio::create_task(async move { b.reset().await }));
-        yield0().await;
-        let (b, r2) = (barrier.clone(), results2.clone());
-        drop(asyncio::create_task(async move {
-            b.wait().await.unwrap();
-            r2.push(true);
-        }));
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert!(!barrier.broken());
-        assert_eq!(results1.get(), vec![true; N - 1]);
-        assert_eq!(results2.get(), vec![true; N]);
-        assert_eq!(barrier.n_waiting(), 0);
     });
 }
 
@@ -714,62 +748,66 @@ fn test_reset_barrier_while_tasks_waiting_and_waiting_again() {
 /// barrier.
 #[test]
 fn test_reset_barrier_while_tasks_draining() {
-    {
-        rt1().block_on(async {
-            let barrier = Arc::new(Barrier::new(N));
-            let results1 = Flags::default();
-            let results2 = Flags::default();
-            let results3 = Flags::default();
-            let count = Arc::new(AtomicUsize::new(0));
-            gather_tasks(N, || {
-                let (b, r1, r2, r3, count) = (
-                    barrier.clone(),
-                    results1.clone(),
-                    results2.clone(),
-                    results3.clone(),
-                    count.clone(),
-                );
-                async move {
-                    b.wait().await?;
-                    if count.fetch_add(1, Ordering::SeqCst) + 1 == N {
-                        // The last task out of the barrier.
-                        b.reset().await.unwrap();
+    util::deadline(|| {
+        {
+            rt1().block_on(async {
+                let barrier = Arc::new(Barrier::new(N));
+                let results1 = Flags::default();
+                let results2 = Flags::default();
+                let results3 = Flags::default();
+                let count = Arc::new(AtomicUsize::new(0));
+                gather_tasks(N, || {
+                    let (b, r1, r2, r3, count) = (
+                        barrier.clone(),
+                        results1.clone(),
+                        results2.clone(),
+                        results3.clone(),
+                        count.clone(),
+                    );
+                    async move {
                         b.wait().await?;
-                    } else {
-                        match b.wait().await {
-                            Ok(_) => r1.push(true),
-                            Err(_) => r2.push(true),
+                        if count.fetch_add(1, Ordering::SeqCst) + 1 == N {
+                            // The last task out of the barrier.
+                            b.reset().await.unwrap();
+                            b.wait().await?;
+                        } else {
+                            match b.wait().await {
+                                Ok(_) => r1.push(true),
+                                Err(_) => r2.push(true),
+                            }
                         }
+                        b.wait().await?;
+                        r3.push(true);
+                        Ok(())
                     }
-                    b.wait().await?;
-                    r3.push(true);
-                    Ok(())
-                }
-            })
-            .await;
-            assert!(!barrier.broken());
-            assert_eq!(results1.get(), vec![true; N - 1]);
-            assert!(results2.get().is_empty());
-            assert_eq!(results3.get(), vec![true; N]);
-            assert_eq!(barrier.n_waiting(), 0);
-        });
-    }
+                })
+                .await;
+                assert!(!barrier.broken());
+                assert_eq!(results1.get(), vec![true; N - 1]);
+                assert!(results2.get().is_empty());
+                assert_eq!(results3.get(), vec![true; N]);
+                assert_eq!(barrier.n_waiting(), 0);
+            });
+        }
+    });
 }
 
 #[test]
 fn test_abort_barrier() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier = Arc::new(Barrier::new(1));
-            let b = barrier.clone();
-            asyncio::create_task(async move { b.abort().await })
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(barrier.n_waiting(), 0);
-            assert!(barrier.broken());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Arc::new(Barrier::new(1));
+                let b = barrier.clone();
+                asyncio::create_task(async move { b.abort().await })
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(barrier.n_waiting(), 0);
+                assert!(barrier.broken());
+            });
+        }
+    });
 }
 
 // ```python
@@ -807,69 +845,32 @@ fn test_abort_barrier() {
 // ```
 #[test]
 fn test_abort_barrier_when_tasks_half_draining_half_blocking() {
-    rt1().block_on(async {
-        let barrier = Arc::new(Barrier::new(N));
-        let results1 = Flags::default();
-        let results2 = Flags::default();
-        let blocking_tasks = N / 2;
-        let count = Arc::new(AtomicUsize::new(0));
-        let tasks = make_tasks(N, || {
-            let (b, r1, r2, count) = (
-                barrier.clone(),
-                results1.clone(),
-                results2.clone(),
-                count.clone(),
-            );
-            async move {
-                match b.wait().await {
-                    Err(BarrierError::Broken(_)) => r1.push(true),
-                    Err(e) => panic!("{e}"),
-                    Ok(_) => {
-                        let c = count.fetch_add(1, Ordering::SeqCst) + 1;
-                        if c > blocking_tasks {
-                            b.abort().await.unwrap();
-                        } else if let Err(BarrierError::Broken(_)) = b.wait().await {
-                            r2.push(true);
-                        }
-                    }
-                }
-            }
-        });
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert!(barrier.broken());
-        assert_eq!(results1.get(), vec![true; blocking_tasks]);
-        assert_eq!(results2.get(), vec![true; N - blocking_tasks - 1]);
-        assert_eq!(barrier.n_waiting(), 0);
-        assert!(!format!("{barrier:?}").contains("resetting"));
-    });
-}
-
-#[test]
-fn test_abort_barrier_when_exception() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
+    util::deadline(|| {
+        rt1().block_on(async {
             let barrier = Arc::new(Barrier::new(N));
             let results1 = Flags::default();
             let results2 = Flags::default();
+            let blocking_tasks = N / 2;
+            let count = Arc::new(AtomicUsize::new(0));
             let tasks = make_tasks(N, || {
-                let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
+                let (b, r1, r2, count) = (
+                    barrier.clone(),
+                    results1.clone(),
+                    results2.clone(),
+                    count.clone(),
+                );
                 async move {
-                    let body = async {
-                        let i = b.wait().await?;
-                        if i == N / 2 {
-                            return Ok(true); // "raise RuntimeError"
-                        }
-                        b.wait().await?;
-                        r1.push(true);
-                        Ok::<_, BarrierError>(false)
-                    };
-                    match body.await {
-                        Ok(true) => b.abort().await.unwrap(),
-                        Ok(false) => {}
-                        Err(BarrierError::Broken(_)) => r2.push(true),
+                    match b.wait().await {
+                        Err(BarrierError::Broken(_)) => r1.push(true),
                         Err(e) => panic!("{e}"),
+                        Ok(_) => {
+                            let c = count.fetch_add(1, Ordering::SeqCst) + 1;
+                            if c > blocking_tasks {
+                                b.abort().await.unwrap();
+                            } else if let Err(BarrierError::Broken(_)) = b.wait().await {
+                                r2.push(true);
+                            }
+                        }
                     }
                 }
             });
@@ -877,89 +878,135 @@ fn test_abort_barrier_when_exception() {
                 t.await.unwrap();
             }
             assert!(barrier.broken());
-            assert!(results1.get().is_empty());
-            assert_eq!(results2.get(), vec![true; N - 1]);
+            assert_eq!(results1.get(), vec![true; blocking_tasks]);
+            assert_eq!(results2.get(), vec![true; N - blocking_tasks - 1]);
             assert_eq!(barrier.n_waiting(), 0);
+            assert!(!format!("{barrier:?}").contains("resetting"));
         });
-    }
+    });
+}
+
+#[test]
+fn test_abort_barrier_when_exception() {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier = Arc::new(Barrier::new(N));
+                let results1 = Flags::default();
+                let results2 = Flags::default();
+                let tasks = make_tasks(N, || {
+                    let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
+                    async move {
+                        let body = async {
+                            let i = b.wait().await?;
+                            if i == N / 2 {
+                                return Ok(true); // "raise RuntimeError"
+                            }
+                            b.wait().await?;
+                            r1.push(true);
+                            Ok::<_, BarrierError>(false)
+                        };
+                        match body.await {
+                            Ok(true) => b.abort().await.unwrap(),
+                            Ok(false) => {}
+                            Err(BarrierError::Broken(_)) => r2.push(true),
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                });
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                assert!(barrier.broken());
+                assert!(results1.get().is_empty());
+                assert_eq!(results2.get(), vec![true; N - 1]);
+                assert_eq!(barrier.n_waiting(), 0);
+            });
+        }
+    });
 }
 
 #[test]
 fn test_abort_barrier_when_exception_then_resetting() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let barrier1 = Arc::new(Barrier::new(N));
-            let barrier2 = Arc::new(Barrier::new(N));
-            let results1 = Flags::default();
-            let results2 = Flags::default();
-            let results3 = Flags::default();
-            let tasks = make_tasks(N, || {
-                let (b1, b2) = (barrier1.clone(), barrier2.clone());
-                let (r1, r2, r3) = (results1.clone(), results2.clone(), results3.clone());
-                async move {
-                    let body = async {
-                        let i = b1.wait().await?;
-                        if i == N / 2 {
-                            return Ok(true);
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let barrier1 = Arc::new(Barrier::new(N));
+                let barrier2 = Arc::new(Barrier::new(N));
+                let results1 = Flags::default();
+                let results2 = Flags::default();
+                let results3 = Flags::default();
+                let tasks = make_tasks(N, || {
+                    let (b1, b2) = (barrier1.clone(), barrier2.clone());
+                    let (r1, r2, r3) = (results1.clone(), results2.clone(), results3.clone());
+                    async move {
+                        let body = async {
+                            let i = b1.wait().await?;
+                            if i == N / 2 {
+                                return Ok(true);
+                            }
+                            b1.wait().await?;
+                            r1.push(true);
+                            Ok::<_, BarrierError>(false)
+                        };
+                        match body.await {
+                            Ok(true) => b1.abort().await.unwrap(),
+                            Ok(false) => {}
+                            Err(BarrierError::Broken(_)) => r2.push(true),
+                            Err(e) => panic!("{e}"),
                         }
-                        b1.wait().await?;
-                        r1.push(true);
-                        Ok::<_, BarrierError>(false)
-                    };
-                    match body.await {
-                        Ok(true) => b1.abort().await.unwrap(),
-                        Ok(false) => {}
-                        Err(BarrierError::Broken(_)) => r2.push(true),
-                        Err(e) => panic!("{e}"),
+                        // Synchronize and reset the barrier: everyone has left it when we
+                        // reset, and nobody enters it before the reset.
+                        let i = b2.wait().await.unwrap();
+                        if i == N / 2 {
+                            b1.reset().await.unwrap();
+                        }
+                        b2.wait().await.unwrap();
+                        b1.wait().await.unwrap();
+                        r3.push(true);
                     }
-                    // Synchronize and reset the barrier: everyone has left it when we
-                    // reset, and nobody enters it before the reset.
-                    let i = b2.wait().await.unwrap();
-                    if i == N / 2 {
-                        b1.reset().await.unwrap();
-                    }
-                    b2.wait().await.unwrap();
-                    b1.wait().await.unwrap();
-                    r3.push(true);
+                });
+                for t in tasks {
+                    t.await.unwrap();
                 }
+                assert!(!barrier1.broken());
+                assert!(results1.get().is_empty());
+                assert_eq!(results2.get(), vec![true; N - 1]);
+                assert_eq!(results3.get(), vec![true; N]);
+                assert_eq!(barrier1.n_waiting(), 0);
             });
-            for t in tasks {
-                t.await.unwrap();
-            }
-            assert!(!barrier1.broken());
-            assert!(results1.get().is_empty());
-            assert_eq!(results2.get(), vec![true; N - 1]);
-            assert_eq!(results3.get(), vec![true; N]);
-            assert_eq!(barrier1.n_waiting(), 0);
-        });
-    }
+        }
+    });
 }
 
 /// Several workers, many rounds: every round hands out each index once.
 #[test]
 fn test_barrier_rounds_multi_worker() {
-    for n in [2, 4] {
-        rt(n).block_on(async {
-            let parties = 6;
-            let rounds = 50;
-            let barrier = Arc::new(Barrier::new(parties));
-            let seen: Arc<Mutex<Vec<Vec<usize>>>> = Arc::new(Mutex::new(vec![Vec::new(); rounds]));
-            gather_tasks(parties, || {
-                let (b, seen) = (barrier.clone(), seen.clone());
-                async move {
-                    for r in 0..rounds {
-                        let i = b.wait().await?;
-                        seen.lock().unwrap()[r].push(i);
+    util::deadline(|| {
+        for n in [2, 4] {
+            rt(n).block_on(async {
+                let parties = 6;
+                let rounds = 50;
+                let barrier = Arc::new(Barrier::new(parties));
+                let seen: Arc<Mutex<Vec<Vec<usize>>>> =
+                    Arc::new(Mutex::new(vec![Vec::new(); rounds]));
+                gather_tasks(parties, || {
+                    let (b, seen) = (barrier.clone(), seen.clone());
+                    async move {
+                        for r in 0..rounds {
+                            let i = b.wait().await?;
+                            seen.lock().unwrap()[r].push(i);
+                        }
+                        Ok(())
                     }
-                    Ok(())
+                })
+                .await;
+                for mut round in seen.lock().unwrap().clone() {
+                    round.sort();
+                    assert_eq!(round, (0..parties).collect::<Vec<_>>());
                 }
-            })
-            .await;
-            for mut round in seen.lock().unwrap().clone() {
-                round.sort();
-                assert_eq!(round, (0..parties).collect::<Vec<_>>());
-            }
-            assert_eq!(barrier.n_waiting(), 0);
-        });
-    }
+                assert_eq!(barrier.n_waiting(), 0);
+            });
+        }
+    });
 }

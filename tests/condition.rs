@@ -76,49 +76,51 @@ const NONE: [i32; 0] = [];
 // ```
 #[test]
 fn test_wait() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let result = Log::default();
-        let c = |i: i32| {
-            let (cond, result) = (cond.clone(), result.clone());
-            async move {
-                cond.acquire().await?.forget();
-                cond.wait().await?;
-                result.push(i);
-                Ok::<_, ConditionError>(true)
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let result = Log::default();
+            let c = |i: i32| {
+                let (cond, result) = (cond.clone(), result.clone());
+                async move {
+                    cond.acquire().await?.forget();
+                    cond.wait().await?;
+                    result.push(i);
+                    Ok::<_, ConditionError>(true)
+                }
+            };
+            let t1 = asyncio::create_task(c(1));
+            let t2 = asyncio::create_task(c(2));
+            let t3 = asyncio::create_task(c(3));
+            yield0().await;
+            assert_eq!(result.get(), NONE);
+            assert!(!cond.locked());
+            cond.acquire().await.unwrap().forget();
+            cond.notify(1).unwrap();
+            yield0().await;
+            assert_eq!(result.get(), NONE);
+            assert!(cond.locked());
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1]);
+            assert!(cond.locked());
+            cond.notify(2).unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1]);
+            assert!(cond.locked());
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1, 2]);
+            assert!(cond.locked());
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1, 2, 3]);
+            assert!(cond.locked());
+            for t in [t1, t2, t3] {
+                assert!(t.done());
+                assert!(t.await.unwrap().unwrap());
             }
-        };
-        let t1 = asyncio::create_task(c(1));
-        let t2 = asyncio::create_task(c(2));
-        let t3 = asyncio::create_task(c(3));
-        yield0().await;
-        assert_eq!(result.get(), NONE);
-        assert!(!cond.locked());
-        cond.acquire().await.unwrap().forget();
-        cond.notify(1).unwrap();
-        yield0().await;
-        assert_eq!(result.get(), NONE);
-        assert!(cond.locked());
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1]);
-        assert!(cond.locked());
-        cond.notify(2).unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1]);
-        assert!(cond.locked());
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1, 2]);
-        assert!(cond.locked());
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1, 2, 3]);
-        assert!(cond.locked());
-        for t in [t1, t2, t3] {
-            assert!(t.done());
-            assert!(t.await.unwrap().unwrap());
-        }
+        });
     });
 }
 
@@ -141,27 +143,29 @@ fn test_wait() {
 // ```
 #[test]
 fn test_wait_cancel() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let cond = Arc::new(Condition::new());
-            cond.acquire().await.unwrap().forget();
-            let wait = {
-                let cond = cond.clone();
-                asyncio::create_task(async move { cond.wait().await })
-            };
-            let w = wait.task_ref();
-            asyncio::call_soon(move || {
-                w.cancel(None);
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let cond = Arc::new(Condition::new());
+                cond.acquire().await.unwrap().forget();
+                let wait = {
+                    let cond = cond.clone();
+                    asyncio::create_task(async move { cond.wait().await })
+                };
+                let w = wait.task_ref();
+                asyncio::call_soon(move || {
+                    w.cancel(None);
+                });
+                let err = wait.await.unwrap_err();
+                assert!(err.is_cancelled());
+                assert!(!format!("{cond:?}").contains("waiters"));
+                assert!(
+                    cond.locked(),
+                    "re-acquired before the cancellation was raised"
+                );
             });
-            let err = wait.await.unwrap_err();
-            assert!(err.is_cancelled());
-            assert!(!format!("{cond:?}").contains("waiters"));
-            assert!(
-                cond.locked(),
-                "re-acquired before the cancellation was raised"
-            );
-        });
-    }
+        }
+    });
 }
 
 // ```python
@@ -188,27 +192,29 @@ fn test_wait_cancel() {
 // ```
 #[test]
 fn test_wait_cancel_contested() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        cond.acquire().await.unwrap().forget();
-        assert!(cond.locked());
-        let wait_task = {
-            let cond = cond.clone();
-            asyncio::create_task(async move { cond.wait().await })
-        };
-        yield0().await;
-        assert!(!cond.locked());
-        cond.acquire().await.unwrap().forget();
-        assert!(cond.locked());
-        cond.notify(1).unwrap();
-        let w = wait_task.task_ref();
-        asyncio::call_soon(move || {
-            w.cancel(None);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            cond.acquire().await.unwrap().forget();
+            assert!(cond.locked());
+            let wait_task = {
+                let cond = cond.clone();
+                asyncio::create_task(async move { cond.wait().await })
+            };
+            yield0().await;
+            assert!(!cond.locked());
+            cond.acquire().await.unwrap().forget();
+            assert!(cond.locked());
+            cond.notify(1).unwrap();
+            let w = wait_task.task_ref();
+            asyncio::call_soon(move || {
+                w.cancel(None);
+            });
+            let c = cond.clone();
+            asyncio::call_soon(move || c.release().unwrap());
+            let _ = wait_task.await;
+            assert!(cond.locked());
         });
-        let c = cond.clone();
-        asyncio::call_soon(move || c.release().unwrap());
-        let _ = wait_task.await;
-        assert!(cond.locked());
     });
 }
 
@@ -238,44 +244,48 @@ fn test_wait_cancel_contested() {
 // ```
 #[test]
 fn test_wait_cancel_after_notify() {
-    rt1().block_on(async {
-        let waited = Arc::new(AtomicBool::new(false));
-        let cond = Arc::new(Condition::new());
-        let waiter = {
-            let (cond, waited) = (cond.clone(), waited.clone());
-            asyncio::create_task(async move {
-                let _g = cond.acquire().await?;
-                waited.store(true, Ordering::SeqCst);
-                cond.wait().await?;
-                Ok::<_, ConditionError>(())
-            })
-        };
-        yield0().await;
-        cond.acquire().await.unwrap().forget();
-        cond.notify(1).unwrap();
-        yield0().await;
-        waiter.cancel(None);
-        yield0().await;
-        cond.release().unwrap();
-        yield0().await;
-        assert!(waiter.cancelled());
-        assert!(waited.load(Ordering::SeqCst));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let waited = Arc::new(AtomicBool::new(false));
+            let cond = Arc::new(Condition::new());
+            let waiter = {
+                let (cond, waited) = (cond.clone(), waited.clone());
+                asyncio::create_task(async move {
+                    let _g = cond.acquire().await?;
+                    waited.store(true, Ordering::SeqCst);
+                    cond.wait().await?;
+                    Ok::<_, ConditionError>(())
+                })
+            };
+            yield0().await;
+            cond.acquire().await.unwrap().forget();
+            cond.notify(1).unwrap();
+            yield0().await;
+            waiter.cancel(None);
+            yield0().await;
+            cond.release().unwrap();
+            yield0().await;
+            assert!(waiter.cancelled());
+            assert!(waited.load(Ordering::SeqCst));
+        });
     });
 }
 
 #[test]
 fn test_wait_unacquired() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let cond = Condition::new();
-            match cond.wait().await {
-                Err(ConditionError::NotAcquired(e)) => {
-                    assert_eq!(e.to_string(), "cannot wait on un-acquired lock")
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let cond = Condition::new();
+                match cond.wait().await {
+                    Err(ConditionError::NotAcquired(e)) => {
+                        assert_eq!(e.to_string(), "cannot wait on un-acquired lock")
+                    }
+                    other => panic!("{other:?}"),
                 }
-                other => panic!("{other:?}"),
-            }
-        });
-    }
+            });
+        }
+    });
 }
 
 // ```python
@@ -312,51 +322,55 @@ fn test_wait_unacquired() {
 // ```
 #[test]
 fn test_wait_for() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let presult = Arc::new(AtomicBool::new(false));
-        let result = Log::default();
-        let t = {
-            let (cond, presult, result) = (cond.clone(), presult.clone(), result.clone());
-            asyncio::create_task(async move {
-                cond.acquire().await?.forget();
-                cond.wait_for(|| presult.load(Ordering::SeqCst)).await?;
-                result.push(1);
-                cond.release().unwrap();
-                Ok::<_, ConditionError>(true)
-            })
-        };
-        yield0().await;
-        assert_eq!(result.get(), NONE);
-        cond.acquire().await.unwrap().forget();
-        cond.notify(1).unwrap();
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), NONE);
-        presult.store(true, Ordering::SeqCst);
-        cond.acquire().await.unwrap().forget();
-        cond.notify(1).unwrap();
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1]);
-        assert!(t.done());
-        assert!(t.await.unwrap().unwrap());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let presult = Arc::new(AtomicBool::new(false));
+            let result = Log::default();
+            let t = {
+                let (cond, presult, result) = (cond.clone(), presult.clone(), result.clone());
+                asyncio::create_task(async move {
+                    cond.acquire().await?.forget();
+                    cond.wait_for(|| presult.load(Ordering::SeqCst)).await?;
+                    result.push(1);
+                    cond.release().unwrap();
+                    Ok::<_, ConditionError>(true)
+                })
+            };
+            yield0().await;
+            assert_eq!(result.get(), NONE);
+            cond.acquire().await.unwrap().forget();
+            cond.notify(1).unwrap();
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), NONE);
+            presult.store(true, Ordering::SeqCst);
+            cond.acquire().await.unwrap().forget();
+            cond.notify(1).unwrap();
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1]);
+            assert!(t.done());
+            assert!(t.await.unwrap().unwrap());
+        });
     });
 }
 
 #[test]
 fn test_wait_for_unacquired() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let cond = Condition::new();
-            // The predicate can be true at once: no lock needed.
-            cond.wait_for(|| true).await.unwrap();
-            assert!(matches!(
-                cond.wait_for(|| false).await,
-                Err(ConditionError::NotAcquired(_))
-            ));
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let cond = Condition::new();
+                // The predicate can be true at once: no lock needed.
+                cond.wait_for(|| true).await.unwrap();
+                assert!(matches!(
+                    cond.wait_for(|| false).await,
+                    Err(ConditionError::NotAcquired(_))
+                ));
+            });
+        }
+    });
 }
 
 // ```python
@@ -392,39 +406,41 @@ fn test_wait_for_unacquired() {
 // ```
 #[test]
 fn test_notify() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let result = Log::default();
-        let c = |i: i32| {
-            let (cond, result) = (cond.clone(), result.clone());
-            async move {
-                cond.acquire().await?.forget();
-                cond.wait().await?;
-                result.push(i);
-                cond.release().unwrap();
-                Ok::<_, ConditionError>(true)
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let result = Log::default();
+            let c = |i: i32| {
+                let (cond, result) = (cond.clone(), result.clone());
+                async move {
+                    cond.acquire().await?.forget();
+                    cond.wait().await?;
+                    result.push(i);
+                    cond.release().unwrap();
+                    Ok::<_, ConditionError>(true)
+                }
+            };
+            let t1 = asyncio::create_task(c(1));
+            let t2 = asyncio::create_task(c(2));
+            let t3 = asyncio::create_task(c(3));
+            yield0().await;
+            assert_eq!(result.get(), NONE);
+            cond.acquire().await.unwrap().forget();
+            cond.notify(1).unwrap();
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1]);
+            cond.acquire().await.unwrap().forget();
+            cond.notify(1).unwrap();
+            cond.notify(2048).unwrap();
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1, 2, 3]);
+            for t in [t1, t2, t3] {
+                assert!(t.done());
+                assert!(t.await.unwrap().unwrap());
             }
-        };
-        let t1 = asyncio::create_task(c(1));
-        let t2 = asyncio::create_task(c(2));
-        let t3 = asyncio::create_task(c(3));
-        yield0().await;
-        assert_eq!(result.get(), NONE);
-        cond.acquire().await.unwrap().forget();
-        cond.notify(1).unwrap();
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1]);
-        cond.acquire().await.unwrap().forget();
-        cond.notify(1).unwrap();
-        cond.notify(2048).unwrap();
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1, 2, 3]);
-        for t in [t1, t2, t3] {
-            assert!(t.done());
-            assert!(t.await.unwrap().unwrap());
-        }
+        });
     });
 }
 
@@ -454,125 +470,139 @@ fn test_notify() {
 // ```
 #[test]
 fn test_notify_all() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let result = Log::default();
-        let c = |i: i32| {
-            let (cond, result) = (cond.clone(), result.clone());
-            async move {
-                cond.acquire().await?.forget();
-                cond.wait().await?;
-                result.push(i);
-                cond.release().unwrap();
-                Ok::<_, ConditionError>(true)
-            }
-        };
-        let t1 = asyncio::create_task(c(1));
-        let t2 = asyncio::create_task(c(2));
-        yield0().await;
-        assert_eq!(result.get(), NONE);
-        cond.acquire().await.unwrap().forget();
-        cond.notify_all().unwrap();
-        cond.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1, 2]);
-        assert!(t1.done() && t2.done());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let result = Log::default();
+            let c = |i: i32| {
+                let (cond, result) = (cond.clone(), result.clone());
+                async move {
+                    cond.acquire().await?.forget();
+                    cond.wait().await?;
+                    result.push(i);
+                    cond.release().unwrap();
+                    Ok::<_, ConditionError>(true)
+                }
+            };
+            let t1 = asyncio::create_task(c(1));
+            let t2 = asyncio::create_task(c(2));
+            yield0().await;
+            assert_eq!(result.get(), NONE);
+            cond.acquire().await.unwrap().forget();
+            cond.notify_all().unwrap();
+            cond.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1, 2]);
+            assert!(t1.done() && t2.done());
+        });
     });
 }
 
 #[test]
 fn test_notify_unacquired() {
-    let cond = Condition::new();
-    let err = cond.notify(1).unwrap_err();
-    assert_eq!(err.to_string(), "cannot notify on un-acquired lock");
+    util::deadline(|| {
+        let cond = Condition::new();
+        let err = cond.notify(1).unwrap_err();
+        assert_eq!(err.to_string(), "cannot notify on un-acquired lock");
+    });
 }
 
 #[test]
 fn test_notify_all_unacquired() {
-    let cond = Condition::new();
-    assert!(cond.notify_all().is_err());
+    util::deadline(|| {
+        let cond = Condition::new();
+        assert!(cond.notify_all().is_err());
+    });
 }
 
 #[test]
 fn test_repr() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        assert_eq!(format!("{cond:?}"), "<Condition [unlocked]>");
-        cond.acquire().await.unwrap().forget();
-        assert_eq!(format!("{cond:?}"), "<Condition [locked]>");
-        let t = {
-            let cond = cond.clone();
-            asyncio::create_task(async move { cond.wait().await })
-        };
-        yield0().await;
-        assert_eq!(format!("{cond:?}"), "<Condition [unlocked, waiters:1]>");
-        t.cancel(None);
-        let _ = t.await;
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            assert_eq!(format!("{cond:?}"), "<Condition [unlocked]>");
+            cond.acquire().await.unwrap().forget();
+            assert_eq!(format!("{cond:?}"), "<Condition [locked]>");
+            let t = {
+                let cond = cond.clone();
+                asyncio::create_task(async move { cond.wait().await })
+            };
+            yield0().await;
+            assert_eq!(format!("{cond:?}"), "<Condition [unlocked, waiters:1]>");
+            t.cancel(None);
+            let _ = t.await;
+        });
     });
 }
 
 #[test]
 fn test_context_manager() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let cond = Condition::new();
-            assert!(!cond.locked());
-            {
-                let _g = cond.acquire().await.unwrap();
-                assert!(cond.locked());
-            }
-            assert!(!cond.locked());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let cond = Condition::new();
+                assert!(!cond.locked());
+                {
+                    let _g = cond.acquire().await.unwrap();
+                    assert!(cond.locked());
+                }
+                assert!(!cond.locked());
+            });
+        }
+    });
 }
 
 #[test]
 fn test_explicit_lock() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            async fn f(lock: Arc<Lock>, cond: Condition) {
-                assert!(Arc::ptr_eq(cond.lock(), &lock));
-                assert!(!lock.locked());
-                assert!(!cond.locked());
-                {
-                    let _g = cond.acquire().await.unwrap();
-                    assert!(lock.locked());
-                    assert!(cond.locked());
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                async fn f(lock: Arc<Lock>, cond: Condition) {
+                    assert!(Arc::ptr_eq(cond.lock(), &lock));
+                    assert!(!lock.locked());
+                    assert!(!cond.locked());
+                    {
+                        let _g = cond.acquire().await.unwrap();
+                        assert!(lock.locked());
+                        assert!(cond.locked());
+                    }
+                    assert!(!lock.locked());
+                    assert!(!cond.locked());
+                    {
+                        let _g = lock.acquire().await.unwrap();
+                        assert!(lock.locked());
+                        assert!(cond.locked());
+                    }
+                    assert!(!lock.locked());
+                    assert!(!cond.locked());
                 }
-                assert!(!lock.locked());
-                assert!(!cond.locked());
-                {
-                    let _g = lock.acquire().await.unwrap();
-                    assert!(lock.locked());
-                    assert!(cond.locked());
-                }
-                assert!(!lock.locked());
-                assert!(!cond.locked());
-            }
-            let cond = Condition::new();
-            f(cond.lock().clone(), cond).await;
-            let lock = Arc::new(Lock::new());
-            f(lock.clone(), Condition::with_lock(lock)).await;
-        });
-    }
+                let cond = Condition::new();
+                f(cond.lock().clone(), cond).await;
+                let lock = Arc::new(Lock::new());
+                f(lock.clone(), Condition::with_lock(lock)).await;
+            });
+        }
+    });
 }
 
 // async with condition: await asyncio.wait_for(condition.wait(), timeout=...) raises
 // TimeoutError, and the lock is held again after it.
 #[test]
 fn test_timeout_in_block() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let cond = Condition::new();
-            let g = cond.acquire().await.unwrap();
-            let r = asyncio::wait_for(cond.wait(), Some(Duration::from_millis(5))).await;
-            assert!(r.is_err(), "expected TimeoutError, got {r:?}");
-            assert!(
-                g.is_held(),
-                "the lock was re-acquired for the caller's guard"
-            );
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let cond = Condition::new();
+                let g = cond.acquire().await.unwrap();
+                let r = asyncio::wait_for(cond.wait(), Some(Duration::from_millis(5))).await;
+                assert!(r.is_err(), "expected TimeoutError, got {r:?}");
+                assert!(
+                    g.is_held(),
+                    "the lock was re-acquired for the caller's guard"
+                );
+            });
+        }
+    });
 }
 
 // ```python
@@ -603,31 +633,33 @@ fn test_timeout_in_block() {
 // ```
 #[test]
 fn test_cancelled_error_wakeup() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let cond = Arc::new(Condition::new());
-            let raised: Arc<Mutex<Option<String>>> = Arc::default();
-            let task = {
-                let (cond, raised) = (cond.clone(), raised.clone());
-                asyncio::create_task(async move {
-                    let _g = cond.acquire().await?;
-                    if let Err(e) = cond.wait_for(|| false).await {
-                        let msg = e.as_cancelled().unwrap().message().map(str::to_owned);
-                        *raised.lock().unwrap() = msg;
-                        return Err(e);
-                    }
-                    Ok::<_, ConditionError>(())
-                })
-            };
-            while !format!("{cond:?}").contains("waiters:1") {
-                yield0().await;
-            }
-            task.cancel(Some("foo"));
-            let err = task.await.unwrap_err();
-            assert_eq!(err.as_cancelled().unwrap().message(), Some("foo"));
-            assert_eq!(raised.lock().unwrap().as_deref(), Some("foo"));
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let cond = Arc::new(Condition::new());
+                let raised: Arc<Mutex<Option<String>>> = Arc::default();
+                let task = {
+                    let (cond, raised) = (cond.clone(), raised.clone());
+                    asyncio::create_task(async move {
+                        let _g = cond.acquire().await?;
+                        if let Err(e) = cond.wait_for(|| false).await {
+                            let msg = e.as_cancelled().unwrap().message().map(str::to_owned);
+                            *raised.lock().unwrap() = msg;
+                            return Err(e);
+                        }
+                        Ok::<_, ConditionError>(())
+                    })
+                };
+                while !format!("{cond:?}").contains("waiters:1") {
+                    yield0().await;
+                }
+                task.cancel(Some("foo"));
+                let err = task.await.unwrap_err();
+                assert_eq!(err.as_cancelled().unwrap().message(), Some("foo"));
+                assert_eq!(raised.lock().unwrap().as_deref(), Some("foo"));
+            });
+        }
+    });
 }
 
 // ```python
@@ -663,33 +695,35 @@ fn test_cancelled_error_wakeup() {
 // ```
 #[test]
 fn test_cancelled_error_re_aquire() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let wake = Arc::new(AtomicBool::new(false));
-        let raised: Arc<Mutex<Option<String>>> = Arc::default();
-        let task = {
-            let (cond, wake, raised) = (cond.clone(), wake.clone(), raised.clone());
-            asyncio::create_task(async move {
-                let _g = cond.acquire().await?;
-                if let Err(e) = cond.wait_for(|| wake.load(Ordering::SeqCst)).await {
-                    let msg = e.as_cancelled().unwrap().message().map(str::to_owned);
-                    *raised.lock().unwrap() = msg;
-                    return Err(e);
-                }
-                Ok::<_, ConditionError>(())
-            })
-        };
-        yield0().await;
-        cond.acquire().await.unwrap().forget();
-        wake.store(true, Ordering::SeqCst);
-        cond.notify(1).unwrap();
-        yield0().await;
-        // The task now waits to re-acquire the lock: cancel it there.
-        task.cancel(Some("foo"));
-        cond.release().unwrap();
-        let err = task.await.unwrap_err();
-        assert_eq!(err.as_cancelled().unwrap().message(), Some("foo"));
-        assert_eq!(raised.lock().unwrap().as_deref(), Some("foo"));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let wake = Arc::new(AtomicBool::new(false));
+            let raised: Arc<Mutex<Option<String>>> = Arc::default();
+            let task = {
+                let (cond, wake, raised) = (cond.clone(), wake.clone(), raised.clone());
+                asyncio::create_task(async move {
+                    let _g = cond.acquire().await?;
+                    if let Err(e) = cond.wait_for(|| wake.load(Ordering::SeqCst)).await {
+                        let msg = e.as_cancelled().unwrap().message().map(str::to_owned);
+                        *raised.lock().unwrap() = msg;
+                        return Err(e);
+                    }
+                    Ok::<_, ConditionError>(())
+                })
+            };
+            yield0().await;
+            cond.acquire().await.unwrap().forget();
+            wake.store(true, Ordering::SeqCst);
+            cond.notify(1).unwrap();
+            yield0().await;
+            // The task now waits to re-acquire the lock: cancel it there.
+            task.cancel(Some("foo"));
+            cond.release().unwrap();
+            let err = task.await.unwrap_err();
+            assert_eq!(err.as_cancelled().unwrap().message(), Some("foo"));
+            assert_eq!(raised.lock().unwrap().as_deref(), Some("foo"));
+        });
     });
 }
 
@@ -739,32 +773,34 @@ async fn consumer(cond: Arc<Condition>, state: Arc<AtomicI64>) -> Result<(), Con
 // ```
 #[test]
 fn test_cancelled_wakeup() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let state = Arc::new(AtomicI64::new(0));
-        let c: Vec<_> = (0..2)
-            .map(|_| asyncio::create_task(consumer(cond.clone(), state.clone())))
-            .collect();
-        yield0().await;
-        {
-            let _g = cond.acquire().await.unwrap();
-            state.fetch_add(1, Ordering::SeqCst);
-            cond.notify(1).unwrap();
-            // Cancel it while it waits to run.
-            c[0].cancel(None);
-            // The item must be consumed: the notification was not lost to the cancel.
-            // (The timeout only keeps the test from hanging if it were.)
-            let _ = asyncio::timeout(Some(Duration::from_millis(10)))
-                .run(cond.wait_for(|| state.load(Ordering::SeqCst) == 0))
-                .await;
-            assert_eq!(state.load(Ordering::SeqCst), 0);
-            state.store(-1, Ordering::SeqCst);
-            cond.notify_all().unwrap();
-        }
-        let mut c = c.into_iter();
-        let c0 = c.next().unwrap();
-        c.next().unwrap().await.unwrap().unwrap();
-        assert!(c0.cancelled());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let state = Arc::new(AtomicI64::new(0));
+            let c: Vec<_> = (0..2)
+                .map(|_| asyncio::create_task(consumer(cond.clone(), state.clone())))
+                .collect();
+            yield0().await;
+            {
+                let _g = cond.acquire().await.unwrap();
+                state.fetch_add(1, Ordering::SeqCst);
+                cond.notify(1).unwrap();
+                // Cancel it while it waits to run.
+                c[0].cancel(None);
+                // The item must be consumed: the notification was not lost to the cancel.
+                // (The timeout only keeps the test from hanging if it were.)
+                let _ = asyncio::timeout(Some(Duration::from_millis(10)))
+                    .run(cond.wait_for(|| state.load(Ordering::SeqCst) == 0))
+                    .await;
+                assert_eq!(state.load(Ordering::SeqCst), 0);
+                state.store(-1, Ordering::SeqCst);
+                cond.notify_all().unwrap();
+            }
+            let mut c = c.into_iter();
+            let c0 = c.next().unwrap();
+            c.next().unwrap().await.unwrap().unwrap();
+            assert!(c0.cancelled());
+        });
     });
 }
 
@@ -803,31 +839,33 @@ fn test_cancelled_wakeup() {
 // ```
 #[test]
 fn test_cancelled_wakeup_relock() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let state = Arc::new(AtomicI64::new(0));
-        let c: Vec<_> = (0..2)
-            .map(|_| asyncio::create_task(consumer(cond.clone(), state.clone())))
-            .collect();
-        yield0().await;
-        {
-            let _g = cond.acquire().await.unwrap();
-            state.fetch_add(1, Ordering::SeqCst);
-            cond.notify(1).unwrap();
-            // Let it wake up and queue for the lock; cancel it there.
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let state = Arc::new(AtomicI64::new(0));
+            let c: Vec<_> = (0..2)
+                .map(|_| asyncio::create_task(consumer(cond.clone(), state.clone())))
+                .collect();
             yield0().await;
-            c[0].cancel(None);
-            let _ = asyncio::timeout(Some(Duration::from_millis(10)))
-                .run(cond.wait_for(|| state.load(Ordering::SeqCst) == 0))
-                .await;
-            assert_eq!(state.load(Ordering::SeqCst), 0);
-            state.store(-1, Ordering::SeqCst);
-            cond.notify_all().unwrap();
-        }
-        let mut c = c.into_iter();
-        let c0 = c.next().unwrap();
-        c.next().unwrap().await.unwrap().unwrap();
-        assert!(c0.cancelled());
+            {
+                let _g = cond.acquire().await.unwrap();
+                state.fetch_add(1, Ordering::SeqCst);
+                cond.notify(1).unwrap();
+                // Let it wake up and queue for the lock; cancel it there.
+                yield0().await;
+                c[0].cancel(None);
+                let _ = asyncio::timeout(Some(Duration::from_millis(10)))
+                    .run(cond.wait_for(|| state.load(Ordering::SeqCst) == 0))
+                    .await;
+                assert_eq!(state.load(Ordering::SeqCst), 0);
+                state.store(-1, Ordering::SeqCst);
+                cond.notify_all().unwrap();
+            }
+            let mut c = c.into_iter();
+            let c0 = c.next().unwrap();
+            c.next().unwrap().await.unwrap().unwrap();
+            assert!(c0.cancelled());
+        });
     });
 }
 
@@ -835,27 +873,29 @@ fn test_cancelled_wakeup_relock() {
 /// wake-up), and the caller's guard no longer holds the lock.
 #[test]
 fn test_dropped_notified_waiter_passes_notification_on() {
-    rt1().block_on(async {
-        let cond = Arc::new(Condition::new());
-        let state = Arc::new(AtomicI64::new(0));
-        let a = {
-            let cond = cond.clone();
-            asyncio::create_task(async move {
-                let _g = cond.acquire().await?;
-                cond.wait().await?;
-                Ok::<_, ConditionError>("a woken")
-            })
-        };
-        let b = asyncio::create_task(consumer(cond.clone(), state.clone()));
-        yield0().await;
-        {
-            let _g = cond.acquire().await.unwrap();
-            state.store(-1, Ordering::SeqCst);
-            cond.notify(1).unwrap(); // wakes `a` only
-        }
-        a.abort(); // `a`'s wait future is dropped before it ran: B must be notified
-        b.await.unwrap().unwrap();
-        assert!(!cond.locked());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let cond = Arc::new(Condition::new());
+            let state = Arc::new(AtomicI64::new(0));
+            let a = {
+                let cond = cond.clone();
+                asyncio::create_task(async move {
+                    let _g = cond.acquire().await?;
+                    cond.wait().await?;
+                    Ok::<_, ConditionError>("a woken")
+                })
+            };
+            let b = asyncio::create_task(consumer(cond.clone(), state.clone()));
+            yield0().await;
+            {
+                let _g = cond.acquire().await.unwrap();
+                state.store(-1, Ordering::SeqCst);
+                cond.notify(1).unwrap(); // wakes `a` only
+            }
+            a.abort(); // `a`'s wait future is dropped before it ran: B must be notified
+            b.await.unwrap().unwrap();
+            assert!(!cond.locked());
+        });
     });
 }
 
@@ -863,62 +903,64 @@ fn test_dropped_notified_waiter_passes_notification_on() {
 /// random cancellations of consumers: every item is consumed exactly once.
 #[test]
 fn test_condition_producer_consumer_multi_worker() {
-    for n in [2, 4] {
-        rt(n).block_on(async {
-            let cond = Arc::new(Condition::new());
-            let buf: Arc<Mutex<Vec<u32>>> = Arc::default();
-            let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
-            let done = Arc::new(AtomicBool::new(false));
-            let mut consumers = Vec::new();
-            for _ in 0..8 {
-                let (cond, buf, seen, done) =
-                    (cond.clone(), buf.clone(), seen.clone(), done.clone());
-                consumers.push(asyncio::create_task(async move {
-                    let _g = cond.acquire().await?;
-                    loop {
-                        cond.wait_for(|| {
-                            !buf.lock().unwrap().is_empty() || done.load(Ordering::SeqCst)
-                        })
-                        .await?;
-                        match buf.lock().unwrap().pop() {
-                            Some(v) => seen.lock().unwrap().push(v),
-                            None => return Ok::<_, ConditionError>(()),
+    util::deadline(|| {
+        for n in [2, 4] {
+            rt(n).block_on(async {
+                let cond = Arc::new(Condition::new());
+                let buf: Arc<Mutex<Vec<u32>>> = Arc::default();
+                let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
+                let done = Arc::new(AtomicBool::new(false));
+                let mut consumers = Vec::new();
+                for _ in 0..8 {
+                    let (cond, buf, seen, done) =
+                        (cond.clone(), buf.clone(), seen.clone(), done.clone());
+                    consumers.push(asyncio::create_task(async move {
+                        let _g = cond.acquire().await?;
+                        loop {
+                            cond.wait_for(|| {
+                                !buf.lock().unwrap().is_empty() || done.load(Ordering::SeqCst)
+                            })
+                            .await?;
+                            match buf.lock().unwrap().pop() {
+                                Some(v) => seen.lock().unwrap().push(v),
+                                None => return Ok::<_, ConditionError>(()),
+                            }
                         }
-                    }
-                }));
-            }
-            for i in 0..2000u32 {
-                let _g = cond.acquire().await.unwrap();
-                buf.lock().unwrap().push(i);
-                cond.notify(1).unwrap();
-                if i % 250 == 0 {
-                    consumers[(i / 250) as usize % 8].cancel(None);
+                    }));
                 }
-            }
-            // Make sure a surviving consumer drains what is left.
-            let last = {
-                let (cond, buf, seen) = (cond.clone(), buf.clone(), seen.clone());
-                asyncio::create_task(async move {
-                    let _g = cond.acquire().await?;
-                    while let Some(v) = buf.lock().unwrap().pop() {
-                        seen.lock().unwrap().push(v);
+                for i in 0..2000u32 {
+                    let _g = cond.acquire().await.unwrap();
+                    buf.lock().unwrap().push(i);
+                    cond.notify(1).unwrap();
+                    if i % 250 == 0 {
+                        consumers[(i / 250) as usize % 8].cancel(None);
                     }
-                    Ok::<_, ConditionError>(())
-                })
-            };
-            {
-                let _g = cond.acquire().await.unwrap();
-                done.store(true, Ordering::SeqCst);
-                cond.notify_all().unwrap();
-            }
-            for c in consumers {
-                let _ = c.await;
-            }
-            last.await.unwrap().unwrap();
-            let mut seen = seen.lock().unwrap().clone();
-            seen.sort_unstable();
-            assert_eq!(seen, (0..2000).collect::<Vec<_>>());
-            assert!(!cond.locked());
-        });
-    }
+                }
+                // Make sure a surviving consumer drains what is left.
+                let last = {
+                    let (cond, buf, seen) = (cond.clone(), buf.clone(), seen.clone());
+                    asyncio::create_task(async move {
+                        let _g = cond.acquire().await?;
+                        while let Some(v) = buf.lock().unwrap().pop() {
+                            seen.lock().unwrap().push(v);
+                        }
+                        Ok::<_, ConditionError>(())
+                    })
+                };
+                {
+                    let _g = cond.acquire().await.unwrap();
+                    done.store(true, Ordering::SeqCst);
+                    cond.notify_all().unwrap();
+                }
+                for c in consumers {
+                    let _ = c.await;
+                }
+                last.await.unwrap().unwrap();
+                let mut seen = seen.lock().unwrap().clone();
+                seen.sort_unstable();
+                assert_eq!(seen, (0..2000).collect::<Vec<_>>());
+                assert!(!cond.locked());
+            });
+        }
+    });
 }

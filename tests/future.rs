@@ -25,95 +25,107 @@ impl std::error::Error for Boom {}
 
 #[test]
 fn test_result() {
-    rt1().block_on(async {
-        let f = asyncio::Future::<i32>::new();
-        assert!(!f.done() && !f.cancelled());
-        assert!(f.result().is_err(), "pending -> InvalidStateError");
-        f.set_result(42).unwrap();
-        assert!(f.done());
-        assert_eq!(f.result().unwrap().unwrap(), 42);
-        assert!(f.exception().unwrap().is_none());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let f = asyncio::Future::<i32>::new();
+            assert!(!f.done() && !f.cancelled());
+            assert!(f.result().is_err(), "pending -> InvalidStateError");
+            f.set_result(42).unwrap();
+            assert!(f.done());
+            assert_eq!(f.result().unwrap().unwrap(), 42);
+            assert!(f.exception().unwrap().is_none());
+        });
     });
 }
 
 #[test]
 fn test_exception() {
-    rt1().block_on(async {
-        let f = asyncio::Future::<i32>::new();
-        assert!(f.exception().is_err(), "pending -> InvalidStateError");
-        f.set_exception(Boom).unwrap();
-        match f.clone().await {
-            Err(FutureError::Exception(e)) => assert_eq!(e.to_string(), "boom"),
-            other => panic!("{other:?}"),
-        }
-        assert!(f.exception().unwrap().is_some());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let f = asyncio::Future::<i32>::new();
+            assert!(f.exception().is_err(), "pending -> InvalidStateError");
+            f.set_exception(Boom).unwrap();
+            match f.clone().await {
+                Err(FutureError::Exception(e)) => assert_eq!(e.to_string(), "boom"),
+                other => panic!("{other:?}"),
+            }
+            assert!(f.exception().unwrap().is_some());
+        });
     });
 }
 
 // fut.set_result(1); fut.set_result(2) -> InvalidStateError (test_set_result_causes_invalid_state)
 #[test]
 fn test_set_result_causes_invalid_state() {
-    let f = asyncio::Future::<i32>::new();
-    f.set_result(1).unwrap();
-    assert!(f.set_result(2).is_err());
-    assert!(f.set_exception(Boom).is_err());
-    assert!(!f.cancel(None));
-    let c = asyncio::Future::<i32>::new();
-    assert!(c.cancel(Some("gone")));
-    assert!(c.set_result(1).is_err(), "a cancelled future cannot be set");
-    assert!(!c.cancel(None));
+    util::deadline(|| {
+        let f = asyncio::Future::<i32>::new();
+        f.set_result(1).unwrap();
+        assert!(f.set_result(2).is_err());
+        assert!(f.set_exception(Boom).is_err());
+        assert!(!f.cancel(None));
+        let c = asyncio::Future::<i32>::new();
+        assert!(c.cancel(Some("gone")));
+        assert!(c.set_result(1).is_err(), "a cancelled future cannot be set");
+        assert!(!c.cancel(None));
+    });
 }
 
 #[test]
 fn test_cancel_message_getter() {
-    rt1().block_on(async {
-        let f = asyncio::Future::<i32>::new();
-        f.cancel(Some("my message"));
-        assert!(f.cancelled());
-        let exc = f.exception().unwrap().unwrap();
-        assert_eq!(exc.as_cancelled().unwrap().message(), Some("my message"));
-        // An awaiting task receives it (tracked by the awaiter).
-        let err = f.clone().await.unwrap_err();
-        assert_eq!(err.as_cancelled().unwrap().message(), Some("my message"));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let f = asyncio::Future::<i32>::new();
+            f.cancel(Some("my message"));
+            assert!(f.cancelled());
+            let exc = f.exception().unwrap().unwrap();
+            assert_eq!(exc.as_cancelled().unwrap().message(), Some("my message"));
+            // An awaiting task receives it (tracked by the awaiter).
+            let err = f.clone().await.unwrap_err();
+            assert_eq!(err.as_cancelled().unwrap().message(), Some("my message"));
+        });
     });
 }
 
 #[test]
 fn awaited_by_many_tasks() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let f = asyncio::Future::<String>::new();
-            let waiters: Vec<_> = (0..50)
-                .map(|_| {
-                    let f = f.clone();
-                    asyncio::create_task(async move { f.await.unwrap() })
-                })
-                .collect();
-            asyncio::sleep(Duration::from_millis(1)).await.unwrap();
-            f.set_result("shared".to_owned()).unwrap();
-            for w in waiters {
-                assert_eq!(w.await.unwrap(), "shared");
-            }
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let f = asyncio::Future::<String>::new();
+                let waiters: Vec<_> = (0..50)
+                    .map(|_| {
+                        let f = f.clone();
+                        asyncio::create_task(async move { f.await.unwrap() })
+                    })
+                    .collect();
+                asyncio::sleep(Duration::from_millis(1)).await.unwrap();
+                f.set_result("shared".to_owned()).unwrap();
+                for w in waiters {
+                    assert_eq!(w.await.unwrap(), "shared");
+                }
+            });
+        }
+    });
 }
 
 #[test]
 fn set_from_a_foreign_thread() {
-    for n in WORKER_COUNTS {
-        let rt = rt(n);
-        let f = asyncio::Future::<u64>::new_on(rt.handle());
-        let waiter = {
-            let f = f.clone();
-            rt.create_task(async move { f.await.unwrap() * 2 })
-        };
-        let setter = {
-            let f = f.clone();
-            std::thread::spawn(move || f.set_result(21).unwrap())
-        };
-        setter.join().unwrap();
-        assert_eq!(rt.block_on(waiter).unwrap(), 42);
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let rt = rt(n);
+            let f = asyncio::Future::<u64>::new_on(rt.handle());
+            let waiter = {
+                let f = f.clone();
+                rt.create_task(async move { f.await.unwrap() * 2 })
+            };
+            let setter = {
+                let f = f.clone();
+                std::thread::spawn(move || f.set_result(21).unwrap())
+            };
+            setter.join().unwrap();
+            assert_eq!(rt.block_on(waiter).unwrap(), 42);
+        }
+    });
 }
 
 // fut.add_done_callback(cb1); fut.add_done_callback(cb2); loop.call_soon(soon)
@@ -121,38 +133,42 @@ fn set_from_a_foreign_thread() {
 // -> ['set', 'soon', 'cb1', 'cb2', 'cb3']
 #[test]
 fn test_future_callbacks_run_in_order_on_the_runtime() {
-    let trace = Trace::new();
-    let tr = trace.clone();
-    rt1().block_on(async move {
-        let f = asyncio::Future::<i32>::new();
-        let (a, b, s) = (tr.clone(), tr.clone(), tr.clone());
-        f.add_done_callback(move |_| a.push("cb1"));
-        f.add_done_callback(move |f| {
-            assert!(f.done());
-            b.push("cb2")
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let f = asyncio::Future::<i32>::new();
+            let (a, b, s) = (tr.clone(), tr.clone(), tr.clone());
+            f.add_done_callback(move |_| a.push("cb1"));
+            f.add_done_callback(move |f| {
+                assert!(f.done());
+                b.push("cb2")
+            });
+            asyncio::call_soon(move || s.push("soon"));
+            f.set_result(1).unwrap();
+            tr.push("set");
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            let c = tr.clone();
+            f.add_done_callback(move |_| c.push("cb3"));
+            asyncio::sleep(Duration::ZERO).await.unwrap();
         });
-        asyncio::call_soon(move || s.push("soon"));
-        f.set_result(1).unwrap();
-        tr.push("set");
-        asyncio::sleep(Duration::ZERO).await.unwrap();
-        let c = tr.clone();
-        f.add_done_callback(move |_| c.push("cb3"));
-        asyncio::sleep(Duration::ZERO).await.unwrap();
+        assert_eq!(trace.get(), ["set", "soon", "cb1", "cb2", "cb3"]);
     });
-    assert_eq!(trace.get(), ["set", "soon", "cb1", "cb2", "cb3"]);
 }
 
 #[test]
 fn remove_done_callback_on_future() {
-    rt1().block_on(async {
-        let calls = Arc::new(Mutex::new(0));
-        let f = asyncio::Future::<()>::new();
-        let c = calls.clone();
-        let id = f.add_done_callback(move |_| *c.lock().unwrap() += 1);
-        assert_eq!(f.remove_done_callback(id), 1);
-        f.set_result(()).unwrap();
-        asyncio::sleep(Duration::ZERO).await.unwrap();
-        assert_eq!(*calls.lock().unwrap(), 0);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let calls = Arc::new(Mutex::new(0));
+            let f = asyncio::Future::<()>::new();
+            let c = calls.clone();
+            let id = f.add_done_callback(move |_| *c.lock().unwrap() += 1);
+            assert_eq!(f.remove_done_callback(id), 1);
+            f.set_result(()).unwrap();
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            assert_eq!(*calls.lock().unwrap(), 0);
+        });
     });
 }
 
@@ -160,37 +176,41 @@ fn remove_done_callback_on_future() {
 /// that completes it, or inline when there is none.
 #[test]
 fn future_outside_a_runtime() {
-    let f = asyncio::Future::<i32>::new();
-    let (tx, rx) = mpsc::channel();
-    f.add_done_callback(move |f| tx.send(f.result().unwrap().unwrap()).unwrap());
-    f.set_result(7).unwrap();
-    assert_eq!(
-        rx.try_recv().unwrap(),
-        7,
-        "no runtime anywhere: called inline"
-    );
+    util::deadline(|| {
+        let f = asyncio::Future::<i32>::new();
+        let (tx, rx) = mpsc::channel();
+        f.add_done_callback(move |f| tx.send(f.result().unwrap().unwrap()).unwrap());
+        f.set_result(7).unwrap();
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            7,
+            "no runtime anywhere: called inline"
+        );
+    });
 }
 
 /// A task that propagates the cancellation of the future it awaits ends cancelled; one
 /// that catches it goes on.
 #[test]
 fn cancelled_future_propagated_or_caught() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let f = asyncio::Future::<i32>::new();
-            let f1 = f.clone();
-            let propagates = asyncio::create_task(async move {
-                let v = f1.await.map_err(|e| e.as_cancelled().cloned().unwrap())?;
-                Ok::<_, CancelledError>(v)
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let f = asyncio::Future::<i32>::new();
+                let f1 = f.clone();
+                let propagates = asyncio::create_task(async move {
+                    let v = f1.await.map_err(|e| e.as_cancelled().cloned().unwrap())?;
+                    Ok::<_, CancelledError>(v)
+                });
+                let f2 = f.clone();
+                let catches = asyncio::create_task(async move { f2.await.is_err() });
+                asyncio::sleep(Duration::from_millis(1)).await.unwrap();
+                f.cancel(Some("nope"));
+                let (p, c) = (propagates.task_ref(), catches.task_ref());
+                assert!(propagates.await.unwrap_err().is_cancelled());
+                assert!(catches.await.unwrap());
+                assert!(p.cancelled() && !c.cancelled());
             });
-            let f2 = f.clone();
-            let catches = asyncio::create_task(async move { f2.await.is_err() });
-            asyncio::sleep(Duration::from_millis(1)).await.unwrap();
-            f.cancel(Some("nope"));
-            let (p, c) = (propagates.task_ref(), catches.task_ref());
-            assert!(propagates.await.unwrap_err().is_cancelled());
-            assert!(catches.await.unwrap());
-            assert!(p.cancelled() && !c.cancelled());
-        });
-    }
+        }
+    });
 }

@@ -37,19 +37,23 @@ impl Log {
 
 #[test]
 fn test_repr() {
-    rt1().block_on(async {
-        let lock = Lock::new();
-        assert_eq!(format!("{lock:?}"), "<Lock [unlocked]>");
-        let g = lock.acquire().await.unwrap();
-        assert_eq!(format!("{lock:?}"), "<Lock [locked]>");
-        drop(g);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let lock = Lock::new();
+            assert_eq!(format!("{lock:?}"), "<Lock [unlocked]>");
+            let g = lock.acquire().await.unwrap();
+            assert_eq!(format!("{lock:?}"), "<Lock [locked]>");
+            drop(g);
+        });
     });
 }
 
 #[test]
 fn test_lock() {
-    let lock = Lock::new();
-    assert!(!lock.locked());
+    util::deadline(|| {
+        let lock = Lock::new();
+        assert!(!lock.locked());
+    });
 }
 
 // ```python
@@ -85,38 +89,40 @@ fn test_lock() {
 // ```
 #[test]
 fn test_acquire() {
-    rt1().block_on(async {
-        let lock = Arc::new(Lock::new());
-        let result = Log::default();
-        lock.acquire().await.unwrap().forget();
-        let c = |i: i32| {
-            let (lock, result) = (lock.clone(), result.clone());
-            async move {
-                lock.acquire().await?.forget();
-                result.push(i);
-                Ok::<_, CancelledError>(true)
+    util::deadline(|| {
+        rt1().block_on(async {
+            let lock = Arc::new(Lock::new());
+            let result = Log::default();
+            lock.acquire().await.unwrap().forget();
+            let c = |i: i32| {
+                let (lock, result) = (lock.clone(), result.clone());
+                async move {
+                    lock.acquire().await?.forget();
+                    result.push(i);
+                    Ok::<_, CancelledError>(true)
+                }
+            };
+            let t1 = asyncio::create_task(c(1));
+            let t2 = asyncio::create_task(c(2));
+            yield0().await;
+            assert_eq!(result.get(), [] as [i32; 0]);
+            lock.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1]);
+            yield0().await;
+            assert_eq!(result.get(), [1]);
+            let t3 = asyncio::create_task(c(3));
+            lock.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1, 2]);
+            lock.release().unwrap();
+            yield0().await;
+            assert_eq!(result.get(), [1, 2, 3]);
+            for t in [t1, t2, t3] {
+                assert!(t.done());
+                assert!(t.await.unwrap().unwrap());
             }
-        };
-        let t1 = asyncio::create_task(c(1));
-        let t2 = asyncio::create_task(c(2));
-        yield0().await;
-        assert_eq!(result.get(), [] as [i32; 0]);
-        lock.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1]);
-        yield0().await;
-        assert_eq!(result.get(), [1]);
-        let t3 = asyncio::create_task(c(3));
-        lock.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1, 2]);
-        lock.release().unwrap();
-        yield0().await;
-        assert_eq!(result.get(), [1, 2, 3]);
-        for t in [t1, t2, t3] {
-            assert!(t.done());
-            assert!(t.await.unwrap().unwrap());
-        }
+        });
     });
 }
 
@@ -138,22 +144,24 @@ fn test_acquire() {
 // ```
 #[test]
 fn test_acquire_cancel() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let lock = Arc::new(Lock::new());
-            lock.acquire().await.unwrap().forget();
-            let task = {
-                let lock = lock.clone();
-                asyncio::create_task(async move { lock.acquire().await.map(|g| g.forget()) })
-            };
-            let t = task.task_ref();
-            asyncio::call_soon(move || {
-                t.cancel(None);
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let lock = Arc::new(Lock::new());
+                lock.acquire().await.unwrap().forget();
+                let task = {
+                    let lock = lock.clone();
+                    asyncio::create_task(async move { lock.acquire().await.map(|g| g.forget()) })
+                };
+                let t = task.task_ref();
+                asyncio::call_soon(move || {
+                    t.cancel(None);
+                });
+                assert!(task.await.unwrap_err().is_cancelled());
+                assert_eq!(format!("{lock:?}"), "<Lock [locked]>", "no waiter left");
             });
-            assert!(task.await.unwrap_err().is_cancelled());
-            assert_eq!(format!("{lock:?}"), "<Lock [locked]>", "no waiter left");
-        });
-    }
+        }
+    });
 }
 
 // ```python
@@ -190,35 +198,37 @@ fn test_acquire_cancel() {
 // ```
 #[test]
 fn test_cancel_race() {
-    rt1().block_on(async {
-        let lock = Arc::new(Lock::new());
-        let lockit = |blocker: Option<asyncio::Future<()>>| {
-            let lock = lock.clone();
-            async move {
-                let _guard = lock.acquire().await?;
-                if let Some(b) = blocker {
-                    let _ = b.await;
+    util::deadline(|| {
+        rt1().block_on(async {
+            let lock = Arc::new(Lock::new());
+            let lockit = |blocker: Option<asyncio::Future<()>>| {
+                let lock = lock.clone();
+                async move {
+                    let _guard = lock.acquire().await?;
+                    if let Some(b) = blocker {
+                        let _ = b.await;
+                    }
+                    Ok::<_, CancelledError>(())
                 }
-                Ok::<_, CancelledError>(())
-            }
-        };
-        let fa = asyncio::Future::<()>::new();
-        let ta = asyncio::create_task(lockit(Some(fa.clone())));
-        yield0().await;
-        assert!(lock.locked());
-        let tb = asyncio::create_task(lockit(None));
-        yield0().await;
-        assert_eq!(format!("{lock:?}"), "<Lock [locked, waiters:1]>");
-        let tc = asyncio::create_task(lockit(None));
-        yield0().await;
-        assert_eq!(format!("{lock:?}"), "<Lock [locked, waiters:2]>");
-        fa.set_result(()).unwrap();
-        tb.cancel(None);
-        yield0().await;
-        assert!(!lock.locked());
-        assert!(ta.done());
-        assert!(tb.cancelled());
-        tc.await.unwrap().unwrap();
+            };
+            let fa = asyncio::Future::<()>::new();
+            let ta = asyncio::create_task(lockit(Some(fa.clone())));
+            yield0().await;
+            assert!(lock.locked());
+            let tb = asyncio::create_task(lockit(None));
+            yield0().await;
+            assert_eq!(format!("{lock:?}"), "<Lock [locked, waiters:1]>");
+            let tc = asyncio::create_task(lockit(None));
+            yield0().await;
+            assert_eq!(format!("{lock:?}"), "<Lock [locked, waiters:2]>");
+            fa.set_result(()).unwrap();
+            tb.cancel(None);
+            yield0().await;
+            assert!(!lock.locked());
+            assert!(ta.done());
+            assert!(tb.cancelled());
+            tc.await.unwrap().unwrap();
+        });
     });
 }
 
@@ -259,40 +269,42 @@ fn test_cancel_race() {
 // ```
 #[test]
 fn test_cancel_release_race() {
-    rt1().block_on(async {
-        let lock = Arc::new(Lock::new());
-        let lock_count = Arc::new(AtomicUsize::new(0));
-        let call_count = Arc::new(AtomicUsize::new(0));
-        let lockit = || {
-            let (lock, lock_count, call_count) =
-                (lock.clone(), lock_count.clone(), call_count.clone());
-            async move {
-                call_count.fetch_add(1, Ordering::SeqCst);
-                lock.acquire().await?.forget();
-                lock_count.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, CancelledError>(())
+    util::deadline(|| {
+        rt1().block_on(async {
+            let lock = Arc::new(Lock::new());
+            let lock_count = Arc::new(AtomicUsize::new(0));
+            let call_count = Arc::new(AtomicUsize::new(0));
+            let lockit = || {
+                let (lock, lock_count, call_count) =
+                    (lock.clone(), lock_count.clone(), call_count.clone());
+                async move {
+                    call_count.fetch_add(1, Ordering::SeqCst);
+                    lock.acquire().await?.forget();
+                    lock_count.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, CancelledError>(())
+                }
+            };
+            lock.acquire().await.unwrap().forget();
+            let t1 = asyncio::create_task(lockit());
+            let t2 = asyncio::create_task(lockit());
+            let t3 = asyncio::create_task(lockit());
+            yield0().await;
+            {
+                let (t1, lock) = (t1.task_ref(), lock.clone());
+                asyncio::call_soon(move || {
+                    t1.cancel(None);
+                    lock.release().unwrap();
+                });
             }
-        };
-        lock.acquire().await.unwrap().forget();
-        let t1 = asyncio::create_task(lockit());
-        let t2 = asyncio::create_task(lockit());
-        let t3 = asyncio::create_task(lockit());
-        yield0().await;
-        {
-            let (t1, lock) = (t1.task_ref(), lock.clone());
-            asyncio::call_soon(move || {
-                t1.cancel(None);
-                lock.release().unwrap();
-            });
-        }
-        let r1 = t1.task_ref();
-        assert!(t1.await.unwrap_err().is_cancelled());
-        assert_eq!(lock_count.load(Ordering::SeqCst), 1);
-        assert_eq!(call_count.load(Ordering::SeqCst), 3);
-        assert!(r1.cancelled() && t2.done());
-        t3.cancel(None);
-        yield0().await;
-        assert!(t3.cancelled());
+            let r1 = t1.task_ref();
+            assert!(t1.await.unwrap_err().is_cancelled());
+            assert_eq!(lock_count.load(Ordering::SeqCst), 1);
+            assert_eq!(call_count.load(Ordering::SeqCst), 3);
+            assert!(r1.cancelled() && t2.done());
+            t3.cancel(None);
+            yield0().await;
+            assert!(t3.cancelled());
+        });
     });
 }
 
@@ -317,182 +329,202 @@ fn test_cancel_release_race() {
 // ```
 #[test]
 fn test_finished_waiter_cancelled() {
-    rt1().block_on(async {
-        let lock = Arc::new(Lock::new());
-        lock.acquire().await.unwrap().forget();
-        assert!(lock.locked());
-        let acquire = || {
-            let lock = lock.clone();
-            async move { lock.acquire().await.map(|g| g.forget()) }
-        };
-        let tb = asyncio::create_task(acquire());
-        yield0().await;
-        assert_eq!(format!("{lock:?}"), "<Lock [locked, waiters:1]>");
-        let tc = asyncio::create_task(acquire());
-        tb.cancel(None);
-        lock.release().unwrap();
-        yield0().await;
-        assert!(lock.locked());
-        assert!(tb.cancelled());
-        tc.await.unwrap().unwrap();
+    util::deadline(|| {
+        rt1().block_on(async {
+            let lock = Arc::new(Lock::new());
+            lock.acquire().await.unwrap().forget();
+            assert!(lock.locked());
+            let acquire = || {
+                let lock = lock.clone();
+                async move { lock.acquire().await.map(|g| g.forget()) }
+            };
+            let tb = asyncio::create_task(acquire());
+            yield0().await;
+            assert_eq!(format!("{lock:?}"), "<Lock [locked, waiters:1]>");
+            let tc = asyncio::create_task(acquire());
+            tb.cancel(None);
+            lock.release().unwrap();
+            yield0().await;
+            assert!(lock.locked());
+            assert!(tb.cancelled());
+            tc.await.unwrap().unwrap();
+        });
     });
 }
 
 #[test]
 fn test_release_not_acquired() {
-    let lock = Lock::new();
-    let err = lock.release().unwrap_err();
-    assert_eq!(err.to_string(), "Lock is not acquired.");
+    util::deadline(|| {
+        let lock = Lock::new();
+        let err = lock.release().unwrap_err();
+        assert_eq!(err.to_string(), "Lock is not acquired.");
+    });
 }
 
 #[test]
 fn test_release_no_waiters() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let lock = Lock::new();
-            lock.acquire().await.unwrap().forget();
-            assert!(lock.locked());
-            lock.release().unwrap();
-            assert!(!lock.locked());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let lock = Lock::new();
+                lock.acquire().await.unwrap().forget();
+                assert!(lock.locked());
+                lock.release().unwrap();
+                assert!(!lock.locked());
+            });
+        }
+    });
 }
 
 // `async with lock:` is the guard.
 #[test]
 fn test_context_manager() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let lock = Lock::new();
-            assert!(!lock.locked());
-            {
-                let _g = lock.acquire().await.unwrap();
-                assert!(lock.locked());
-            }
-            assert!(!lock.locked());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let lock = Lock::new();
+                assert!(!lock.locked());
+                {
+                    let _g = lock.acquire().await.unwrap();
+                    assert!(lock.locked());
+                }
+                assert!(!lock.locked());
+            });
+        }
+    });
 }
 
 /// A guard whose acquisition was released by hand does nothing when dropped: it does not
 /// release somebody else's acquisition.
 #[test]
 fn test_guard_after_manual_release_is_inert() {
-    rt1().block_on(async {
-        let lock = Arc::new(Lock::new());
-        let g = lock.acquire().await.unwrap();
-        lock.release().unwrap();
-        assert!(!g.is_held());
-        let g2 = lock.acquire().await.unwrap();
-        drop(g); // stale: must not release g2's acquisition
-        assert!(lock.locked());
-        assert!(g2.is_held());
-        drop(g2);
-        assert!(!lock.locked());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let lock = Arc::new(Lock::new());
+            let g = lock.acquire().await.unwrap();
+            lock.release().unwrap();
+            assert!(!g.is_held());
+            let g2 = lock.acquire().await.unwrap();
+            drop(g); // stale: must not release g2's acquisition
+            assert!(lock.locked());
+            assert!(g2.is_held());
+            drop(g2);
+            assert!(!lock.locked());
+        });
     });
 }
 
 /// `acquire_owned`: the guard is `'static` and can be released by another task.
 #[test]
 fn test_acquire_owned_guard_moves_between_tasks() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let lock = Arc::new(Lock::new());
-            let guard = lock.clone().acquire_owned().await.unwrap();
-            let waiter = {
-                let lock = lock.clone();
-                asyncio::create_task(async move { lock.acquire().await.map(drop) })
-            };
-            asyncio::create_task(async move { drop(guard) })
-                .await
-                .unwrap();
-            waiter.await.unwrap().unwrap();
-            assert!(!lock.locked());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let lock = Arc::new(Lock::new());
+                let guard = lock.clone().acquire_owned().await.unwrap();
+                let waiter = {
+                    let lock = lock.clone();
+                    asyncio::create_task(async move { lock.acquire().await.map(drop) })
+                };
+                asyncio::create_task(async move { drop(guard) })
+                    .await
+                    .unwrap();
+                waiter.await.unwrap().unwrap();
+                assert!(!lock.locked());
+            });
+        }
+    });
 }
 
 /// A waiter whose acquire future is dropped (task aborted) right after it was woken
 /// passes the wake-up on: the next waiter gets the lock.
 #[test]
 fn test_dropped_woken_waiter_passes_lock_on() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let lock = Arc::new(Lock::new());
-            let held = lock.acquire().await.unwrap();
-            let waiter = || {
-                let lock = lock.clone();
-                asyncio::create_task(async move { lock.acquire().await.map(drop) })
-            };
-            let b = waiter();
-            while format!("{lock:?}") != "<Lock [locked, waiters:1]>" {
-                yield0().await;
-            }
-            let c = waiter();
-            while format!("{lock:?}") != "<Lock [locked, waiters:2]>" {
-                yield0().await;
-            }
-            drop(held); // wakes B
-            b.abort(); // B's future is dropped, possibly before it ran
-            c.await.unwrap().unwrap();
-            assert!(!lock.locked());
-            assert_eq!(format!("{lock:?}"), "<Lock [unlocked]>");
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let lock = Arc::new(Lock::new());
+                let held = lock.acquire().await.unwrap();
+                let waiter = || {
+                    let lock = lock.clone();
+                    asyncio::create_task(async move { lock.acquire().await.map(drop) })
+                };
+                let b = waiter();
+                while format!("{lock:?}") != "<Lock [locked, waiters:1]>" {
+                    yield0().await;
+                }
+                let c = waiter();
+                while format!("{lock:?}") != "<Lock [locked, waiters:2]>" {
+                    yield0().await;
+                }
+                drop(held); // wakes B
+                b.abort(); // B's future is dropped, possibly before it ran
+                c.await.unwrap().unwrap();
+                assert!(!lock.locked());
+                assert_eq!(format!("{lock:?}"), "<Lock [unlocked]>");
+            });
+        }
+    });
 }
 
 /// Mutual exclusion and no lost wake-up under contention with random cancellations, on
 /// several workers: every task that was not cancelled gets the lock exactly once.
 #[test]
 fn test_lock_contention_with_cancellations_multi_worker() {
-    for n in [2, 4] {
-        rt(n).block_on(async {
-            let lock = Arc::new(Lock::new());
-            let inside = Arc::new(AtomicBool::new(false));
-            let entered = Arc::new(AtomicUsize::new(0));
-            let mut tasks = Vec::new();
-            for i in 0..200 {
-                let (lock, inside, entered) = (lock.clone(), inside.clone(), entered.clone());
-                tasks.push(asyncio::create_task(async move {
-                    let _g = lock.acquire().await?;
-                    assert!(!inside.swap(true, Ordering::SeqCst), "two tasks inside");
-                    if i % 3 == 0 {
-                        asyncio::sleep(Duration::ZERO).await.ok();
+    util::deadline(|| {
+        for n in [2, 4] {
+            rt(n).block_on(async {
+                let lock = Arc::new(Lock::new());
+                let inside = Arc::new(AtomicBool::new(false));
+                let entered = Arc::new(AtomicUsize::new(0));
+                let mut tasks = Vec::new();
+                for i in 0..200 {
+                    let (lock, inside, entered) = (lock.clone(), inside.clone(), entered.clone());
+                    tasks.push(asyncio::create_task(async move {
+                        let _g = lock.acquire().await?;
+                        assert!(!inside.swap(true, Ordering::SeqCst), "two tasks inside");
+                        if i % 3 == 0 {
+                            asyncio::sleep(Duration::ZERO).await.ok();
+                        }
+                        inside.store(false, Ordering::SeqCst);
+                        entered.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, CancelledError>(())
+                    }));
+                }
+                for (i, t) in tasks.iter().enumerate() {
+                    if i % 7 == 3 {
+                        t.cancel(None);
                     }
-                    inside.store(false, Ordering::SeqCst);
-                    entered.fetch_add(1, Ordering::SeqCst);
-                    Ok::<_, CancelledError>(())
-                }));
-            }
-            for (i, t) in tasks.iter().enumerate() {
-                if i % 7 == 3 {
-                    t.cancel(None);
                 }
-            }
-            let mut ok = 0;
-            for t in tasks {
-                match t.await {
-                    Ok(Ok(())) => ok += 1,
-                    Ok(Err(_)) => unreachable!("propagated cancellations end the task cancelled"),
-                    Err(e) => assert!(e.is_cancelled()),
+                let mut ok = 0;
+                for t in tasks {
+                    match t.await {
+                        Ok(Ok(())) => ok += 1,
+                        Ok(Err(_)) => {
+                            unreachable!("propagated cancellations end the task cancelled")
+                        }
+                        Err(e) => assert!(e.is_cancelled()),
+                    }
                 }
-            }
-            assert_eq!(entered.load(Ordering::SeqCst), ok);
-            assert!(ok >= 200 - 29);
-            assert!(!lock.locked());
-            assert_eq!(format!("{lock:?}"), "<Lock [unlocked]>");
-        });
-    }
+                assert_eq!(entered.load(Ordering::SeqCst), ok);
+                assert!(ok >= 200 - 29);
+                assert!(!lock.locked());
+                assert_eq!(format!("{lock:?}"), "<Lock [unlocked]>");
+            });
+        }
+    });
 }
 
 // ---- Event -----------------------------------------------------------------------------
 
 #[test]
 fn test_event_repr() {
-    let ev = Event::new();
-    assert_eq!(format!("{ev:?}"), "<Event [unset]>");
-    ev.set();
-    assert_eq!(format!("{ev:?}"), "<Event [set]>");
+    util::deadline(|| {
+        let ev = Event::new();
+        assert_eq!(format!("{ev:?}"), "<Event [unset]>");
+        ev.set();
+        assert_eq!(format!("{ev:?}"), "<Event [set]>");
+    });
 }
 
 // ```python
@@ -518,39 +550,43 @@ fn test_event_repr() {
 // ```
 #[test]
 fn test_wait() {
-    rt1().block_on(async {
-        let ev = Arc::new(Event::new());
-        assert!(!ev.is_set());
-        let result = Log::default();
-        let c = |i: i32| {
-            let (ev, result) = (ev.clone(), result.clone());
-            async move {
-                ev.wait().await?;
-                result.push(i);
-                Ok::<_, CancelledError>(())
-            }
-        };
-        let t1 = asyncio::create_task(c(1));
-        let t2 = asyncio::create_task(c(2));
-        yield0().await;
-        assert_eq!(result.get(), [] as [i32; 0]);
-        let t3 = asyncio::create_task(c(3));
-        ev.set();
-        yield0().await;
-        assert_eq!(result.get(), [3, 1, 2]);
-        assert!(t1.done() && t2.done() && t3.done());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let ev = Arc::new(Event::new());
+            assert!(!ev.is_set());
+            let result = Log::default();
+            let c = |i: i32| {
+                let (ev, result) = (ev.clone(), result.clone());
+                async move {
+                    ev.wait().await?;
+                    result.push(i);
+                    Ok::<_, CancelledError>(())
+                }
+            };
+            let t1 = asyncio::create_task(c(1));
+            let t2 = asyncio::create_task(c(2));
+            yield0().await;
+            assert_eq!(result.get(), [] as [i32; 0]);
+            let t3 = asyncio::create_task(c(3));
+            ev.set();
+            yield0().await;
+            assert_eq!(result.get(), [3, 1, 2]);
+            assert!(t1.done() && t2.done() && t3.done());
+        });
     });
 }
 
 #[test]
 fn test_wait_on_set() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let ev = Event::new();
-            ev.set();
-            ev.wait().await.unwrap();
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let ev = Event::new();
+                ev.set();
+                ev.wait().await.unwrap();
+            });
+        }
+    });
 }
 
 // ```python
@@ -570,31 +606,35 @@ fn test_wait_on_set() {
 // ```
 #[test]
 fn test_wait_cancel() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let ev = Arc::new(Event::new());
-            let wait = {
-                let ev = ev.clone();
-                asyncio::create_task(async move { ev.wait().await })
-            };
-            let w = wait.task_ref();
-            asyncio::call_soon(move || {
-                w.cancel(None);
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let ev = Arc::new(Event::new());
+                let wait = {
+                    let ev = ev.clone();
+                    asyncio::create_task(async move { ev.wait().await })
+                };
+                let w = wait.task_ref();
+                asyncio::call_soon(move || {
+                    w.cancel(None);
+                });
+                assert!(wait.await.unwrap_err().is_cancelled());
+                assert_eq!(format!("{ev:?}"), "<Event [unset]>", "no waiter left");
             });
-            assert!(wait.await.unwrap_err().is_cancelled());
-            assert_eq!(format!("{ev:?}"), "<Event [unset]>", "no waiter left");
-        });
-    }
+        }
+    });
 }
 
 #[test]
 fn test_clear() {
-    let ev = Event::new();
-    assert!(!ev.is_set());
-    ev.set();
-    assert!(ev.is_set());
-    ev.clear();
-    assert!(!ev.is_set());
+    util::deadline(|| {
+        let ev = Event::new();
+        assert!(!ev.is_set());
+        ev.set();
+        assert!(ev.is_set());
+        ev.clear();
+        assert!(!ev.is_set());
+    });
 }
 
 // ```python
@@ -624,30 +664,32 @@ fn test_clear() {
 // ```
 #[test]
 fn test_clear_with_waiters() {
-    rt1().block_on(async {
-        let ev = Arc::new(Event::new());
-        let result = Log::default();
-        let t = {
-            let (ev, result) = (ev.clone(), result.clone());
-            asyncio::create_task(async move {
-                ev.wait().await?;
-                result.push(1);
-                Ok::<_, CancelledError>(true)
-            })
-        };
-        yield0().await;
-        assert_eq!(result.get(), [] as [i32; 0]);
-        ev.set();
-        ev.clear();
-        assert!(!ev.is_set());
-        ev.set();
-        ev.set();
-        assert_eq!(format!("{ev:?}"), "<Event [set, waiters:1]>");
-        yield0().await;
-        assert_eq!(result.get(), [1]);
-        assert_eq!(format!("{ev:?}"), "<Event [set]>");
-        assert!(t.done());
-        assert!(t.await.unwrap().unwrap());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let ev = Arc::new(Event::new());
+            let result = Log::default();
+            let t = {
+                let (ev, result) = (ev.clone(), result.clone());
+                asyncio::create_task(async move {
+                    ev.wait().await?;
+                    result.push(1);
+                    Ok::<_, CancelledError>(true)
+                })
+            };
+            yield0().await;
+            assert_eq!(result.get(), [] as [i32; 0]);
+            ev.set();
+            ev.clear();
+            assert!(!ev.is_set());
+            ev.set();
+            ev.set();
+            assert_eq!(format!("{ev:?}"), "<Event [set, waiters:1]>");
+            yield0().await;
+            assert_eq!(result.get(), [1]);
+            assert_eq!(format!("{ev:?}"), "<Event [set]>");
+            assert!(t.done());
+            assert!(t.await.unwrap().unwrap());
+        });
     });
 }
 
@@ -655,19 +697,21 @@ fn test_clear_with_waiters() {
 /// (cancellation wins over the wake-up, as in asyncio), and the other waiters are woken.
 #[test]
 fn test_wait_cancelled_after_set() {
-    rt1().block_on(async {
-        let ev = Arc::new(Event::new());
-        let waiter = || {
-            let ev = ev.clone();
-            asyncio::create_task(async move { ev.wait().await })
-        };
-        let (t1, t2) = (waiter(), waiter());
-        yield0().await;
-        ev.set();
-        t1.cancel(Some("late"));
-        let err = t1.await.unwrap_err();
-        assert_eq!(err.as_cancelled().unwrap().message(), Some("late"));
-        t2.await.unwrap().unwrap();
+    util::deadline(|| {
+        rt1().block_on(async {
+            let ev = Arc::new(Event::new());
+            let waiter = || {
+                let ev = ev.clone();
+                asyncio::create_task(async move { ev.wait().await })
+            };
+            let (t1, t2) = (waiter(), waiter());
+            yield0().await;
+            ev.set();
+            t1.cancel(Some("late"));
+            let err = t1.await.unwrap_err();
+            assert_eq!(err.as_cancelled().unwrap().message(), Some("late"));
+            t2.await.unwrap().unwrap();
+        });
     });
 }
 
@@ -680,38 +724,40 @@ fn assert_send<T: Send>(_: &T) {}
 /// live in a task (`Send`), also the `async fn` ones.
 #[test]
 fn test_primitives_and_futures_are_send_sync() {
-    assert_send_sync::<Lock>();
-    assert_send_sync::<Event>();
-    assert_send_sync::<asyncio::Semaphore>();
-    assert_send_sync::<asyncio::BoundedSemaphore>();
-    assert_send_sync::<asyncio::Condition>();
-    assert_send_sync::<asyncio::Barrier>();
-    assert_send_sync::<asyncio::Queue<String>>();
-    assert_send_sync::<asyncio::LifoQueue<String>>();
-    assert_send_sync::<asyncio::PriorityQueue<String>>();
-    assert_send_sync::<asyncio::LockGuard<'static>>();
-    assert_send_sync::<asyncio::OwnedLockGuard>();
-    assert_send_sync::<asyncio::SemaphorePermit<'static>>();
-    assert_send_sync::<asyncio::OwnedSemaphorePermit>();
+    util::deadline(|| {
+        assert_send_sync::<Lock>();
+        assert_send_sync::<Event>();
+        assert_send_sync::<asyncio::Semaphore>();
+        assert_send_sync::<asyncio::BoundedSemaphore>();
+        assert_send_sync::<asyncio::Condition>();
+        assert_send_sync::<asyncio::Barrier>();
+        assert_send_sync::<asyncio::Queue<String>>();
+        assert_send_sync::<asyncio::LifoQueue<String>>();
+        assert_send_sync::<asyncio::PriorityQueue<String>>();
+        assert_send_sync::<asyncio::LockGuard<'static>>();
+        assert_send_sync::<asyncio::OwnedLockGuard>();
+        assert_send_sync::<asyncio::SemaphorePermit<'static>>();
+        assert_send_sync::<asyncio::OwnedSemaphorePermit>();
 
-    let lock = Arc::new(Lock::new());
-    assert_send(&lock.acquire());
-    assert_send(&lock.clone().acquire_owned());
-    let ev = Event::new();
-    assert_send(&ev.wait());
-    let sem = asyncio::Semaphore::new(1);
-    assert_send(&sem.acquire());
-    let cond = asyncio::Condition::new();
-    assert_send(&cond.wait());
-    assert_send(&cond.wait_for(|| true));
-    let barrier = asyncio::Barrier::new(1);
-    assert_send(&barrier.wait());
-    assert_send(&barrier.reset());
-    assert_send(&barrier.abort());
-    let q = asyncio::Queue::<String>::new(0);
-    assert_send(&q.get());
-    assert_send(&q.put(String::new()));
-    assert_send(&q.join());
-    let rt = rt1();
-    assert_send(&rt.handle().run_in_executor(|| 1));
+        let lock = Arc::new(Lock::new());
+        assert_send(&lock.acquire());
+        assert_send(&lock.clone().acquire_owned());
+        let ev = Event::new();
+        assert_send(&ev.wait());
+        let sem = asyncio::Semaphore::new(1);
+        assert_send(&sem.acquire());
+        let cond = asyncio::Condition::new();
+        assert_send(&cond.wait());
+        assert_send(&cond.wait_for(|| true));
+        let barrier = asyncio::Barrier::new(1);
+        assert_send(&barrier.wait());
+        assert_send(&barrier.reset());
+        assert_send(&barrier.abort());
+        let q = asyncio::Queue::<String>::new(0);
+        assert_send(&q.get());
+        assert_send(&q.put(String::new()));
+        assert_send(&q.join());
+        let rt = rt1();
+        assert_send(&rt.handle().run_in_executor(|| 1));
+    });
 }

@@ -9,6 +9,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+mod util;
+
 use asyncio::{Builder, Runtime, Task};
 
 const HANG_GUARD: Duration = Duration::from_secs(60);
@@ -56,31 +58,33 @@ async fn sleep0() {
 // -> ['cb1', 'A1', 'cb2', 'B1', 'cb3', 'A2', 'B2']
 #[test]
 fn call_soon_callbacks_interleave_with_task_steps() {
-    let rt = one_worker();
-    let trace = rt.block_on(async {
-        let trace = Trace::default();
-        let step = |name: &'static str| {
-            let trace = trace.clone();
-            async move {
-                trace.push(format!("{name}1"));
-                sleep0().await;
-                trace.push(format!("{name}2"));
-            }
-        };
-        let cb = |s: &'static str| {
-            let trace = trace.clone();
-            move || trace.push(s)
-        };
-        asyncio::call_soon(cb("cb1"));
-        let a = asyncio::create_task(step("A"));
-        asyncio::call_soon(cb("cb2"));
-        let b = asyncio::create_task(step("B"));
-        asyncio::call_soon(cb("cb3"));
-        a.await.unwrap();
-        b.await.unwrap();
-        trace.take()
+    util::deadline(|| {
+        let rt = one_worker();
+        let trace = rt.block_on(async {
+            let trace = Trace::default();
+            let step = |name: &'static str| {
+                let trace = trace.clone();
+                async move {
+                    trace.push(format!("{name}1"));
+                    sleep0().await;
+                    trace.push(format!("{name}2"));
+                }
+            };
+            let cb = |s: &'static str| {
+                let trace = trace.clone();
+                move || trace.push(s)
+            };
+            asyncio::call_soon(cb("cb1"));
+            let a = asyncio::create_task(step("A"));
+            asyncio::call_soon(cb("cb2"));
+            let b = asyncio::create_task(step("B"));
+            asyncio::call_soon(cb("cb3"));
+            a.await.unwrap();
+            b.await.unwrap();
+            trace.take()
+        });
+        assert_eq!(trace, ["cb1", "A1", "cb2", "B1", "cb3", "A2", "B2"]);
     });
-    assert_eq!(trace, ["cb1", "A1", "cb2", "B1", "cb3", "A2", "B2"]);
 }
 
 // import asyncio
@@ -103,34 +107,36 @@ fn call_soon_callbacks_interleave_with_task_steps() {
 // -> ['main0', 'A0', 'B0', 'C0', 'main1', 'A1', 'B1', 'C1', 'main2', 'A2', 'B2', 'C2']
 #[test]
 fn sleep_zero_round_robin() {
-    let rt = one_worker();
-    let trace = rt.block_on(async {
-        let trace = Trace::default();
-        let tasks: Vec<Task<()>> = ["A", "B", "C"]
-            .into_iter()
-            .map(|name| {
-                let trace = trace.clone();
-                asyncio::create_task(async move {
-                    for i in 0..3 {
-                        trace.push(format!("{name}{i}"));
-                        sleep0().await;
-                    }
+    util::deadline(|| {
+        let rt = one_worker();
+        let trace = rt.block_on(async {
+            let trace = Trace::default();
+            let tasks: Vec<Task<()>> = ["A", "B", "C"]
+                .into_iter()
+                .map(|name| {
+                    let trace = trace.clone();
+                    asyncio::create_task(async move {
+                        for i in 0..3 {
+                            trace.push(format!("{name}{i}"));
+                            sleep0().await;
+                        }
+                    })
                 })
-            })
-            .collect();
-        for i in 0..3 {
-            trace.push(format!("main{i}"));
-            sleep0().await;
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        trace.take()
+                .collect();
+            for i in 0..3 {
+                trace.push(format!("main{i}"));
+                sleep0().await;
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            trace.take()
+        });
+        assert_eq!(
+            trace,
+            ["main0", "A0", "B0", "C0", "main1", "A1", "B1", "C1", "main2", "A2", "B2", "C2"]
+        );
     });
-    assert_eq!(
-        trace,
-        ["main0", "A0", "B0", "C0", "main1", "A1", "B1", "C1", "main2", "A2", "B2", "C2"]
-    );
 }
 
 // import asyncio
@@ -153,28 +159,30 @@ fn sleep_zero_round_robin() {
 // -> ['main0', 'a', 'b', 'main1', "a'", "b'", 'main2', "a''", "b''", 'main3']
 #[test]
 fn callbacks_scheduled_from_within_callbacks() {
-    fn cb(trace: Trace, name: String, depth: u32) {
-        trace.push(name.clone());
-        if depth > 0 {
-            asyncio::call_soon(move || cb(trace, format!("{name}'"), depth - 1));
+    util::deadline(|| {
+        fn cb(trace: Trace, name: String, depth: u32) {
+            trace.push(name.clone());
+            if depth > 0 {
+                asyncio::call_soon(move || cb(trace, format!("{name}'"), depth - 1));
+            }
         }
-    }
-    let rt = one_worker();
-    let trace = rt.block_on(async {
-        let trace = Trace::default();
-        let (t1, t2) = (trace.clone(), trace.clone());
-        asyncio::call_soon(move || cb(t1, "a".into(), 2));
-        asyncio::call_soon(move || cb(t2, "b".into(), 2));
-        for i in 0..4 {
-            trace.push(format!("main{i}"));
-            sleep0().await;
-        }
-        trace.take()
+        let rt = one_worker();
+        let trace = rt.block_on(async {
+            let trace = Trace::default();
+            let (t1, t2) = (trace.clone(), trace.clone());
+            asyncio::call_soon(move || cb(t1, "a".into(), 2));
+            asyncio::call_soon(move || cb(t2, "b".into(), 2));
+            for i in 0..4 {
+                trace.push(format!("main{i}"));
+                sleep0().await;
+            }
+            trace.take()
+        });
+        assert_eq!(
+            trace,
+            ["main0", "a", "b", "main1", "a'", "b'", "main2", "a''", "b''", "main3"]
+        );
     });
-    assert_eq!(
-        trace,
-        ["main0", "a", "b", "main1", "a'", "b'", "main2", "a''", "b''", "main3"]
-    );
 }
 
 // import asyncio
@@ -197,25 +205,27 @@ fn callbacks_scheduled_from_within_callbacks() {
 // -> ['main0', 'work', 'cb', 'main1', 'd1', 'd2', 'main2']
 #[test]
 fn done_callbacks_are_scheduled_with_call_soon_in_registration_order() {
-    let rt = one_worker();
-    let trace = rt.block_on(async {
-        let trace = Trace::default();
-        let tw = trace.clone();
-        let t = asyncio::create_task(async move { tw.push("work") });
-        for d in ["d1", "d2"] {
-            let trace = trace.clone();
-            t.add_done_callback(move |_| trace.push(d));
-        }
-        let tc = trace.clone();
-        asyncio::call_soon(move || tc.push("cb"));
-        for i in 0..3 {
-            trace.push(format!("main{i}"));
-            sleep0().await;
-        }
-        drop(t);
-        trace.take()
+    util::deadline(|| {
+        let rt = one_worker();
+        let trace = rt.block_on(async {
+            let trace = Trace::default();
+            let tw = trace.clone();
+            let t = asyncio::create_task(async move { tw.push("work") });
+            for d in ["d1", "d2"] {
+                let trace = trace.clone();
+                t.add_done_callback(move |_| trace.push(d));
+            }
+            let tc = trace.clone();
+            asyncio::call_soon(move || tc.push("cb"));
+            for i in 0..3 {
+                trace.push(format!("main{i}"));
+                sleep0().await;
+            }
+            drop(t);
+            trace.take()
+        });
+        assert_eq!(trace, ["main0", "work", "cb", "main1", "d1", "d2", "main2"]);
     });
-    assert_eq!(trace, ["main0", "work", "cb", "main1", "d1", "d2", "main2"]);
 }
 
 // import asyncio
@@ -241,34 +251,36 @@ fn done_callbacks_are_scheduled_with_call_soon_in_registration_order() {
 // -> ['P-start', 'Q-start', 'P-child', 'P-cb', 'P-end', 'Q-child', 'Q-cb', 'Q-end']
 #[test]
 fn tasks_and_callbacks_created_inside_tasks_queue_behind_existing_work() {
-    let rt = one_worker();
-    let trace = rt.block_on(async {
-        let trace = Trace::default();
-        let parent = |name: &'static str| {
-            let trace = trace.clone();
-            async move {
-                trace.push(format!("{name}-start"));
-                let tc = trace.clone();
-                drop(asyncio::create_task(async move {
-                    tc.push(format!("{name}-child"))
-                }));
-                let tb = trace.clone();
-                asyncio::call_soon(move || tb.push(format!("{name}-cb")));
-                sleep0().await;
-                trace.push(format!("{name}-end"));
-            }
-        };
-        let p = asyncio::create_task(parent("P"));
-        let q = asyncio::create_task(parent("Q"));
-        p.await.unwrap();
-        q.await.unwrap();
-        sleep0().await;
-        trace.take()
+    util::deadline(|| {
+        let rt = one_worker();
+        let trace = rt.block_on(async {
+            let trace = Trace::default();
+            let parent = |name: &'static str| {
+                let trace = trace.clone();
+                async move {
+                    trace.push(format!("{name}-start"));
+                    let tc = trace.clone();
+                    drop(asyncio::create_task(async move {
+                        tc.push(format!("{name}-child"))
+                    }));
+                    let tb = trace.clone();
+                    asyncio::call_soon(move || tb.push(format!("{name}-cb")));
+                    sleep0().await;
+                    trace.push(format!("{name}-end"));
+                }
+            };
+            let p = asyncio::create_task(parent("P"));
+            let q = asyncio::create_task(parent("Q"));
+            p.await.unwrap();
+            q.await.unwrap();
+            sleep0().await;
+            trace.take()
+        });
+        assert_eq!(
+            trace,
+            ["P-start", "Q-start", "P-child", "P-cb", "P-end", "Q-child", "Q-cb", "Q-end"]
+        );
     });
-    assert_eq!(
-        trace,
-        ["P-start", "Q-start", "P-child", "P-cb", "P-end", "Q-child", "Q-cb", "Q-end"]
-    );
 }
 
 // import asyncio
@@ -287,22 +299,24 @@ fn tasks_and_callbacks_created_inside_tasks_queue_behind_existing_work() {
 /// 1000 tasks is well past the multi-worker local-queue capacity (256): FIFO must hold.
 #[test]
 fn create_task_order_is_fifo_past_the_local_queue_capacity() {
-    let rt = one_worker();
-    let trace = rt.block_on(async {
-        let trace = Arc::new(Mutex::new(Vec::new()));
-        let tasks: Vec<Task<()>> = (0..1000)
-            .map(|i| {
-                let trace = trace.clone();
-                asyncio::create_task(async move { trace.lock().unwrap().push(i) })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let v = trace.lock().unwrap().clone();
-        v
+    util::deadline(|| {
+        let rt = one_worker();
+        let trace = rt.block_on(async {
+            let trace = Arc::new(Mutex::new(Vec::new()));
+            let tasks: Vec<Task<()>> = (0..1000)
+                .map(|i| {
+                    let trace = trace.clone();
+                    asyncio::create_task(async move { trace.lock().unwrap().push(i) })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let v = trace.lock().unwrap().clone();
+            v
+        });
+        assert_eq!(trace, (0..1000).collect::<Vec<_>>());
     });
-    assert_eq!(trace, (0..1000).collect::<Vec<_>>());
 }
 
 // import asyncio, threading
@@ -323,28 +337,30 @@ fn create_task_order_is_fifo_past_the_local_queue_capacity() {
 /// Callbacks submitted from one foreign thread run in submission order.
 #[test]
 fn call_soon_threadsafe_from_a_thread_runs_in_submission_order() {
-    let rt = one_worker();
-    let (tx, rx) = mpsc::channel();
-    let handle = rt.handle().clone();
-    thread::spawn(move || {
-        for i in 0..1000 {
-            let tx = tx.clone();
-            handle.call_soon_threadsafe(move || tx.send(i).unwrap());
-        }
-    })
-    .join()
-    .unwrap();
-    let got: Vec<i32> = (0..1000)
-        .map(|_| rx.recv_timeout(HANG_GUARD).unwrap())
-        .collect();
-    let first_bad = got.iter().enumerate().find(|(i, v)| *i as i32 != **v);
-    assert!(
-        first_bad.is_none(),
-        "call_soon_threadsafe order broken on 1 worker, first at position {:?}; \
+    util::deadline(|| {
+        let rt = one_worker();
+        let (tx, rx) = mpsc::channel();
+        let handle = rt.handle().clone();
+        thread::spawn(move || {
+            for i in 0..1000 {
+                let tx = tx.clone();
+                handle.call_soon_threadsafe(move || tx.send(i).unwrap());
+            }
+        })
+        .join()
+        .unwrap();
+        let got: Vec<i32> = (0..1000)
+            .map(|_| rx.recv_timeout(HANG_GUARD).unwrap())
+            .collect();
+        let first_bad = got.iter().enumerate().find(|(i, v)| *i as i32 != **v);
+        assert!(
+            first_bad.is_none(),
+            "call_soon_threadsafe order broken on 1 worker, first at position {:?}; \
          around it: {:?}",
-        first_bad.map(|(i, _)| i),
-        first_bad.map(|(i, _)| &got[i.saturating_sub(3)..(i + 6).min(got.len())])
-    );
+            first_bad.map(|(i, _)| i),
+            first_bad.map(|(i, _)| &got[i.saturating_sub(3)..(i + 6).min(got.len())])
+        );
+    });
 }
 
 // import asyncio, threading
@@ -366,31 +382,33 @@ fn call_soon_threadsafe_from_a_thread_runs_in_submission_order() {
 /// Tasks created from one foreign thread start in creation order.
 #[test]
 fn tasks_created_from_a_thread_start_in_creation_order() {
-    let rt = one_worker();
-    let trace = Arc::new(Mutex::new(Vec::new()));
-    let handle = rt.handle().clone();
-    let t2 = trace.clone();
-    let tasks = thread::spawn(move || {
-        (0..1000)
-            .map(|i| {
-                let trace = t2.clone();
-                handle.create_task(async move { trace.lock().unwrap().push(i) })
-            })
-            .collect::<Vec<_>>()
-    })
-    .join()
-    .unwrap();
-    rt.block_on(async move {
-        for t in tasks {
-            t.await.unwrap();
-        }
+    util::deadline(|| {
+        let rt = one_worker();
+        let trace = Arc::new(Mutex::new(Vec::new()));
+        let handle = rt.handle().clone();
+        let t2 = trace.clone();
+        let tasks = thread::spawn(move || {
+            (0..1000)
+                .map(|i| {
+                    let trace = t2.clone();
+                    handle.create_task(async move { trace.lock().unwrap().push(i) })
+                })
+                .collect::<Vec<_>>()
+        })
+        .join()
+        .unwrap();
+        rt.block_on(async move {
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        let got = trace.lock().unwrap().clone();
+        let first_bad = got.iter().enumerate().find(|(i, v)| *i as i32 != **v);
+        assert!(
+            first_bad.is_none(),
+            "task start order broken on 1 worker, first at position {:?}; around it: {:?}",
+            first_bad.map(|(i, _)| i),
+            first_bad.map(|(i, _)| &got[i.saturating_sub(3)..(i + 6).min(got.len())])
+        );
     });
-    let got = trace.lock().unwrap().clone();
-    let first_bad = got.iter().enumerate().find(|(i, v)| *i as i32 != **v);
-    assert!(
-        first_bad.is_none(),
-        "task start order broken on 1 worker, first at position {:?}; around it: {:?}",
-        first_bad.map(|(i, _)| i),
-        first_bad.map(|(i, _)| &got[i.saturating_sub(3)..(i + 6).min(got.len())])
-    );
 }

@@ -46,74 +46,82 @@ async fn yield0() {
 // ```
 #[test]
 fn test_repr() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(0));
-        assert_eq!(format!("{q:?}"), "<Queue maxsize=0>");
-        let getter = {
-            let q = q.clone();
-            asyncio::create_task(async move { q.get().await })
-        };
-        yield0().await;
-        assert_eq!(format!("{q:?}"), "<Queue maxsize=0 _getters[1]>");
-        q.put_nowait(0).unwrap();
-        assert_eq!(getter.await.unwrap().unwrap(), 0);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Arc::new(Queue::new(0));
+            assert_eq!(format!("{q:?}"), "<Queue maxsize=0>");
+            let getter = {
+                let q = q.clone();
+                asyncio::create_task(async move { q.get().await })
+            };
+            yield0().await;
+            assert_eq!(format!("{q:?}"), "<Queue maxsize=0 _getters[1]>");
+            q.put_nowait(0).unwrap();
+            assert_eq!(getter.await.unwrap().unwrap(), 0);
 
-        let q = Arc::new(Queue::new(1));
-        q.put_nowait(1).unwrap();
-        let putter = {
-            let q = q.clone();
-            asyncio::create_task(async move { q.put(2).await.map_err(|e| e.without_item()) })
-        };
-        yield0().await;
-        assert_eq!(
-            format!("{q:?}"),
-            "<Queue maxsize=1 qsize=1 _putters[1] tasks=1>"
-        );
-        q.get_nowait().unwrap();
-        putter.await.unwrap().unwrap();
-        assert_eq!(format!("{q:?}"), "<Queue maxsize=1 qsize=1 tasks=2>");
+            let q = Arc::new(Queue::new(1));
+            q.put_nowait(1).unwrap();
+            let putter = {
+                let q = q.clone();
+                asyncio::create_task(async move { q.put(2).await.map_err(|e| e.without_item()) })
+            };
+            yield0().await;
+            assert_eq!(
+                format!("{q:?}"),
+                "<Queue maxsize=1 qsize=1 _putters[1] tasks=1>"
+            );
+            q.get_nowait().unwrap();
+            putter.await.unwrap().unwrap();
+            assert_eq!(format!("{q:?}"), "<Queue maxsize=1 qsize=1 tasks=2>");
+        });
     });
 }
 
 #[test]
 fn test_empty() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Queue::new(0);
-            assert!(q.empty());
-            q.put(1).await.unwrap();
-            assert!(!q.empty());
-            assert_eq!(q.get().await.unwrap(), 1);
-            assert!(q.empty());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Queue::new(0);
+                assert!(q.empty());
+                q.put(1).await.unwrap();
+                assert!(!q.empty());
+                assert_eq!(q.get().await.unwrap(), 1);
+                assert!(q.empty());
+            });
+        }
+    });
 }
 
 #[test]
 fn test_full() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Queue::<i32>::new(0);
-            assert!(!q.full());
-            let q = Queue::new(1);
-            q.put(1).await.unwrap();
-            assert!(q.full());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Queue::<i32>::new(0);
+                assert!(!q.full());
+                let q = Queue::new(1);
+                q.put(1).await.unwrap();
+                assert!(q.full());
+            });
+        }
+    });
 }
 
 #[test]
 fn test_order() {
-    rt1().block_on(async {
-        let q = Queue::new(0);
-        for i in [1, 3, 2] {
-            q.put(i).await.unwrap();
-        }
-        let mut items = Vec::new();
-        for _ in 0..3 {
-            items.push(q.get().await.unwrap());
-        }
-        assert_eq!(items, [1, 3, 2]);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Queue::new(0);
+            for i in [1, 3, 2] {
+                q.put(i).await.unwrap();
+            }
+            let mut items = Vec::new();
+            for _ in 0..3 {
+                items.push(q.get().await.unwrap());
+            }
+            assert_eq!(items, [1, 3, 2]);
+        });
     });
 }
 
@@ -144,33 +152,35 @@ fn test_order() {
 // ```
 #[test]
 fn test_maxsize() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(2));
-        assert_eq!(q.maxsize(), 2);
-        let have_been_put: Arc<Mutex<Vec<i32>>> = Arc::default();
-        let t = {
-            let (q, have) = (q.clone(), have_been_put.clone());
-            asyncio::create_task(async move {
-                for i in 0..3 {
-                    q.put(i).await.map_err(|e| e.without_item())?;
-                    have.lock().unwrap().push(i);
-                }
-                Ok::<_, PutError<()>>(true)
-            })
-        };
-        for _ in 0..2 {
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Arc::new(Queue::new(2));
+            assert_eq!(q.maxsize(), 2);
+            let have_been_put: Arc<Mutex<Vec<i32>>> = Arc::default();
+            let t = {
+                let (q, have) = (q.clone(), have_been_put.clone());
+                asyncio::create_task(async move {
+                    for i in 0..3 {
+                        q.put(i).await.map_err(|e| e.without_item())?;
+                        have.lock().unwrap().push(i);
+                    }
+                    Ok::<_, PutError<()>>(true)
+                })
+            };
+            for _ in 0..2 {
+                yield0().await;
+            }
+            // The putter is blocked after putting two items.
+            assert_eq!(*have_been_put.lock().unwrap(), [0, 1]);
+            assert_eq!(q.get().await.unwrap(), 0);
+            // Let the putter resume and put the last item.
             yield0().await;
-        }
-        // The putter is blocked after putting two items.
-        assert_eq!(*have_been_put.lock().unwrap(), [0, 1]);
-        assert_eq!(q.get().await.unwrap(), 0);
-        // Let the putter resume and put the last item.
-        yield0().await;
-        assert_eq!(*have_been_put.lock().unwrap(), [0, 1, 2]);
-        assert_eq!(q.get().await.unwrap(), 1);
-        assert_eq!(q.get().await.unwrap(), 2);
-        assert!(t.done());
-        assert!(t.await.unwrap().unwrap());
+            assert_eq!(*have_been_put.lock().unwrap(), [0, 1, 2]);
+            assert_eq!(q.get().await.unwrap(), 1);
+            assert_eq!(q.get().await.unwrap(), 2);
+            assert!(t.done());
+            assert!(t.await.unwrap().unwrap());
+        });
     });
 }
 
@@ -178,54 +188,62 @@ fn test_maxsize() {
 
 #[test]
 fn test_blocking_get() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Queue::new(0);
-            q.put_nowait(1).unwrap();
-            assert_eq!(q.get().await.unwrap(), 1);
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Queue::new(0);
+                q.put_nowait(1).unwrap();
+                assert_eq!(q.get().await.unwrap(), 1);
+            });
+        }
+    });
 }
 
 #[test]
 fn test_blocking_get_wait() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(0));
-            let started = Arc::new(asyncio::Event::new());
-            let finished = Arc::new(AtomicBool::new(false));
-            let t = {
-                let (q, started, finished) = (q.clone(), started.clone(), finished.clone());
-                asyncio::create_task(async move {
-                    started.set();
-                    let res = q.get().await;
-                    finished.store(true, Ordering::SeqCst);
-                    res
-                })
-            };
-            started.wait().await.unwrap();
-            assert!(!finished.load(Ordering::SeqCst));
-            let q2 = q.clone();
-            asyncio::call_later(Duration::from_millis(1), move || {
-                q2.put_nowait(1).unwrap();
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(0));
+                let started = Arc::new(asyncio::Event::new());
+                let finished = Arc::new(AtomicBool::new(false));
+                let t = {
+                    let (q, started, finished) = (q.clone(), started.clone(), finished.clone());
+                    asyncio::create_task(async move {
+                        started.set();
+                        let res = q.get().await;
+                        finished.store(true, Ordering::SeqCst);
+                        res
+                    })
+                };
+                started.wait().await.unwrap();
+                assert!(!finished.load(Ordering::SeqCst));
+                let q2 = q.clone();
+                asyncio::call_later(Duration::from_millis(1), move || {
+                    q2.put_nowait(1).unwrap();
+                });
+                assert_eq!(t.await.unwrap().unwrap(), 1);
+                assert!(finished.load(Ordering::SeqCst));
             });
-            assert_eq!(t.await.unwrap().unwrap(), 1);
-            assert!(finished.load(Ordering::SeqCst));
-        });
-    }
+        }
+    });
 }
 
 #[test]
 fn test_nonblocking_get() {
-    let q = Queue::new(0);
-    q.put_nowait(1).unwrap();
-    assert_eq!(q.get_nowait().unwrap(), 1);
+    util::deadline(|| {
+        let q = Queue::new(0);
+        q.put_nowait(1).unwrap();
+        assert_eq!(q.get_nowait().unwrap(), 1);
+    });
 }
 
 #[test]
 fn test_nonblocking_get_exception() {
-    let q = Queue::<i32>::new(0);
-    assert!(matches!(q.get_nowait(), Err(GetError::Empty(_))));
+    util::deadline(|| {
+        let q = Queue::<i32>::new(0);
+        assert!(matches!(q.get_nowait(), Err(GetError::Empty(_))));
+    });
 }
 
 // ```python
@@ -246,20 +264,22 @@ fn test_nonblocking_get_exception() {
 // ```
 #[test]
 fn test_get_cancelled_race() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(0));
-        let get = || {
-            let q = q.clone();
-            asyncio::create_task(async move { q.get().await })
-        };
-        let (t1, t2) = (get(), get());
-        yield0().await;
-        t1.cancel(None);
-        yield0().await;
-        assert!(t1.done());
-        q.put("a").await.unwrap();
-        yield0().await;
-        assert_eq!(t2.await.unwrap().unwrap(), "a");
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Arc::new(Queue::new(0));
+            let get = || {
+                let q = q.clone();
+                asyncio::create_task(async move { q.get().await })
+            };
+            let (t1, t2) = (get(), get());
+            yield0().await;
+            t1.cancel(None);
+            yield0().await;
+            assert!(t1.done());
+            q.put("a").await.unwrap();
+            yield0().await;
+            assert_eq!(t2.await.unwrap().unwrap(), "a");
+        });
     });
 }
 
@@ -276,112 +296,124 @@ fn test_get_cancelled_race() {
 // ```
 #[test]
 fn test_get_with_waiting_putters() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(1));
-        for item in ["a", "b"] {
-            let q = q.clone();
-            drop(asyncio::create_task(async move {
-                q.put(item).await.map_err(|e| e.without_item())
-            }));
-        }
-        assert_eq!(q.get().await.unwrap(), "a");
-        assert_eq!(q.get().await.unwrap(), "b");
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Arc::new(Queue::new(1));
+            for item in ["a", "b"] {
+                let q = q.clone();
+                drop(asyncio::create_task(async move {
+                    q.put(item).await.map_err(|e| e.without_item())
+                }));
+            }
+            assert_eq!(q.get().await.unwrap(), "a");
+            assert_eq!(q.get().await.unwrap(), "b");
+        });
     });
 }
 
 #[test]
 fn test_why_are_getters_waiting() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(1));
-            let producer_num_items = 5;
-            let consumer = {
-                let q = q.clone();
-                asyncio::create_task(async move {
-                    for _ in 0..producer_num_items {
-                        q.get().await?;
-                    }
-                    Ok::<_, GetError>(())
-                })
-            };
-            let producer = {
-                let q = q.clone();
-                asyncio::create_task(async move {
-                    for i in 0..producer_num_items {
-                        q.put(i).await.map_err(|e| e.without_item())?;
-                    }
-                    Ok::<_, PutError<()>>(())
-                })
-            };
-            producer.await.unwrap().unwrap();
-            consumer.await.unwrap().unwrap();
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(1));
+                let producer_num_items = 5;
+                let consumer = {
+                    let q = q.clone();
+                    asyncio::create_task(async move {
+                        for _ in 0..producer_num_items {
+                            q.get().await?;
+                        }
+                        Ok::<_, GetError>(())
+                    })
+                };
+                let producer = {
+                    let q = q.clone();
+                    asyncio::create_task(async move {
+                        for i in 0..producer_num_items {
+                            q.put(i).await.map_err(|e| e.without_item())?;
+                        }
+                        Ok::<_, PutError<()>>(())
+                    })
+                };
+                producer.await.unwrap().unwrap();
+                consumer.await.unwrap().unwrap();
+            });
+        }
+    });
 }
 
 #[test]
 fn test_cancelled_getters_not_being_held_in_self_getters() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Queue::<i32>::new(5);
-            let r = asyncio::wait_for(q.get(), Some(Duration::from_millis(5))).await;
-            assert!(r.is_err(), "expected TimeoutError");
-            assert_eq!(
-                format!("{q:?}"),
-                "<Queue maxsize=5>",
-                "no getter left behind"
-            );
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Queue::<i32>::new(5);
+                let r = asyncio::wait_for(q.get(), Some(Duration::from_millis(5))).await;
+                assert!(r.is_err(), "expected TimeoutError");
+                assert_eq!(
+                    format!("{q:?}"),
+                    "<Queue maxsize=5>",
+                    "no getter left behind"
+                );
+            });
+        }
+    });
 }
 
 // ---- QueuePutTests ---------------------------------------------------------------------
 
 #[test]
 fn test_blocking_put() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Queue::new(0);
-            // No maxsize: does not block.
-            q.put(1).await.unwrap();
-            assert_eq!(q.get().await.unwrap(), 1);
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Queue::new(0);
+                // No maxsize: does not block.
+                q.put(1).await.unwrap();
+                assert_eq!(q.get().await.unwrap(), 1);
+            });
+        }
+    });
 }
 
 #[test]
 fn test_blocking_put_wait() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(1));
-            let started = Arc::new(asyncio::Event::new());
-            let finished = Arc::new(AtomicBool::new(false));
-            let q2 = q.clone();
-            asyncio::call_later(Duration::from_millis(1), move || {
-                let _ = q2.get_nowait();
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(1));
+                let started = Arc::new(asyncio::Event::new());
+                let finished = Arc::new(AtomicBool::new(false));
+                let q2 = q.clone();
+                asyncio::call_later(Duration::from_millis(1), move || {
+                    let _ = q2.get_nowait();
+                });
+                let t = {
+                    let (q, started, finished) = (q.clone(), started.clone(), finished.clone());
+                    asyncio::create_task(async move {
+                        started.set();
+                        q.put(1).await.map_err(|e| e.without_item())?;
+                        q.put(2).await.map_err(|e| e.without_item())?;
+                        finished.store(true, Ordering::SeqCst);
+                        Ok::<_, PutError<()>>(())
+                    })
+                };
+                started.wait().await.unwrap();
+                t.await.unwrap().unwrap();
+                assert!(finished.load(Ordering::SeqCst));
             });
-            let t = {
-                let (q, started, finished) = (q.clone(), started.clone(), finished.clone());
-                asyncio::create_task(async move {
-                    started.set();
-                    q.put(1).await.map_err(|e| e.without_item())?;
-                    q.put(2).await.map_err(|e| e.without_item())?;
-                    finished.store(true, Ordering::SeqCst);
-                    Ok::<_, PutError<()>>(())
-                })
-            };
-            started.wait().await.unwrap();
-            t.await.unwrap().unwrap();
-            assert!(finished.load(Ordering::SeqCst));
-        });
-    }
+        }
+    });
 }
 
 #[test]
 fn test_nonblocking_put() {
-    let q = Queue::new(0);
-    q.put_nowait(1).unwrap();
-    assert_eq!(q.get_nowait().unwrap(), 1);
+    util::deadline(|| {
+        let q = Queue::new(0);
+        q.put_nowait(1).unwrap();
+        assert_eq!(q.get_nowait().unwrap(), 1);
+    });
 }
 
 // ```python
@@ -405,62 +437,66 @@ fn test_nonblocking_put() {
 // ```
 #[test]
 fn test_get_cancel_drop_one_pending_reader() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(0));
-        let get = || {
-            let q = q.clone();
-            asyncio::create_task(async move { q.get().await })
-        };
-        let reader = get();
-        yield0().await;
-        q.put_nowait(1).unwrap();
-        q.put_nowait(2).unwrap();
-        reader.cancel(None);
-        let result = match reader.await {
-            Ok(r) => r.unwrap(),
-            Err(e) => {
-                assert!(e.is_cancelled());
-                // Try again.
-                get().await.unwrap().unwrap()
-            }
-        };
-        // 2 would mean 1 was dropped.
-        assert_eq!(result, 1);
-    });
-}
-
-#[test]
-fn test_get_cancel_drop_many_pending_readers() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
+    util::deadline(|| {
+        rt1().block_on(async {
             let q = Arc::new(Queue::new(0));
             let get = || {
                 let q = q.clone();
                 asyncio::create_task(async move { q.get().await })
             };
-            let (reader1, reader2, reader3) = (get(), get(), get());
-            while !format!("{q:?}").contains("_getters[3]") {
-                yield0().await;
-            }
+            let reader = get();
+            yield0().await;
             q.put_nowait(1).unwrap();
             q.put_nowait(2).unwrap();
-            reader1.cancel(None);
-            let r1 = reader1.await;
-            let mut got = Vec::new();
-            if let Ok(v) = r1 {
-                // It may have taken its item before the cancel arrived (several
-                // workers); then one of the others waits for a third.
-                got.push(v.unwrap());
-                q.put_nowait(3).unwrap();
-            }
-            got.push(reader2.await.unwrap().unwrap());
-            got.push(reader3.await.unwrap().unwrap());
-            got.sort();
-            // It is undefined in which order concurrent readers receive items, but none
-            // is lost.
-            assert_eq!(&got[..2], [1, 2]);
+            reader.cancel(None);
+            let result = match reader.await {
+                Ok(r) => r.unwrap(),
+                Err(e) => {
+                    assert!(e.is_cancelled());
+                    // Try again.
+                    get().await.unwrap().unwrap()
+                }
+            };
+            // 2 would mean 1 was dropped.
+            assert_eq!(result, 1);
         });
-    }
+    });
+}
+
+#[test]
+fn test_get_cancel_drop_many_pending_readers() {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(0));
+                let get = || {
+                    let q = q.clone();
+                    asyncio::create_task(async move { q.get().await })
+                };
+                let (reader1, reader2, reader3) = (get(), get(), get());
+                while !format!("{q:?}").contains("_getters[3]") {
+                    yield0().await;
+                }
+                q.put_nowait(1).unwrap();
+                q.put_nowait(2).unwrap();
+                reader1.cancel(None);
+                let r1 = reader1.await;
+                let mut got = Vec::new();
+                if let Ok(v) = r1 {
+                    // It may have taken its item before the cancel arrived (several
+                    // workers); then one of the others waits for a third.
+                    got.push(v.unwrap());
+                    q.put_nowait(3).unwrap();
+                }
+                got.push(reader2.await.unwrap().unwrap());
+                got.push(reader3.await.unwrap().unwrap());
+                got.sort();
+                // It is undefined in which order concurrent readers receive items, but none
+                // is lost.
+                assert_eq!(&got[..2], [1, 2]);
+            });
+        }
+    });
 }
 
 // ```python
@@ -486,56 +522,62 @@ fn test_get_cancel_drop_many_pending_readers() {
 // ```
 #[test]
 fn test_put_cancel_drop() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(1));
-        q.put_nowait(1).unwrap();
-        let put = |item: i32| {
-            let q = q.clone();
-            asyncio::create_task(async move { q.put(item).await })
-        };
-        // Putting a second item has to block (qsize=1).
-        let writer = put(2);
-        yield0().await;
-        assert_eq!(q.get_nowait().unwrap(), 1);
-        writer.cancel(None);
-        match writer.await {
-            Ok(r) => r.unwrap(),
-            Err(e) => {
-                assert!(e.is_cancelled());
-                put(2).await.unwrap().unwrap();
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Arc::new(Queue::new(1));
+            q.put_nowait(1).unwrap();
+            let put = |item: i32| {
+                let q = q.clone();
+                asyncio::create_task(async move { q.put(item).await })
+            };
+            // Putting a second item has to block (qsize=1).
+            let writer = put(2);
+            yield0().await;
+            assert_eq!(q.get_nowait().unwrap(), 1);
+            writer.cancel(None);
+            match writer.await {
+                Ok(r) => r.unwrap(),
+                Err(e) => {
+                    assert!(e.is_cancelled());
+                    put(2).await.unwrap().unwrap();
+                }
             }
-        }
-        assert_eq!(q.get_nowait().unwrap(), 2);
-        assert_eq!(q.qsize(), 0);
+            assert_eq!(q.get_nowait().unwrap(), 2);
+            assert_eq!(q.qsize(), 0);
+        });
     });
 }
 
 #[test]
 fn test_nonblocking_put_exception() {
-    let q = Queue::new(1);
-    q.put_nowait(1).unwrap();
-    match q.put_nowait(2) {
-        Err(PutError::Full(_, item)) => assert_eq!(item, 2),
-        other => panic!("{other:?}"),
-    }
+    util::deadline(|| {
+        let q = Queue::new(1);
+        q.put_nowait(1).unwrap();
+        match q.put_nowait(2) {
+            Err(PutError::Full(_, item)) => assert_eq!(item, 2),
+            other => panic!("{other:?}"),
+        }
+    });
 }
 
 #[test]
 fn test_put_cancelled() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(0));
-            let t = {
-                let q = q.clone();
-                asyncio::create_task(async move {
-                    q.put(1).await.map_err(|e| e.without_item())?;
-                    Ok::<_, PutError<()>>(true)
-                })
-            };
-            assert_eq!(q.get().await.unwrap(), 1);
-            assert!(t.await.unwrap().unwrap());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(0));
+                let t = {
+                    let q = q.clone();
+                    asyncio::create_task(async move {
+                        q.put(1).await.map_err(|e| e.without_item())?;
+                        Ok::<_, PutError<()>>(true)
+                    })
+                };
+                assert_eq!(q.get().await.unwrap(), 1);
+                assert!(t.await.unwrap().unwrap());
+            });
+        }
+    });
 }
 
 // ```python
@@ -560,88 +602,94 @@ fn test_put_cancelled() {
 // ```
 #[test]
 fn test_put_cancelled_race() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(1));
-        let put = |item: &'static str| {
-            let q = q.clone();
-            asyncio::create_task(async move { q.put(item).await })
-        };
-        let put_a = put("a");
-        let put_b = put("b");
-        let put_c = put("X");
-        yield0().await;
-        assert!(put_a.done());
-        assert!(!put_b.done());
-        put_c.cancel(None);
-        yield0().await;
-        assert!(put_c.done());
-        // The cancelled put gives its item back.
-        match put_c.await {
-            Ok(Err(PutError::Cancelled(_, item))) => assert_eq!(item, "X"),
-            Err(e) => assert!(e.is_cancelled()),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(q.get_nowait().unwrap(), "a");
-        yield0().await;
-        assert_eq!(q.get_nowait().unwrap(), "b");
-        put_b.await.unwrap().unwrap();
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Arc::new(Queue::new(1));
+            let put = |item: &'static str| {
+                let q = q.clone();
+                asyncio::create_task(async move { q.put(item).await })
+            };
+            let put_a = put("a");
+            let put_b = put("b");
+            let put_c = put("X");
+            yield0().await;
+            assert!(put_a.done());
+            assert!(!put_b.done());
+            put_c.cancel(None);
+            yield0().await;
+            assert!(put_c.done());
+            // The cancelled put gives its item back.
+            match put_c.await {
+                Ok(Err(PutError::Cancelled(_, item))) => assert_eq!(item, "X"),
+                Err(e) => assert!(e.is_cancelled()),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(q.get_nowait().unwrap(), "a");
+            yield0().await;
+            assert_eq!(q.get_nowait().unwrap(), "b");
+            put_b.await.unwrap().unwrap();
+        });
     });
 }
 
 #[test]
 fn test_put_with_waiting_getters() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(0));
-            let t = {
-                let q = q.clone();
-                asyncio::create_task(async move { q.get().await })
-            };
-            yield0().await;
-            q.put("a").await.unwrap();
-            assert_eq!(t.await.unwrap().unwrap(), "a");
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(0));
+                let t = {
+                    let q = q.clone();
+                    asyncio::create_task(async move { q.get().await })
+                };
+                yield0().await;
+                q.put("a").await.unwrap();
+                assert_eq!(t.await.unwrap().unwrap(), "a");
+            });
+        }
+    });
 }
 
 #[test]
 fn test_why_are_putters_waiting() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(2));
-            let getter = {
-                let q = q.clone();
-                asyncio::create_task(async move {
-                    asyncio::sleep(Duration::ZERO).await?;
-                    let num = q.qsize();
-                    for _ in 0..num {
-                        let _ = q.get_nowait();
-                    }
-                    Ok::<_, CancelledError>(())
-                })
-            };
-            let putters: Vec<_> = (0..4)
-                .map(|i| {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(2));
+                let getter = {
                     let q = q.clone();
-                    asyncio::create_task(
-                        async move { q.put(i).await.map_err(|e| e.without_item()) },
-                    )
-                })
-                .collect();
-            getter.await.unwrap().unwrap();
-            // The getter took what was there; take the rest so every putter finishes.
-            let mut taken = 0;
-            for p in putters {
-                while !p.done() {
-                    if q.get().await.is_ok() {
-                        taken += 1;
+                    asyncio::create_task(async move {
+                        asyncio::sleep(Duration::ZERO).await?;
+                        let num = q.qsize();
+                        for _ in 0..num {
+                            let _ = q.get_nowait();
+                        }
+                        Ok::<_, CancelledError>(())
+                    })
+                };
+                let putters: Vec<_> = (0..4)
+                    .map(|i| {
+                        let q = q.clone();
+                        asyncio::create_task(
+                            async move { q.put(i).await.map_err(|e| e.without_item()) },
+                        )
+                    })
+                    .collect();
+                getter.await.unwrap().unwrap();
+                // The getter took what was there; take the rest so every putter finishes.
+                let mut taken = 0;
+                for p in putters {
+                    while !p.done() {
+                        if q.get().await.is_ok() {
+                            taken += 1;
+                        }
                     }
+                    p.await.unwrap().unwrap();
                 }
-                p.await.unwrap().unwrap();
-            }
-            assert!(taken <= 4);
-        });
-    }
+                assert!(taken <= 4);
+            });
+        }
+    });
 }
 
 // ```python
@@ -664,22 +712,26 @@ fn test_why_are_putters_waiting() {
 // ```
 #[test]
 fn test_cancelled_puts_not_being_held_in_self_putters() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(1));
-            q.put_nowait(1).unwrap();
-            let put_task = {
-                let q = q.clone();
-                asyncio::create_task(async move { q.put(1).await.map_err(|e| e.without_item()) })
-            };
-            while !format!("{q:?}").contains("_putters[1]") {
-                yield0().await;
-            }
-            put_task.cancel(None);
-            assert!(put_task.await.unwrap_err().is_cancelled());
-            assert!(!format!("{q:?}").contains("_putters"));
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(1));
+                q.put_nowait(1).unwrap();
+                let put_task = {
+                    let q = q.clone();
+                    asyncio::create_task(
+                        async move { q.put(1).await.map_err(|e| e.without_item()) },
+                    )
+                };
+                while !format!("{q:?}").contains("_putters[1]") {
+                    yield0().await;
+                }
+                put_task.cancel(None);
+                assert!(put_task.await.unwrap_err().is_cancelled());
+                assert!(!format!("{q:?}").contains("_putters"));
+            });
+        }
+    });
 }
 
 // ```python
@@ -701,20 +753,22 @@ fn test_cancelled_puts_not_being_held_in_self_putters() {
 // ```
 #[test]
 fn test_cancelled_put_silence_value_error_exception() {
-    rt1().block_on(async {
-        let q = Arc::new(Queue::new(1));
-        q.put_nowait(1).unwrap();
-        let put_task = {
-            let q = q.clone();
-            asyncio::create_task(async move { q.put(1).await.map_err(|e| e.without_item()) })
-        };
-        yield0().await;
-        // Wakes the putter; it is cancelled before it runs.
-        q.get_nowait().unwrap();
-        put_task.cancel(None);
-        assert!(put_task.await.unwrap_err().is_cancelled());
-        assert_eq!(q.qsize(), 0);
-        assert!(!format!("{q:?}").contains("_putters"));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = Arc::new(Queue::new(1));
+            q.put_nowait(1).unwrap();
+            let put_task = {
+                let q = q.clone();
+                asyncio::create_task(async move { q.put(1).await.map_err(|e| e.without_item()) })
+            };
+            yield0().await;
+            // Wakes the putter; it is cancelled before it runs.
+            q.get_nowait().unwrap();
+            put_task.cancel(None);
+            assert!(put_task.await.unwrap_err().is_cancelled());
+            assert_eq!(q.qsize(), 0);
+            assert!(!format!("{q:?}").contains("_putters"));
+        });
     });
 }
 
@@ -722,31 +776,35 @@ fn test_cancelled_put_silence_value_error_exception() {
 
 #[test]
 fn test_lifo_queue_order() {
-    rt1().block_on(async {
-        let q = LifoQueue::new(0);
-        for i in [1, 3, 2] {
-            q.put(i).await.unwrap();
-        }
-        let mut items = Vec::new();
-        for _ in 0..3 {
-            items.push(q.get().await.unwrap());
-        }
-        assert_eq!(items, [2, 3, 1]);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = LifoQueue::new(0);
+            for i in [1, 3, 2] {
+                q.put(i).await.unwrap();
+            }
+            let mut items = Vec::new();
+            for _ in 0..3 {
+                items.push(q.get().await.unwrap());
+            }
+            assert_eq!(items, [2, 3, 1]);
+        });
     });
 }
 
 #[test]
 fn test_priority_queue_order() {
-    rt1().block_on(async {
-        let q = PriorityQueue::new(0);
-        for i in [1, 3, 2] {
-            q.put(i).await.unwrap();
-        }
-        let mut items = Vec::new();
-        for _ in 0..3 {
-            items.push(q.get().await.unwrap());
-        }
-        assert_eq!(items, [1, 2, 3]);
+    util::deadline(|| {
+        rt1().block_on(async {
+            let q = PriorityQueue::new(0);
+            for i in [1, 3, 2] {
+                q.put(i).await.unwrap();
+            }
+            let mut items = Vec::new();
+            for _ in 0..3 {
+                items.push(q.get().await.unwrap());
+            }
+            assert_eq!(items, [1, 2, 3]);
+        });
     });
 }
 
@@ -759,74 +817,82 @@ macro_rules! join_and_shutdown_tests {
 
             #[test]
             fn test_task_done_underflow() {
-                let q = $Q::<i32>::new(0);
-                let err = q.task_done().unwrap_err();
-                assert_eq!(err.to_string(), "task_done() called too many times");
+                util::deadline(|| {
+                    let q = $Q::<i32>::new(0);
+                    let err = q.task_done().unwrap_err();
+                    assert_eq!(err.to_string(), "task_done() called too many times");
+                });
             }
 
             #[test]
             fn test_task_done() {
-                for n in WORKER_COUNTS {
-                    rt(n).block_on(async {
-                        let q = Arc::new($Q::new(0));
-                        for i in 0..100 {
-                            q.put_nowait(i).unwrap();
-                        }
-                        let accumulator = Arc::new(AtomicUsize::new(0));
-                        let running = Arc::new(AtomicBool::new(true));
-                        // Two workers get items and call task_done after each.
-                        let tasks: Vec<_> = (0..2)
-                            .map(|_| {
-                                let (q, acc, running) =
-                                    (q.clone(), accumulator.clone(), running.clone());
-                                asyncio::create_task(async move {
-                                    while running.load(Ordering::SeqCst) {
-                                        let item = q.get().await?;
-                                        acc.fetch_add(item, Ordering::SeqCst);
-                                        q.task_done().unwrap();
-                                    }
-                                    Ok::<_, GetError>(())
+                util::deadline(|| {
+                    for n in WORKER_COUNTS {
+                        rt(n).block_on(async {
+                            let q = Arc::new($Q::new(0));
+                            for i in 0..100 {
+                                q.put_nowait(i).unwrap();
+                            }
+                            let accumulator = Arc::new(AtomicUsize::new(0));
+                            let running = Arc::new(AtomicBool::new(true));
+                            // Two workers get items and call task_done after each.
+                            let tasks: Vec<_> = (0..2)
+                                .map(|_| {
+                                    let (q, acc, running) =
+                                        (q.clone(), accumulator.clone(), running.clone());
+                                    asyncio::create_task(async move {
+                                        while running.load(Ordering::SeqCst) {
+                                            let item = q.get().await?;
+                                            acc.fetch_add(item, Ordering::SeqCst);
+                                            q.task_done().unwrap();
+                                        }
+                                        Ok::<_, GetError>(())
+                                    })
                                 })
-                            })
-                            .collect();
-                        q.join().await.unwrap();
-                        assert_eq!(accumulator.load(Ordering::SeqCst), (0..100).sum());
-                        // Close the workers.
-                        running.store(false, Ordering::SeqCst);
-                        for _ in 0..tasks.len() {
-                            q.put_nowait(0).unwrap();
-                        }
-                        for t in tasks {
-                            t.await.unwrap().unwrap();
-                        }
-                    });
-                }
+                                .collect();
+                            q.join().await.unwrap();
+                            assert_eq!(accumulator.load(Ordering::SeqCst), (0..100).sum());
+                            // Close the workers.
+                            running.store(false, Ordering::SeqCst);
+                            for _ in 0..tasks.len() {
+                                q.put_nowait(0).unwrap();
+                            }
+                            for t in tasks {
+                                t.await.unwrap().unwrap();
+                            }
+                        });
+                    }
+                });
             }
 
             #[test]
             fn test_join_empty_queue() {
-                for n in WORKER_COUNTS {
-                    rt(n).block_on(async {
-                        let q = $Q::<i32>::new(0);
-                        // join() returns at once, twice.
-                        q.join().await.unwrap();
-                        q.join().await.unwrap();
-                    });
-                }
+                util::deadline(|| {
+                    for n in WORKER_COUNTS {
+                        rt(n).block_on(async {
+                            let q = $Q::<i32>::new(0);
+                            // join() returns at once, twice.
+                            q.join().await.unwrap();
+                            q.join().await.unwrap();
+                        });
+                    }
+                });
             }
 
             #[test]
             fn test_format() {
-                let q = $Q::new(0);
-                q.put_nowait(1).unwrap();
-                q.put_nowait(2).unwrap();
-                let name = stringify!($Q);
-                assert_eq!(
-                    format!("{q:?}"),
-                    format!("<{name} maxsize=0 qsize=2 tasks=2>")
-                );
-                q.shutdown(true);
-                assert_eq!(format!("{q:?}"), format!("<{name} maxsize=0 shutdown>"));
+                util::deadline(|| {
+                    let q = $Q::new(0);
+                    q.put_nowait(1).unwrap();
+                    q.put_nowait(2).unwrap();
+                    let name = stringify!($Q);
+                    assert_eq!(
+                        format!("{q:?}"),
+                        format!("<{name} maxsize=0 qsize=2 tasks=2>")
+                    );
+                    q.shutdown(true);
+                    assert_eq!(format!("{q:?}"), format!("<{name} maxsize=0 shutdown>"));
+                });
             }
 
             // ```python
@@ -864,23 +930,25 @@ macro_rules! join_and_shutdown_tests {
             // ```
             #[test]
             fn test_shutdown_empty() {
-                rt1().block_on(async {
-                    let q = Arc::new($Q::<&'static str>::new(0));
-                    let get_task = {
-                        let q = q.clone();
-                        asyncio::create_task(async move { q.get().await })
-                    };
-                    yield0().await; // the get task is pending before the shutdown
-                    q.shutdown(false);
-                    assert_eq!(q.qsize(), 0);
-                    q.join().await.unwrap();
-                    yield0().await;
-                    assert!(get_task.done());
-                    assert!(get_task.await.unwrap().unwrap_err().is_shutdown());
-                    assert!(q.put("data").await.unwrap_err().is_shutdown());
-                    assert!(q.put_nowait("data").unwrap_err().is_shutdown());
-                    assert!(q.get().await.unwrap_err().is_shutdown());
-                    assert!(q.get_nowait().unwrap_err().is_shutdown());
+                util::deadline(|| {
+                    rt1().block_on(async {
+                        let q = Arc::new($Q::<&'static str>::new(0));
+                        let get_task = {
+                            let q = q.clone();
+                            asyncio::create_task(async move { q.get().await })
+                        };
+                        yield0().await; // the get task is pending before the shutdown
+                        q.shutdown(false);
+                        assert_eq!(q.qsize(), 0);
+                        q.join().await.unwrap();
+                        yield0().await;
+                        assert!(get_task.done());
+                        assert!(get_task.await.unwrap().unwrap_err().is_shutdown());
+                        assert!(q.put("data").await.unwrap_err().is_shutdown());
+                        assert!(q.put_nowait("data").unwrap_err().is_shutdown());
+                        assert!(q.get().await.unwrap_err().is_shutdown());
+                        assert!(q.get_nowait().unwrap_err().is_shutdown());
+                    });
                 });
             }
 
@@ -927,39 +995,41 @@ macro_rules! join_and_shutdown_tests {
             // ```
             #[test]
             fn test_shutdown_nonempty() {
-                rt1().block_on(async {
-                    let q = Arc::new($Q::<&'static str>::new(1));
-                    q.put_nowait("data").unwrap();
-                    let join_task = {
-                        let q = q.clone();
-                        asyncio::create_task(async move { q.join().await })
-                    };
-                    let put_task = {
-                        let q = q.clone();
-                        asyncio::create_task(async move { q.put("data2").await })
-                    };
-                    yield0().await;
-                    assert!(!put_task.done());
-                    q.shutdown(false);
-                    assert_eq!(q.qsize(), 1);
-                    yield0().await;
-                    assert!(put_task.done());
-                    match put_task.await.unwrap() {
-                        Err(PutError::ShutDown(_, item)) => assert_eq!(item, "data2"),
-                        other => panic!("{other:?}"),
-                    }
-                    assert_eq!(q.get().await.unwrap(), "data");
-                    yield0().await;
-                    assert!(!join_task.done());
-                    assert!(q.put("data").await.unwrap_err().is_shutdown());
-                    assert!(q.put_nowait("data").unwrap_err().is_shutdown());
-                    assert!(q.get().await.unwrap_err().is_shutdown());
-                    assert!(q.get_nowait().unwrap_err().is_shutdown());
-                    q.task_done().unwrap();
-                    yield0().await;
-                    assert!(join_task.done());
-                    join_task.await.unwrap().unwrap();
-                    assert!(q.task_done().is_err());
+                util::deadline(|| {
+                    rt1().block_on(async {
+                        let q = Arc::new($Q::<&'static str>::new(1));
+                        q.put_nowait("data").unwrap();
+                        let join_task = {
+                            let q = q.clone();
+                            asyncio::create_task(async move { q.join().await })
+                        };
+                        let put_task = {
+                            let q = q.clone();
+                            asyncio::create_task(async move { q.put("data2").await })
+                        };
+                        yield0().await;
+                        assert!(!put_task.done());
+                        q.shutdown(false);
+                        assert_eq!(q.qsize(), 1);
+                        yield0().await;
+                        assert!(put_task.done());
+                        match put_task.await.unwrap() {
+                            Err(PutError::ShutDown(_, item)) => assert_eq!(item, "data2"),
+                            other => panic!("{other:?}"),
+                        }
+                        assert_eq!(q.get().await.unwrap(), "data");
+                        yield0().await;
+                        assert!(!join_task.done());
+                        assert!(q.put("data").await.unwrap_err().is_shutdown());
+                        assert!(q.put_nowait("data").unwrap_err().is_shutdown());
+                        assert!(q.get().await.unwrap_err().is_shutdown());
+                        assert!(q.get_nowait().unwrap_err().is_shutdown());
+                        q.task_done().unwrap();
+                        yield0().await;
+                        assert!(join_task.done());
+                        join_task.await.unwrap().unwrap();
+                        assert!(q.task_done().is_err());
+                    });
                 });
             }
 
@@ -992,23 +1062,25 @@ macro_rules! join_and_shutdown_tests {
             // ```
             #[test]
             fn test_shutdown_immediate() {
-                rt1().block_on(async {
-                    let q = Arc::new($Q::<&'static str>::new(0));
-                    q.put_nowait("data").unwrap();
-                    let join_task = {
-                        let q = q.clone();
-                        asyncio::create_task(async move { q.join().await })
-                    };
-                    q.shutdown(true);
-                    assert_eq!(q.qsize(), 0);
-                    yield0().await;
-                    assert!(join_task.done());
-                    join_task.await.unwrap().unwrap();
-                    assert!(q.put("data").await.unwrap_err().is_shutdown());
-                    assert!(q.put_nowait("data").unwrap_err().is_shutdown());
-                    assert!(q.get().await.unwrap_err().is_shutdown());
-                    assert!(q.get_nowait().unwrap_err().is_shutdown());
-                    assert!(q.task_done().is_err());
+                util::deadline(|| {
+                    rt1().block_on(async {
+                        let q = Arc::new($Q::<&'static str>::new(0));
+                        q.put_nowait("data").unwrap();
+                        let join_task = {
+                            let q = q.clone();
+                            asyncio::create_task(async move { q.join().await })
+                        };
+                        q.shutdown(true);
+                        assert_eq!(q.qsize(), 0);
+                        yield0().await;
+                        assert!(join_task.done());
+                        join_task.await.unwrap().unwrap();
+                        assert!(q.put("data").await.unwrap_err().is_shutdown());
+                        assert!(q.put_nowait("data").unwrap_err().is_shutdown());
+                        assert!(q.get().await.unwrap_err().is_shutdown());
+                        assert!(q.get_nowait().unwrap_err().is_shutdown());
+                        assert!(q.task_done().is_err());
+                    });
                 });
             }
 
@@ -1046,26 +1118,28 @@ macro_rules! join_and_shutdown_tests {
             // ```
             #[test]
             fn test_shutdown_immediate_with_unfinished() {
-                rt1().block_on(async {
-                    let q = Arc::new($Q::<&'static str>::new(0));
-                    q.put_nowait("data").unwrap();
-                    q.put_nowait("data").unwrap();
-                    let join_task = {
-                        let q = q.clone();
-                        asyncio::create_task(async move { q.join().await })
-                    };
-                    assert_eq!(q.get().await.unwrap(), "data");
-                    q.shutdown(true);
-                    assert_eq!(q.qsize(), 0);
-                    yield0().await;
-                    assert!(!join_task.done());
-                    assert!(q.put("data").await.unwrap_err().is_shutdown());
-                    assert!(q.get().await.unwrap_err().is_shutdown());
-                    q.task_done().unwrap();
-                    assert!(q.task_done().is_err());
-                    yield0().await;
-                    assert!(join_task.done());
-                    join_task.await.unwrap().unwrap();
+                util::deadline(|| {
+                    rt1().block_on(async {
+                        let q = Arc::new($Q::<&'static str>::new(0));
+                        q.put_nowait("data").unwrap();
+                        q.put_nowait("data").unwrap();
+                        let join_task = {
+                            let q = q.clone();
+                            asyncio::create_task(async move { q.join().await })
+                        };
+                        assert_eq!(q.get().await.unwrap(), "data");
+                        q.shutdown(true);
+                        assert_eq!(q.qsize(), 0);
+                        yield0().await;
+                        assert!(!join_task.done());
+                        assert!(q.put("data").await.unwrap_err().is_shutdown());
+                        assert!(q.get().await.unwrap_err().is_shutdown());
+                        q.task_done().unwrap();
+                        assert!(q.task_done().is_err());
+                        yield0().await;
+                        assert!(join_task.done());
+                        join_task.await.unwrap().unwrap();
+                    });
                 });
             }
         }
@@ -1082,34 +1156,36 @@ join_and_shutdown_tests!(priority_queue, PriorityQueue);
 /// wake-up on: the item reaches the next getter.
 #[test]
 fn test_dropped_woken_getter_passes_item_on() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let q = Arc::new(Queue::new(0));
-            let get = || {
-                let q = q.clone();
-                asyncio::create_task(async move { q.get().await })
-            };
-            let g1 = get();
-            while !format!("{q:?}").contains("_getters[1]") {
-                yield0().await;
-            }
-            let g2 = get();
-            while !format!("{q:?}").contains("_getters[2]") {
-                yield0().await;
-            }
-            q.put_nowait(42).unwrap(); // wakes g1
-            g1.abort();
-            let got = match g1.await {
-                Ok(r) => {
-                    // g1 ran before the abort: g2 needs another item.
-                    q.put_nowait(43).unwrap();
-                    vec![r.unwrap(), g2.await.unwrap().unwrap()]
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let q = Arc::new(Queue::new(0));
+                let get = || {
+                    let q = q.clone();
+                    asyncio::create_task(async move { q.get().await })
+                };
+                let g1 = get();
+                while !format!("{q:?}").contains("_getters[1]") {
+                    yield0().await;
                 }
-                Err(_) => vec![g2.await.unwrap().unwrap()],
-            };
-            assert_eq!(got[0], 42);
-        });
-    }
+                let g2 = get();
+                while !format!("{q:?}").contains("_getters[2]") {
+                    yield0().await;
+                }
+                q.put_nowait(42).unwrap(); // wakes g1
+                g1.abort();
+                let got = match g1.await {
+                    Ok(r) => {
+                        // g1 ran before the abort: g2 needs another item.
+                        q.put_nowait(43).unwrap();
+                        vec![r.unwrap(), g2.await.unwrap().unwrap()]
+                    }
+                    Err(_) => vec![g2.await.unwrap().unwrap()],
+                };
+                assert_eq!(got[0], 42);
+            });
+        }
+    });
 }
 
 /// Runs `producers` producers and `consumers` consumers over a bounded queue of
@@ -1260,9 +1336,11 @@ fn produce_consume_with_cancellations(
 /// A small version of the stress test, in every run.
 #[test]
 fn test_no_item_lost_with_random_cancellations_multi_worker() {
-    for n in [2, 4] {
-        produce_consume_with_cancellations(n, 8, 8, 20_000, 16);
-    }
+    util::deadline(|| {
+        for n in [2, 4] {
+            produce_consume_with_cancellations(n, 8, 8, 20_000, 16);
+        }
+    });
 }
 
 /// 64 producers, 64 consumers, 1M items through a bounded queue (capacity 128) with
@@ -1272,14 +1350,16 @@ fn test_no_item_lost_with_random_cancellations_multi_worker() {
 #[test]
 #[ignore]
 fn stress_bounded_queue_1m_items_random_cancellations() {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let items = 1_000_000;
-    let (elapsed, requested, delivered) =
-        produce_consume_with_cancellations(workers, 64, 64, items, 128);
-    println!(
-        "stress: {workers} workers, 64 producers, 64 consumers, {items} items, capacity 128: \
+    util::deadline_of(Duration::from_secs(900), || {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let items = 1_000_000;
+        let (elapsed, requested, delivered) =
+            produce_consume_with_cancellations(workers, 64, 64, items, 128);
+        println!(
+            "stress: {workers} workers, 64 producers, 64 consumers, {items} items, capacity 128: \
          {elapsed:?} ({:.0} items/s), {requested} cancellations requested (of tasks not done), {delivered} \
          delivered as errors of put/get (several requests before a delivery make one)",
-        items as f64 / elapsed.as_secs_f64()
-    );
+            items as f64 / elapsed.as_secs_f64()
+        );
+    });
 }

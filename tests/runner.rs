@@ -38,37 +38,43 @@ fn leftover(trace: &Trace) -> asyncio::Task<Result<(), CancelledError>> {
 // asyncio.run(main()) == 42
 #[test]
 fn test_asyncio_run_return() {
-    let v = asyncio::run(async {
-        asyncio::sleep(Duration::ZERO).await.unwrap();
-        42
+    util::deadline(|| {
+        let v = asyncio::run(async {
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            42
+        });
+        assert_eq!(v, 42);
     });
-    assert_eq!(v, 42);
 }
 
 // async def main(): await asyncio.sleep(0); raise ValueError('spam')
 // with assertRaisesRegex(ValueError, 'spam'): asyncio.run(main())
 #[test]
 fn test_asyncio_run_raises() {
-    let r = std::panic::catch_unwind(|| {
-        asyncio::run(async {
-            asyncio::sleep(Duration::ZERO).await.unwrap();
-            panic!("spam");
-        })
+    util::deadline(|| {
+        let r = std::panic::catch_unwind(|| {
+            asyncio::run(async {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                panic!("spam");
+            })
+        });
+        assert_eq!(panic_message(&*r.unwrap_err()), "spam");
     });
-    assert_eq!(panic_message(&*r.unwrap_err()), "spam");
 }
 
 // async def main(): asyncio.run(main())
 // -> RuntimeError 'cannot be called from a running'
 #[test]
 fn test_asyncio_run_from_running_loop() {
-    let r = std::panic::catch_unwind(|| {
-        asyncio::run(async {
-            asyncio::run(async { 1 });
-        })
+    util::deadline(|| {
+        let r = std::panic::catch_unwind(|| {
+            asyncio::run(async {
+                asyncio::run(async { 1 });
+            })
+        });
+        let msg = panic_message(&*r.unwrap_err());
+        assert!(msg.contains("cannot be called from a running"), "{msg}");
     });
-    let msg = panic_message(&*r.unwrap_err());
-    assert!(msg.contains("cannot be called from a running"), "{msg}");
 }
 
 // async def leftover(): await asyncio.sleep(0.1)
@@ -88,16 +94,18 @@ fn test_asyncio_run_from_running_loop() {
 // -> 123 ['cleanup'] True
 #[test]
 fn test_asyncio_run_cancels_hanging_tasks() {
-    let trace = Trace::new();
-    let tr = trace.clone();
-    let (v, lo) = asyncio::run(async move {
-        let lo = leftover(&tr).task_ref();
-        asyncio::sleep(Duration::ZERO).await.unwrap();
-        (123, lo)
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        let (v, lo) = asyncio::run(async move {
+            let lo = leftover(&tr).task_ref();
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            (123, lo)
+        });
+        assert_eq!(v, 123);
+        assert!(lo.done() && lo.cancelled());
+        assert_eq!(trace.get(), ["cleanup"], "its cleanup ran, awaits included");
     });
-    assert_eq!(v, 123);
-    assert!(lo.done() && lo.cancelled());
-    assert_eq!(trace.get(), ["cleanup"], "its cleanup ran, awaits included");
 }
 
 // async def leftover(): try: await sleep(0.1) except CancelledError: 1 / 0
@@ -105,82 +113,88 @@ fn test_asyncio_run_cancels_hanging_tasks() {
 // {'message': 'asyncio.run.*shutdown', 'task': lo_task, 'exception': ZeroDivisionError}
 #[test]
 fn test_asyncio_run_reports_hanging_tasks_errors() {
-    for n in WORKER_COUNTS {
-        let reports: Arc<Mutex<Vec<asyncio::ExceptionContext>>> = Arc::default();
-        let rep = reports.clone();
-        let runner = Runner::with_builder(
-            Builder::new()
-                .worker_threads(n)
-                .exception_handler(move |ctx| rep.lock().unwrap().push(ctx.clone())),
-        )
-        .unwrap();
-        let (v, lo) = runner.run(async {
-            let lo = asyncio::create_task(async {
-                if asyncio::sleep(LONG).await.is_err() {
-                    panic!("ZeroDivisionError");
-                }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let reports: Arc<Mutex<Vec<asyncio::ExceptionContext>>> = Arc::default();
+            let rep = reports.clone();
+            let runner = Runner::with_builder(
+                Builder::new()
+                    .worker_threads(n)
+                    .exception_handler(move |ctx| rep.lock().unwrap().push(ctx.clone())),
+            )
+            .unwrap();
+            let (v, lo) = runner.run(async {
+                let lo = asyncio::create_task(async {
+                    if asyncio::sleep(LONG).await.is_err() {
+                        panic!("ZeroDivisionError");
+                    }
+                });
+                let lo = lo.task_ref();
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                (123, lo)
             });
-            let lo = lo.task_ref();
-            asyncio::sleep(Duration::ZERO).await.unwrap();
-            (123, lo)
-        });
-        assert_eq!(v, 123);
-        runner.close();
-        assert!(lo.done() && !lo.cancelled());
-        let reports = reports.lock().unwrap();
-        assert_eq!(reports.len(), 1, "{reports:?}");
-        let ctx = &reports[0];
-        assert!(
-            ctx.message.contains("asyncio.run()") && ctx.message.contains("shutdown"),
-            "{ctx}"
-        );
-        assert_eq!(ctx.task_id, Some(lo.id()));
-        assert_eq!(
-            ctx.exception.as_ref().map(|p| p.message().to_owned()),
-            Some("ZeroDivisionError".to_owned())
-        );
-    }
+            assert_eq!(v, 123);
+            runner.close();
+            assert!(lo.done() && !lo.cancelled());
+            let reports = reports.lock().unwrap();
+            assert_eq!(reports.len(), 1, "{reports:?}");
+            let ctx = &reports[0];
+            assert!(
+                ctx.message.contains("asyncio.run()") && ctx.message.contains("shutdown"),
+                "{ctx}"
+            );
+            assert_eq!(ctx.task_id, Some(lo.id()));
+            assert_eq!(
+                ctx.exception.as_ref().map(|p| p.message().to_owned()),
+                Some("ZeroDivisionError".to_owned())
+            );
+        }
+    });
 }
 
 // async def main(): lazyboy = asyncio.create_task(spin()); raise FancyExit
 // with assertRaises(FancyExit): asyncio.run(main())  -> lazyboy.done()
 #[test]
 fn test_asyncio_run_closes_gens_after_hanging_tasks_errors() {
-    let trace = Trace::new();
-    let lazyboy: Arc<Mutex<Option<TaskRef>>> = Arc::default();
-    let (tr, lb) = (trace.clone(), lazyboy.clone());
-    let r = std::panic::catch_unwind(move || {
-        asyncio::run(async move {
-            let t = leftover(&tr);
-            *lb.lock().unwrap() = Some(t.task_ref());
-            asyncio::sleep(Duration::ZERO).await.unwrap();
-            panic!("FancyExit");
-        })
+    util::deadline(|| {
+        let trace = Trace::new();
+        let lazyboy: Arc<Mutex<Option<TaskRef>>> = Arc::default();
+        let (tr, lb) = (trace.clone(), lazyboy.clone());
+        let r = std::panic::catch_unwind(move || {
+            asyncio::run(async move {
+                let t = leftover(&tr);
+                *lb.lock().unwrap() = Some(t.task_ref());
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                panic!("FancyExit");
+            })
+        });
+        assert_eq!(panic_message(&*r.unwrap_err()), "FancyExit");
+        let lazyboy = lazyboy.lock().unwrap().take().unwrap();
+        assert!(lazyboy.done() && lazyboy.cancelled());
+        assert_eq!(trace.get(), ["cleanup"]);
     });
-    assert_eq!(panic_message(&*r.unwrap_err()), "FancyExit");
-    let lazyboy = lazyboy.lock().unwrap().take().unwrap();
-    assert!(lazyboy.done() && lazyboy.cancelled());
-    assert_eq!(trace.get(), ["cleanup"]);
 }
 
 // with asyncio.Runner() as runner: runner.run(f()) == 'done'; loop = runner.get_loop()
 // -> afterwards loop.is_closed()
 #[test]
 fn test_run() {
-    for n in WORKER_COUNTS {
-        let runner = runner(n);
-        let f = || async {
-            asyncio::sleep(Duration::ZERO).await.unwrap();
-            "done"
-        };
-        assert_eq!(runner.run(f()), "done");
-        assert_eq!(runner.run(f()), "done");
-        let handle = runner.handle().clone();
-        assert_eq!(handle.num_workers(), n);
-        assert!(!handle.is_closed());
-        runner.close();
-        assert!(handle.is_closed());
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let runner = runner(n);
+            let f = || async {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                "done"
+            };
+            assert_eq!(runner.run(f()), "done");
+            assert_eq!(runner.run(f()), "done");
+            let handle = runner.handle().clone();
+            assert_eq!(handle.num_workers(), n);
+            assert!(!handle.is_closed());
+            runner.close();
+            assert!(handle.is_closed());
+        }
+    });
 }
 
 // runner = asyncio.Runner(); runner.close() -> loop.is_closed(); dropping works the same
@@ -188,21 +202,23 @@ fn test_run() {
 // dropping an open runner closes it).
 #[test]
 fn test_explicit_close() {
-    for n in WORKER_COUNTS {
-        let trace = Trace::new();
-        let tr = trace.clone();
-        let runner = runner(n);
-        let handle = runner.handle().clone();
-        let lo = runner.run(async move {
-            let lo = leftover(&tr).task_ref();
-            asyncio::sleep(Duration::ZERO).await.unwrap();
-            lo
-        });
-        drop(runner);
-        assert!(handle.is_closed());
-        assert!(lo.cancelled(), "dropping the runner cancels the leftovers");
-        assert_eq!(trace.get(), ["cleanup"]);
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let trace = Trace::new();
+            let tr = trace.clone();
+            let runner = runner(n);
+            let handle = runner.handle().clone();
+            let lo = runner.run(async move {
+                let lo = leftover(&tr).task_ref();
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                lo
+            });
+            drop(runner);
+            assert!(handle.is_closed());
+            assert!(lo.cancelled(), "dropping the runner cancels the leftovers");
+            assert_eq!(trace.get(), ["cleanup"]);
+        }
+    });
 }
 
 // Several runs share one runtime: a task created in one run is still there, and can be
@@ -210,24 +226,26 @@ fn test_explicit_close() {
 #[test]
 #[allow(clippy::async_yields_async)] // the first run returns the task on purpose
 fn test_runner_tasks_survive_between_runs() {
-    for n in WORKER_COUNTS {
-        let runner = runner(n);
-        let gate = asyncio::Future::<u32>::new_on(runner.handle());
-        let g = gate.clone();
-        let task = runner.run(async move {
-            asyncio::create_task(async move {
-                let v = g.await?;
-                Ok::<_, FutureError>(v * 2)
-            })
-        });
-        assert!(!task.done());
-        let v = runner.run(async move {
-            gate.set_result(21).unwrap();
-            task.await.unwrap().unwrap()
-        });
-        assert_eq!(v, 42);
-        runner.close();
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let runner = runner(n);
+            let gate = asyncio::Future::<u32>::new_on(runner.handle());
+            let g = gate.clone();
+            let task = runner.run(async move {
+                asyncio::create_task(async move {
+                    let v = g.await?;
+                    Ok::<_, FutureError>(v * 2)
+                })
+            });
+            assert!(!task.done());
+            let v = runner.run(async move {
+                gate.set_result(21).unwrap();
+                task.await.unwrap().unwrap()
+            });
+            assert_eq!(v, 42);
+            runner.close();
+        }
+    });
 }
 
 // close() waits for leftovers whose cleanup takes a while, and for those that swallow
@@ -235,34 +253,36 @@ fn test_runner_tasks_survive_between_runs() {
 // force; none is left pending.
 #[test]
 fn test_runner_close_waits_for_cleanup() {
-    for n in WORKER_COUNTS {
-        let trace = Trace::new();
-        let tr = trace.clone();
-        let runner = runner(n);
-        let tasks = runner.run(async move {
-            let a = leftover(&tr).task_ref();
-            let tr2 = tr.clone();
-            let b = asyncio::create_task(async move {
-                // Swallows the cancellation, works a little more, returns normally.
-                let _ = asyncio::sleep(LONG).await;
-                for _ in 0..3 {
-                    asyncio::sleep(Duration::from_millis(1)).await.unwrap();
-                }
-                tr2.push("swallowed");
-            })
-            .task_ref();
-            let c = asyncio::create_task(Foreign).task_ref();
-            asyncio::sleep(Duration::ZERO).await.unwrap();
-            vec![a, b, c]
-        });
-        let handle = runner.handle().clone();
-        runner.close();
-        let mut t = trace.get();
-        t.sort();
-        assert_eq!(t, ["cleanup", "swallowed"]);
-        assert!(tasks[0].cancelled());
-        assert!(tasks[1].done() && !tasks[1].cancelled());
-        assert!(tasks[2].cancelled());
-        assert_eq!(handle.debug_registered_tasks(), 0);
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let trace = Trace::new();
+            let tr = trace.clone();
+            let runner = runner(n);
+            let tasks = runner.run(async move {
+                let a = leftover(&tr).task_ref();
+                let tr2 = tr.clone();
+                let b = asyncio::create_task(async move {
+                    // Swallows the cancellation, works a little more, returns normally.
+                    let _ = asyncio::sleep(LONG).await;
+                    for _ in 0..3 {
+                        asyncio::sleep(Duration::from_millis(1)).await.unwrap();
+                    }
+                    tr2.push("swallowed");
+                })
+                .task_ref();
+                let c = asyncio::create_task(Foreign).task_ref();
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                vec![a, b, c]
+            });
+            let handle = runner.handle().clone();
+            runner.close();
+            let mut t = trace.get();
+            t.sort();
+            assert_eq!(t, ["cleanup", "swallowed"]);
+            assert!(tasks[0].cancelled());
+            assert!(tasks[1].done() && !tasks[1].cancelled());
+            assert!(tasks[2].cancelled());
+            assert_eq!(handle.debug_registered_tasks(), 0);
+        }
+    });
 }

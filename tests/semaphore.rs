@@ -36,36 +36,42 @@ fn strs(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn test_initial_value_zero() {
-    let sem = Semaphore::new(0);
-    assert!(sem.locked());
+    util::deadline(|| {
+        let sem = Semaphore::new(0);
+        assert!(sem.locked());
+    });
 }
 
 #[test]
 fn test_repr() {
-    rt1().block_on(async {
-        let sem = Semaphore::new(1);
-        assert_eq!(format!("{sem:?}"), "<Semaphore [unlocked, value:1]>");
-        sem.acquire().await.unwrap().forget();
-        assert_eq!(format!("{sem:?}"), "<Semaphore [locked]>");
-        let sem = Arc::new(sem);
-        let t = {
-            let sem = sem.clone();
-            asyncio::create_task(async move { sem.acquire().await.map(drop) })
-        };
-        yield0().await;
-        assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:1]>");
-        t.cancel(None);
-        let _ = t.await;
-        let b = BoundedSemaphore::new(2);
-        assert_eq!(format!("{b:?}"), "<BoundedSemaphore [unlocked, value:2]>");
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Semaphore::new(1);
+            assert_eq!(format!("{sem:?}"), "<Semaphore [unlocked, value:1]>");
+            sem.acquire().await.unwrap().forget();
+            assert_eq!(format!("{sem:?}"), "<Semaphore [locked]>");
+            let sem = Arc::new(sem);
+            let t = {
+                let sem = sem.clone();
+                asyncio::create_task(async move { sem.acquire().await.map(drop) })
+            };
+            yield0().await;
+            assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:1]>");
+            t.cancel(None);
+            let _ = t.await;
+            let b = BoundedSemaphore::new(2);
+            assert_eq!(format!("{b:?}"), "<BoundedSemaphore [unlocked, value:2]>");
+        });
     });
 }
 
 #[test]
 fn test_semaphore() {
-    let sem = Semaphore::default();
-    assert_eq!(sem.value(), 1);
-    assert!(!sem.locked());
+    util::deadline(|| {
+        let sem = Semaphore::default();
+        assert_eq!(sem.value(), 1);
+        assert!(!sem.locked());
+    });
 }
 
 // ```python
@@ -106,43 +112,45 @@ fn test_semaphore() {
 // ```
 #[test]
 fn test_acquire() {
-    rt1().block_on(async {
-        let sem = Arc::new(Semaphore::new(3));
-        let result = Log::default();
-        sem.acquire().await.unwrap().forget();
-        sem.acquire().await.unwrap().forget();
-        assert!(!sem.locked());
-        let c = |i: i32| {
-            let (sem, result) = (sem.clone(), result.clone());
-            async move {
-                sem.acquire().await?.forget();
-                result.push(i);
-                Ok::<_, CancelledError>(true)
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Arc::new(Semaphore::new(3));
+            let result = Log::default();
+            sem.acquire().await.unwrap().forget();
+            sem.acquire().await.unwrap().forget();
+            assert!(!sem.locked());
+            let c = |i: i32| {
+                let (sem, result) = (sem.clone(), result.clone());
+                async move {
+                    sem.acquire().await?.forget();
+                    result.push(i);
+                    Ok::<_, CancelledError>(true)
+                }
+            };
+            let t1 = asyncio::create_task(c(1));
+            let t2 = asyncio::create_task(c(2));
+            let t3 = asyncio::create_task(c(3));
+            yield0().await;
+            assert_eq!(result.get(), strs(&["1"]));
+            assert!(sem.locked());
+            assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:2]>");
+            assert_eq!(sem.value(), 0);
+            let t4 = asyncio::create_task(c(4));
+            sem.release();
+            sem.release();
+            assert_eq!(sem.value(), 0);
+            yield0().await;
+            assert_eq!(sem.value(), 0);
+            assert_eq!(result.get().len(), 3);
+            assert!(sem.locked());
+            assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:1]>");
+            assert!(t1.done() && t1.await.unwrap().unwrap());
+            assert!(t2.done() && t3.done() && !t4.done());
+            sem.release();
+            for t in [t2, t3, t4] {
+                assert!(t.await.unwrap().unwrap());
             }
-        };
-        let t1 = asyncio::create_task(c(1));
-        let t2 = asyncio::create_task(c(2));
-        let t3 = asyncio::create_task(c(3));
-        yield0().await;
-        assert_eq!(result.get(), strs(&["1"]));
-        assert!(sem.locked());
-        assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:2]>");
-        assert_eq!(sem.value(), 0);
-        let t4 = asyncio::create_task(c(4));
-        sem.release();
-        sem.release();
-        assert_eq!(sem.value(), 0);
-        yield0().await;
-        assert_eq!(sem.value(), 0);
-        assert_eq!(result.get().len(), 3);
-        assert!(sem.locked());
-        assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:1]>");
-        assert!(t1.done() && t1.await.unwrap().unwrap());
-        assert!(t2.done() && t3.done() && !t4.done());
-        sem.release();
-        for t in [t2, t3, t4] {
-            assert!(t.await.unwrap().unwrap());
-        }
+        });
     });
 }
 
@@ -164,23 +172,25 @@ fn test_acquire() {
 // ```
 #[test]
 fn test_acquire_cancel() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let sem = Arc::new(Semaphore::new(1));
-            sem.acquire().await.unwrap().forget();
-            let acquire = {
-                let sem = sem.clone();
-                asyncio::create_task(async move { sem.acquire().await.map(drop) })
-            };
-            let a = acquire.task_ref();
-            asyncio::call_soon(move || {
-                a.cancel(None);
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let sem = Arc::new(Semaphore::new(1));
+                sem.acquire().await.unwrap().forget();
+                let acquire = {
+                    let sem = sem.clone();
+                    asyncio::create_task(async move { sem.acquire().await.map(drop) })
+                };
+                let a = acquire.task_ref();
+                asyncio::call_soon(move || {
+                    a.cancel(None);
+                });
+                assert!(acquire.await.unwrap_err().is_cancelled());
+                assert_eq!(format!("{sem:?}"), "<Semaphore [locked]>");
+                assert_eq!(sem.value(), 0);
             });
-            assert!(acquire.await.unwrap_err().is_cancelled());
-            assert_eq!(format!("{sem:?}"), "<Semaphore [locked]>");
-            assert_eq!(sem.value(), 0);
-        });
-    }
+        }
+    });
 }
 
 // ```python
@@ -209,26 +219,28 @@ fn test_acquire_cancel() {
 // ```
 #[test]
 fn test_acquire_cancel_before_awoken() {
-    rt1().block_on(async {
-        let sem = Arc::new(Semaphore::new(0));
-        let acquire = || {
-            let sem = sem.clone();
-            asyncio::create_task(async move { sem.acquire().await.map(|p| p.forget()) })
-        };
-        let (t1, t2, t3, t4) = (acquire(), acquire(), acquire(), acquire());
-        yield0().await;
-        t1.cancel(None);
-        t2.cancel(None);
-        sem.release();
-        yield0().await;
-        yield0().await;
-        assert!(t3.done());
-        assert!(!t4.done());
-        t3.cancel(None);
-        t4.cancel(None);
-        yield0().await;
-        assert!(t4.cancelled());
-        assert!(t1.cancelled() && t2.cancelled() && !t3.cancelled());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Arc::new(Semaphore::new(0));
+            let acquire = || {
+                let sem = sem.clone();
+                asyncio::create_task(async move { sem.acquire().await.map(|p| p.forget()) })
+            };
+            let (t1, t2, t3, t4) = (acquire(), acquire(), acquire(), acquire());
+            yield0().await;
+            t1.cancel(None);
+            t2.cancel(None);
+            sem.release();
+            yield0().await;
+            yield0().await;
+            assert!(t3.done());
+            assert!(!t4.done());
+            t3.cancel(None);
+            t4.cancel(None);
+            yield0().await;
+            assert!(t4.cancelled());
+            assert!(t1.cancelled() && t2.cancelled() && !t3.cancelled());
+        });
     });
 }
 
@@ -250,20 +262,22 @@ fn test_acquire_cancel_before_awoken() {
 // ```
 #[test]
 fn test_acquire_hang() {
-    rt1().block_on(async {
-        let sem = Arc::new(Semaphore::new(0));
-        let acquire = || {
-            let sem = sem.clone();
-            asyncio::create_task(async move { sem.acquire().await.map(|p| p.forget()) })
-        };
-        let (t1, t2) = (acquire(), acquire());
-        yield0().await;
-        t1.cancel(None);
-        sem.release();
-        yield0().await;
-        yield0().await;
-        assert!(sem.locked());
-        assert!(t2.done());
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Arc::new(Semaphore::new(0));
+            let acquire = || {
+                let sem = sem.clone();
+                asyncio::create_task(async move { sem.acquire().await.map(|p| p.forget()) })
+            };
+            let (t1, t2) = (acquire(), acquire());
+            yield0().await;
+            t1.cancel(None);
+            sem.release();
+            yield0().await;
+            yield0().await;
+            assert!(sem.locked());
+            assert!(t2.done());
+        });
     });
 }
 
@@ -289,64 +303,70 @@ fn test_acquire_hang() {
 // ```
 #[test]
 fn test_acquire_no_hang() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let sem = Arc::new(Semaphore::new(1));
-            let t2_ref: Arc<OnceLock<TaskRef>> = Arc::new(OnceLock::new());
-            let t1 = {
-                let (sem, t2_ref) = (sem.clone(), t2_ref.clone());
-                asyncio::create_task(async move {
-                    {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let sem = Arc::new(Semaphore::new(1));
+                let t2_ref: Arc<OnceLock<TaskRef>> = Arc::new(OnceLock::new());
+                let t1 = {
+                    let (sem, t2_ref) = (sem.clone(), t2_ref.clone());
+                    asyncio::create_task(async move {
+                        {
+                            let _p = sem.acquire().await?;
+                            asyncio::sleep(Duration::ZERO).await?;
+                        }
+                        while t2_ref.get().is_none() {
+                            asyncio::sleep(Duration::ZERO).await?;
+                        }
+                        t2_ref.get().unwrap().cancel(None);
+                        Ok::<_, CancelledError>(())
+                    })
+                };
+                let t2 = {
+                    let sem = sem.clone();
+                    asyncio::create_task(async move {
                         let _p = sem.acquire().await?;
-                        asyncio::sleep(Duration::ZERO).await?;
-                    }
-                    while t2_ref.get().is_none() {
-                        asyncio::sleep(Duration::ZERO).await?;
-                    }
-                    t2_ref.get().unwrap().cancel(None);
-                    Ok::<_, CancelledError>(())
-                })
-            };
-            let t2 = {
-                let sem = sem.clone();
-                asyncio::create_task(async move {
-                    let _p = sem.acquire().await?;
-                    Ok::<_, CancelledError>("acquired")
-                })
-            };
-            t2_ref.set(t2.task_ref()).unwrap();
-            t1.await.unwrap().unwrap();
-            // Cancelled while waiting, or after its permit was handed over, or it got the
-            // permit first (multi-worker): in every case no permit is lost.
-            let _ = t2.await;
-            let p = asyncio::wait_for(sem.acquire(), Some(Duration::from_secs(10)))
-                .await
-                .expect("a permit was lost")
-                .unwrap();
-            drop(p);
-            assert_eq!(sem.value(), 1);
-        });
-    }
+                        Ok::<_, CancelledError>("acquired")
+                    })
+                };
+                t2_ref.set(t2.task_ref()).unwrap();
+                t1.await.unwrap().unwrap();
+                // Cancelled while waiting, or after its permit was handed over, or it got the
+                // permit first (multi-worker): in every case no permit is lost.
+                let _ = t2.await;
+                let p = asyncio::wait_for(sem.acquire(), Some(Duration::from_secs(10)))
+                    .await
+                    .expect("a permit was lost")
+                    .unwrap();
+                drop(p);
+                assert_eq!(sem.value(), 1);
+            });
+        }
+    });
 }
 
 #[test]
 fn test_release_not_acquired() {
-    let sem = BoundedSemaphore::new(1);
-    let err = sem.release().unwrap_err();
-    assert_eq!(err.to_string(), "BoundedSemaphore released too many times");
+    util::deadline(|| {
+        let sem = BoundedSemaphore::new(1);
+        let err = sem.release().unwrap_err();
+        assert_eq!(err.to_string(), "BoundedSemaphore released too many times");
+    });
 }
 
 #[test]
 fn test_release_no_waiters() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let sem = Semaphore::new(1);
-            sem.acquire().await.unwrap().forget();
-            assert!(sem.locked());
-            sem.release();
-            assert!(!sem.locked());
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let sem = Semaphore::new(1);
+                sem.acquire().await.unwrap().forget();
+                assert!(sem.locked());
+                sem.release();
+                assert!(!sem.locked());
+            });
+        }
+    });
 }
 
 // ```python
@@ -373,35 +393,37 @@ fn test_release_no_waiters() {
 // ```
 #[test]
 fn test_acquire_fifo_order() {
-    rt1().block_on(async {
-        let sem = Arc::new(Semaphore::new(1));
-        let result = Log::default();
-        let coro = |tag: &'static str| {
-            let (sem, result) = (sem.clone(), result.clone());
-            async move {
-                sem.acquire().await?.forget();
-                result.push(format!("{tag}_1"));
-                asyncio::sleep(Duration::ZERO).await?;
-                sem.release();
-                sem.acquire().await?.forget();
-                result.push(format!("{tag}_2"));
-                asyncio::sleep(Duration::ZERO).await?;
-                sem.release();
-                Ok::<_, CancelledError>(())
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Arc::new(Semaphore::new(1));
+            let result = Log::default();
+            let coro = |tag: &'static str| {
+                let (sem, result) = (sem.clone(), result.clone());
+                async move {
+                    sem.acquire().await?.forget();
+                    result.push(format!("{tag}_1"));
+                    asyncio::sleep(Duration::ZERO).await?;
+                    sem.release();
+                    sem.acquire().await?.forget();
+                    result.push(format!("{tag}_2"));
+                    asyncio::sleep(Duration::ZERO).await?;
+                    sem.release();
+                    Ok::<_, CancelledError>(())
+                }
+            };
+            let tasks = [
+                asyncio::create_task(coro("c1")),
+                asyncio::create_task(coro("c2")),
+                asyncio::create_task(coro("c3")),
+            ];
+            for t in tasks {
+                t.await.unwrap().unwrap();
             }
-        };
-        let tasks = [
-            asyncio::create_task(coro("c1")),
-            asyncio::create_task(coro("c2")),
-            asyncio::create_task(coro("c3")),
-        ];
-        for t in tasks {
-            t.await.unwrap().unwrap();
-        }
-        assert_eq!(
-            result.get(),
-            strs(&["c1_1", "c2_1", "c3_1", "c1_2", "c2_2", "c3_2"])
-        );
+            assert_eq!(
+                result.get(),
+                strs(&["c1_1", "c2_1", "c3_1", "c1_2", "c2_2", "c3_2"])
+            );
+        });
     });
 }
 
@@ -438,43 +460,45 @@ fn test_acquire_fifo_order() {
 // ```
 #[test]
 fn test_acquire_fifo_order_2() {
-    rt1().block_on(async {
-        let sem = Arc::new(Semaphore::new(1));
-        let result = Log::default();
-        let t1 = {
-            let (sem, result) = (sem.clone(), result.clone());
-            asyncio::create_task(async move {
-                sem.acquire().await?.forget();
-                result.push(1);
-                Ok::<_, CancelledError>(true)
-            })
-        };
-        let t2 = {
-            let (sem, result) = (sem.clone(), result.clone());
-            asyncio::create_task(async move {
-                sem.acquire().await?.forget();
-                result.push(2);
-                sem.release();
-                sem.acquire().await?.forget();
-                result.push(4);
-                Ok::<_, CancelledError>(true)
-            })
-        };
-        let t3 = {
-            let (sem, result) = (sem.clone(), result.clone());
-            asyncio::create_task(async move {
-                sem.acquire().await?.forget();
-                result.push(3);
-                Ok::<_, CancelledError>(true)
-            })
-        };
-        yield0().await;
-        sem.release();
-        sem.release();
-        for t in [t1, t2, t3] {
-            assert!(t.await.unwrap().unwrap());
-        }
-        assert_eq!(result.get(), strs(&["1", "2", "3", "4"]));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Arc::new(Semaphore::new(1));
+            let result = Log::default();
+            let t1 = {
+                let (sem, result) = (sem.clone(), result.clone());
+                asyncio::create_task(async move {
+                    sem.acquire().await?.forget();
+                    result.push(1);
+                    Ok::<_, CancelledError>(true)
+                })
+            };
+            let t2 = {
+                let (sem, result) = (sem.clone(), result.clone());
+                asyncio::create_task(async move {
+                    sem.acquire().await?.forget();
+                    result.push(2);
+                    sem.release();
+                    sem.acquire().await?.forget();
+                    result.push(4);
+                    Ok::<_, CancelledError>(true)
+                })
+            };
+            let t3 = {
+                let (sem, result) = (sem.clone(), result.clone());
+                asyncio::create_task(async move {
+                    sem.acquire().await?.forget();
+                    result.push(3);
+                    Ok::<_, CancelledError>(true)
+                })
+            };
+            yield0().await;
+            sem.release();
+            sem.release();
+            for t in [t1, t2, t3] {
+                assert!(t.await.unwrap().unwrap());
+            }
+            assert_eq!(result.get(), strs(&["1", "2", "3", "4"]));
+        });
     });
 }
 
@@ -502,31 +526,33 @@ fn test_acquire_fifo_order_2() {
 // ```
 #[test]
 fn test_acquire_fifo_order_3() {
-    rt1().block_on(async {
-        let sem = Arc::new(Semaphore::new(0));
-        let result = Log::default();
-        let c = |i: i32| {
-            let (sem, result) = (sem.clone(), result.clone());
-            async move {
-                sem.acquire().await?.forget();
-                result.push(i);
-                Ok::<_, CancelledError>(true)
-            }
-        };
-        let (t1, t2, t3) = (
-            asyncio::create_task(c(1)),
-            asyncio::create_task(c(2)),
-            asyncio::create_task(c(3)),
-        );
-        yield0().await;
-        t1.cancel(None);
-        yield0().await;
-        sem.release();
-        sem.release();
-        assert!(t1.await.unwrap_err().is_cancelled());
-        t2.await.unwrap().unwrap();
-        t3.await.unwrap().unwrap();
-        assert_eq!(result.get(), strs(&["2", "3"]));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Arc::new(Semaphore::new(0));
+            let result = Log::default();
+            let c = |i: i32| {
+                let (sem, result) = (sem.clone(), result.clone());
+                async move {
+                    sem.acquire().await?.forget();
+                    result.push(i);
+                    Ok::<_, CancelledError>(true)
+                }
+            };
+            let (t1, t2, t3) = (
+                asyncio::create_task(c(1)),
+                asyncio::create_task(c(2)),
+                asyncio::create_task(c(3)),
+            );
+            yield0().await;
+            t1.cancel(None);
+            yield0().await;
+            sem.release();
+            sem.release();
+            assert!(t1.await.unwrap_err().is_cancelled());
+            t2.await.unwrap().unwrap();
+            t3.await.unwrap().unwrap();
+            assert_eq!(result.get(), strs(&["2", "3"]));
+        });
     });
 }
 
@@ -575,59 +601,61 @@ fn test_acquire_fifo_order_3() {
 // ```
 #[test]
 fn test_acquire_fifo_order_4() {
-    rt1().block_on(async {
-        let sem = Arc::new(Semaphore::new(0));
-        let result = Log::default();
-        let t4: Arc<OnceLock<asyncio::Task<bool>>> = Arc::new(OnceLock::new());
-        let t1 = {
-            let (sem, result, t4) = (sem.clone(), result.clone(), t4.clone());
-            asyncio::create_task(async move {
-                assert_eq!(sem.value(), 0);
-                sem.acquire().await?.forget();
-                // All waiting tasks were woken now.
-                assert_eq!(sem.value(), 0);
-                // A fourth task: it runs after c3, not c2.
-                let r = result.clone();
-                let _ = t4.set(asyncio::create_task(async move {
-                    r.push(4);
-                    true
-                }));
-                result.push(1);
-                Ok::<_, CancelledError>(true)
-            })
-        };
-        let t2 = {
-            let (sem, result) = (sem.clone(), result.clone());
-            asyncio::create_task(async move {
-                sem.release();
-                sem.release();
-                sem.release();
-                assert_eq!(sem.value(), 2);
-                assert!(sem.locked(), "c1 has not woken up yet");
-                sem.acquire().await?.forget();
-                result.push(2);
-                Ok::<_, CancelledError>(true)
-            })
-        };
-        let t3 = {
-            let (sem, result) = (sem.clone(), result.clone());
-            asyncio::create_task(async move {
-                sem.acquire().await?.forget();
-                assert!(sem.locked());
-                result.push(3);
-                Ok::<_, CancelledError>(true)
-            })
-        };
-        yield0().await;
-        assert_eq!(sem.value(), 2);
-        assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:3]>");
-        yield0().await;
-        for t in [t1, t2, t3] {
-            assert!(t.await.unwrap().unwrap());
-        }
-        let t4 = Arc::try_unwrap(t4).ok().unwrap().into_inner().unwrap();
-        assert!(t4.await.unwrap());
-        assert_eq!(result.get(), strs(&["1", "2", "3", "4"]));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let sem = Arc::new(Semaphore::new(0));
+            let result = Log::default();
+            let t4: Arc<OnceLock<asyncio::Task<bool>>> = Arc::new(OnceLock::new());
+            let t1 = {
+                let (sem, result, t4) = (sem.clone(), result.clone(), t4.clone());
+                asyncio::create_task(async move {
+                    assert_eq!(sem.value(), 0);
+                    sem.acquire().await?.forget();
+                    // All waiting tasks were woken now.
+                    assert_eq!(sem.value(), 0);
+                    // A fourth task: it runs after c3, not c2.
+                    let r = result.clone();
+                    let _ = t4.set(asyncio::create_task(async move {
+                        r.push(4);
+                        true
+                    }));
+                    result.push(1);
+                    Ok::<_, CancelledError>(true)
+                })
+            };
+            let t2 = {
+                let (sem, result) = (sem.clone(), result.clone());
+                asyncio::create_task(async move {
+                    sem.release();
+                    sem.release();
+                    sem.release();
+                    assert_eq!(sem.value(), 2);
+                    assert!(sem.locked(), "c1 has not woken up yet");
+                    sem.acquire().await?.forget();
+                    result.push(2);
+                    Ok::<_, CancelledError>(true)
+                })
+            };
+            let t3 = {
+                let (sem, result) = (sem.clone(), result.clone());
+                asyncio::create_task(async move {
+                    sem.acquire().await?.forget();
+                    assert!(sem.locked());
+                    result.push(3);
+                    Ok::<_, CancelledError>(true)
+                })
+            };
+            yield0().await;
+            assert_eq!(sem.value(), 2);
+            assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:3]>");
+            yield0().await;
+            for t in [t1, t2, t3] {
+                assert!(t.await.unwrap().unwrap());
+            }
+            let t4 = Arc::try_unwrap(t4).ok().unwrap().into_inner().unwrap();
+            assert!(t4.await.unwrap());
+            assert_eq!(result.get(), strs(&["1", "2", "3", "4"]));
+        });
     });
 }
 
@@ -635,67 +663,73 @@ fn test_acquire_fifo_order_4() {
 /// `BoundedSemaphore` above its bound, and does not panic.
 #[test]
 fn test_bounded_permit_drop_never_exceeds_bound() {
-    let sem = BoundedSemaphore::new(1);
-    let p = sem.try_acquire().unwrap();
-    sem.release().unwrap(); // by hand, while the permit is alive
-    drop(p); // would exceed the bound: refused silently
-    assert_eq!(sem.value(), 1);
-    assert!(sem.release().is_err());
+    util::deadline(|| {
+        let sem = BoundedSemaphore::new(1);
+        let p = sem.try_acquire().unwrap();
+        sem.release().unwrap(); // by hand, while the permit is alive
+        drop(p); // would exceed the bound: refused silently
+        assert_eq!(sem.value(), 1);
+        assert!(sem.release().is_err());
+    });
 }
 
 /// Owned permits move between tasks.
 #[test]
 fn test_acquire_owned_permit() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let sem = Arc::new(Semaphore::new(1));
-            let permit = sem.clone().acquire_owned().await.unwrap();
-            assert!(sem.locked());
-            asyncio::create_task(async move { drop(permit) })
-                .await
-                .unwrap();
-            assert_eq!(sem.value(), 1);
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let sem = Arc::new(Semaphore::new(1));
+                let permit = sem.clone().acquire_owned().await.unwrap();
+                assert!(sem.locked());
+                asyncio::create_task(async move { drop(permit) })
+                    .await
+                    .unwrap();
+                assert_eq!(sem.value(), 1);
+            });
+        }
+    });
 }
 
 /// Several workers, a semaphore of 3, 300 tasks with random cancellations: never more
 /// than 3 inside, every surviving task gets in, and all permits come back.
 #[test]
 fn test_semaphore_contention_with_cancellations_multi_worker() {
-    for n in [2, 4] {
-        rt(n).block_on(async {
-            let sem = Arc::new(Semaphore::new(3));
-            let inside = Arc::new(AtomicUsize::new(0));
-            let entered = Arc::new(AtomicUsize::new(0));
-            let mut tasks = Vec::new();
-            for i in 0..300 {
-                let (sem, inside, entered) = (sem.clone(), inside.clone(), entered.clone());
-                tasks.push(asyncio::create_task(async move {
-                    let _p = sem.acquire().await?;
-                    assert!(inside.fetch_add(1, Ordering::SeqCst) < 3, "over the limit");
-                    if i % 2 == 0 {
-                        asyncio::sleep(Duration::ZERO).await.ok();
+    util::deadline(|| {
+        for n in [2, 4] {
+            rt(n).block_on(async {
+                let sem = Arc::new(Semaphore::new(3));
+                let inside = Arc::new(AtomicUsize::new(0));
+                let entered = Arc::new(AtomicUsize::new(0));
+                let mut tasks = Vec::new();
+                for i in 0..300 {
+                    let (sem, inside, entered) = (sem.clone(), inside.clone(), entered.clone());
+                    tasks.push(asyncio::create_task(async move {
+                        let _p = sem.acquire().await?;
+                        assert!(inside.fetch_add(1, Ordering::SeqCst) < 3, "over the limit");
+                        if i % 2 == 0 {
+                            asyncio::sleep(Duration::ZERO).await.ok();
+                        }
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        entered.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, CancelledError>(())
+                    }));
+                }
+                for (i, t) in tasks.iter().enumerate() {
+                    if i % 5 == 1 {
+                        t.cancel(Some("random"));
                     }
-                    inside.fetch_sub(1, Ordering::SeqCst);
-                    entered.fetch_add(1, Ordering::SeqCst);
-                    Ok::<_, CancelledError>(())
-                }));
-            }
-            for (i, t) in tasks.iter().enumerate() {
-                if i % 5 == 1 {
-                    t.cancel(Some("random"));
                 }
-            }
-            let mut ok = 0;
-            for t in tasks {
-                if t.await.is_ok() {
-                    ok += 1;
+                let mut ok = 0;
+                for t in tasks {
+                    if t.await.is_ok() {
+                        ok += 1;
+                    }
                 }
-            }
-            assert_eq!(entered.load(Ordering::SeqCst), ok);
-            assert_eq!(sem.value(), 3, "a permit was lost");
-            assert!(!sem.locked());
-        });
-    }
+                assert_eq!(entered.load(Ordering::SeqCst), ok);
+                assert_eq!(sem.value(), 3, "a permit was lost");
+                assert!(!sem.locked());
+            });
+        }
+    });
 }

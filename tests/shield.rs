@@ -36,106 +36,116 @@ fn waiting_on(f: &asyncio::Future<i32>) -> asyncio::Task<Result<i32, FutureError
 // inner = Future(); outer = shield(inner); inner.set_result(42); await outer -> 42
 #[test]
 fn test_shield_result() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let fut = event::<i32>();
-            let inner = waiting_on(&fut);
-            let outer = asyncio::create_task(asyncio::shield(inner));
-            fut.set_result(42).unwrap();
-            assert_eq!(outer.await.unwrap().unwrap().unwrap(), 42);
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let fut = event::<i32>();
+                let inner = waiting_on(&fut);
+                let outer = asyncio::create_task(asyncio::shield(inner));
+                fut.set_result(42).unwrap();
+                assert_eq!(outer.await.unwrap().unwrap().unwrap(), 42);
+            });
+        }
+    });
 }
 
 // inner.set_exception(RuntimeError('expected')) -> outer.exception() is exc
 #[test]
 fn test_shield_exception() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let fut = event::<()>();
-            let f = fut.clone();
-            let inner = asyncio::create_task(async move {
-                f.await.unwrap();
-                panic!("expected");
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let fut = event::<()>();
+                let f = fut.clone();
+                let inner = asyncio::create_task(async move {
+                    f.await.unwrap();
+                    panic!("expected");
+                });
+                let outer = asyncio::create_task(async move {
+                    asyncio::shield(inner).await.map_err(|e| e.untracked())
+                });
+                fut.set_result(()).unwrap();
+                match outer.await.unwrap() {
+                    Err(TaskError::Panicked(p)) => assert_eq!(p.message(), "expected"),
+                    other => panic!("{other:?}"),
+                }
             });
-            let outer = asyncio::create_task(async move {
-                asyncio::shield(inner).await.map_err(|e| e.untracked())
-            });
-            fut.set_result(()).unwrap();
-            match outer.await.unwrap() {
-                Err(TaskError::Panicked(p)) => assert_eq!(p.message(), "expected"),
-                other => panic!("{other:?}"),
-            }
-        });
-    }
+        }
+    });
 }
 
 // inner.cancel() -> outer.cancelled()
 #[test]
 fn test_shield_cancel_inner() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let fut = event::<i32>();
-            let inner = waiting_on(&fut);
-            let inner_ref = inner.task_ref();
-            let outer = asyncio::create_task(async move {
-                // Propagated: the inner task's cancellation cancels the awaiter.
-                let v = asyncio::shield(inner).await?;
-                Ok::<_, TaskError>(v)
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let fut = event::<i32>();
+                let inner = waiting_on(&fut);
+                let inner_ref = inner.task_ref();
+                let outer = asyncio::create_task(async move {
+                    // Propagated: the inner task's cancellation cancels the awaiter.
+                    let v = asyncio::shield(inner).await?;
+                    Ok::<_, TaskError>(v)
+                });
+                inner_ref.cancel(Some("inner"));
+                let outer_ref = outer.task_ref();
+                let err: TaskError = outer.await.unwrap_err();
+                assert_eq!(cancel_msg(&err).as_deref(), Some("inner"));
+                assert!(outer_ref.cancelled());
+                assert!(inner_ref.cancelled());
             });
-            inner_ref.cancel(Some("inner"));
-            let outer_ref = outer.task_ref();
-            let err: TaskError = outer.await.unwrap_err();
-            assert_eq!(cancel_msg(&err).as_deref(), Some("inner"));
-            assert!(outer_ref.cancelled());
-            assert!(inner_ref.cancelled());
-        });
-    }
+        }
+    });
 }
 
 // outer.cancel() -> outer.cancelled(); no callback left on the inner future
 #[test]
 fn test_shield_cancel_outer() {
-    for n in WORKER_COUNTS {
-        let rt = rt(n);
-        let handle = rt.handle().clone();
-        rt.block_on(async move {
-            let fut = event::<i32>();
-            let inner = waiting_on(&fut);
-            let inner_ref = inner.task_ref();
-            let started = event::<()>();
-            let s = started.clone();
-            let outer = asyncio::create_task(async move {
-                s.set_result(()).unwrap();
-                let v = asyncio::shield(inner).await?;
-                Ok::<_, TaskError>(v)
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let rt = rt(n);
+            let handle = rt.handle().clone();
+            rt.block_on(async move {
+                let fut = event::<i32>();
+                let inner = waiting_on(&fut);
+                let inner_ref = inner.task_ref();
+                let started = event::<()>();
+                let s = started.clone();
+                let outer = asyncio::create_task(async move {
+                    s.set_result(()).unwrap();
+                    let v = asyncio::shield(inner).await?;
+                    Ok::<_, TaskError>(v)
+                });
+                started.await.unwrap();
+                outer.cancel(Some("outer"));
+                let outer_ref = outer.task_ref();
+                let err = outer.await.unwrap_err();
+                assert_eq!(cancel_msg(&err).as_deref(), Some("outer"));
+                assert!(outer_ref.cancelled());
+                assert!(!inner_ref.done(), "the shielded task goes on");
+                assert_eq!(inner_ref.debug_hooks(), 0, "nothing left on the inner task");
+                fut.set_result(1).unwrap();
+                all_done(std::slice::from_ref(&inner_ref)).await;
+                assert!(!inner_ref.cancelled());
+                assert_eq!(handle.debug_live_timers(), 0);
             });
-            started.await.unwrap();
-            outer.cancel(Some("outer"));
-            let outer_ref = outer.task_ref();
-            let err = outer.await.unwrap_err();
-            assert_eq!(cancel_msg(&err).as_deref(), Some("outer"));
-            assert!(outer_ref.cancelled());
-            assert!(!inner_ref.done(), "the shielded task goes on");
-            assert_eq!(inner_ref.debug_hooks(), 0, "nothing left on the inner task");
-            fut.set_result(1).unwrap();
-            all_done(std::slice::from_ref(&inner_ref)).await;
-            assert!(!inner_ref.cancelled());
-            assert_eq!(handle.debug_live_timers(), 0);
-        });
-    }
+        }
+    });
 }
 
 // fut.set_result(42); run_until_complete(shield(fut)) -> 42
 #[test]
 fn test_shield_shortcut() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let t = asyncio::create_task(async { 42 });
-            all_done(&[t.task_ref()]).await;
-            assert_eq!(asyncio::shield(t).await.unwrap(), 42);
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let t = asyncio::create_task(async { 42 });
+                all_done(&[t.task_ref()]).await;
+                assert_eq!(asyncio::shield(t).await.unwrap(), 42);
+            });
+        }
+    });
 }
 
 // import asyncio
@@ -151,18 +161,20 @@ fn test_shield_shortcut() {
 // -> 42 / sleep raised ('pending',)   (shield of a done task returns it: no suspension)
 #[test]
 fn test_shield_shortcut_with_pending_cancel() {
-    rt1().block_on(async {
-        let t = asyncio::create_task(async { 42 });
-        asyncio::sleep(Duration::ZERO).await.unwrap();
-        asyncio::current_task().unwrap().cancel(Some("pending"));
-        let v = asyncio::shield(t).await.map_err(|e| e.untracked());
-        assert_eq!(
-            v.as_ref().ok(),
-            Some(&42),
-            "awaiting the shield of a done task does not suspend, so gives its result: {v:?}"
-        );
-        let err = asyncio::sleep(Duration::ZERO).await.unwrap_err();
-        assert_eq!(err.message(), Some("pending"));
+    util::deadline(|| {
+        rt1().block_on(async {
+            let t = asyncio::create_task(async { 42 });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            asyncio::current_task().unwrap().cancel(Some("pending"));
+            let v = asyncio::shield(t).await.map_err(|e| e.untracked());
+            assert_eq!(
+                v.as_ref().ok(),
+                Some(&42),
+                "awaiting the shield of a done task does not suspend, so gives its result: {v:?}"
+            );
+            let err = asyncio::sleep(Duration::ZERO).await.unwrap_err();
+            assert_eq!(err.message(), Some("pending"));
+        });
     });
 }
 
@@ -172,142 +184,152 @@ fn test_shield_shortcut_with_pending_cancel() {
 // waiter.set_result(None); run_briefly -> proof == 1
 #[test]
 fn test_shield_effect() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let proof = Arc::new(AtomicUsize::new(0));
-            let waiter = event::<()>();
-            let started = event::<()>();
-            let (p, w, s) = (proof.clone(), waiter.clone(), started.clone());
-            let inner = asyncio::create_task(async move {
-                s.set_result(()).unwrap();
-                w.await.unwrap();
-                p.fetch_add(1, Ordering::SeqCst);
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let proof = Arc::new(AtomicUsize::new(0));
+                let waiter = event::<()>();
+                let started = event::<()>();
+                let (p, w, s) = (proof.clone(), waiter.clone(), started.clone());
+                let inner = asyncio::create_task(async move {
+                    s.set_result(()).unwrap();
+                    w.await.unwrap();
+                    p.fetch_add(1, Ordering::SeqCst);
+                });
+                let inner_ref = inner.task_ref();
+                let p = proof.clone();
+                let f = asyncio::create_task(async move {
+                    asyncio::shield(inner).await?;
+                    p.fetch_add(100, Ordering::SeqCst);
+                    Ok::<_, TaskError>(())
+                });
+                started.await.unwrap();
+                f.cancel(None);
+                assert!(f.await.unwrap_err().is_cancelled());
+                waiter.set_result(()).unwrap();
+                all_done(&[inner_ref]).await;
+                assert_eq!(proof.load(Ordering::SeqCst), 1);
             });
-            let inner_ref = inner.task_ref();
-            let p = proof.clone();
-            let f = asyncio::create_task(async move {
-                asyncio::shield(inner).await?;
-                p.fetch_add(100, Ordering::SeqCst);
-                Ok::<_, TaskError>(())
-            });
-            started.await.unwrap();
-            f.cancel(None);
-            assert!(f.await.unwrap_err().is_cancelled());
-            waiter.set_result(()).unwrap();
-            all_done(&[inner_ref]).await;
-            assert_eq!(proof.load(Ordering::SeqCst), 1);
-        });
-    }
+        }
+    });
 }
 
 // parent = gather(child1, child2); outer = shield(parent); outer.cancel()
 // -> outer.cancelled(); child1=1, child2=2 -> parent.result() == [1, 2]
 #[test]
 fn test_shield_gather() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let (f1, f2) = (event::<i32>(), event::<i32>());
-            let (c1, c2) = (waiting_on(&f1), waiting_on(&f2));
-            let parent = asyncio::create_task(asyncio::gather(vec![c1, c2]));
-            let parent_ref = parent.task_ref();
-            let outer = asyncio::create_task(async move {
-                let _v = asyncio::shield(parent).await?;
-                Ok::<_, TaskError>(())
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let (f1, f2) = (event::<i32>(), event::<i32>());
+                let (c1, c2) = (waiting_on(&f1), waiting_on(&f2));
+                let parent = asyncio::create_task(asyncio::gather(vec![c1, c2]));
+                let parent_ref = parent.task_ref();
+                let outer = asyncio::create_task(async move {
+                    let _v = asyncio::shield(parent).await?;
+                    Ok::<_, TaskError>(())
+                });
+                outer.cancel(None);
+                let outer_ref = outer.task_ref();
+                assert!(outer.await.unwrap_err().is_cancelled());
+                assert!(outer_ref.cancelled());
+                f1.set_result(1).unwrap();
+                f2.set_result(2).unwrap();
+                all_done(std::slice::from_ref(&parent_ref)).await;
+                assert!(!parent_ref.cancelled());
+                assert!(
+                    parent_ref.exception().unwrap().is_none(),
+                    "parent == [1, 2]"
+                );
             });
-            outer.cancel(None);
-            let outer_ref = outer.task_ref();
-            assert!(outer.await.unwrap_err().is_cancelled());
-            assert!(outer_ref.cancelled());
-            f1.set_result(1).unwrap();
-            f2.set_result(2).unwrap();
-            all_done(std::slice::from_ref(&parent_ref)).await;
-            assert!(!parent_ref.cancelled());
-            assert!(
-                parent_ref.exception().unwrap().is_none(),
-                "parent == [1, 2]"
-            );
-        });
-    }
+        }
+    });
 }
 
 // inner1 = shield(child1); inner2 = shield(child2); parent = gather(inner1, inner2)
 // parent.cancel() -> inner1, inner2 cancelled; child1, child2 are not
 #[test]
 fn test_gather_shield() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let (f1, f2) = (event::<i32>(), event::<i32>());
-            let (c1, c2) = (waiting_on(&f1), waiting_on(&f2));
-            let (r1, r2) = (c1.task_ref(), c2.task_ref());
-            let inner1 = asyncio::create_task(asyncio::shield(c1));
-            let inner2 = asyncio::create_task(asyncio::shield(c2));
-            let (i1, i2) = (inner1.task_ref(), inner2.task_ref());
-            let started = event::<()>();
-            let s = started.clone();
-            let parent = asyncio::create_task(async move {
-                s.set_result(()).unwrap();
-                asyncio::gather(vec![inner1, inner2]).await
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let (f1, f2) = (event::<i32>(), event::<i32>());
+                let (c1, c2) = (waiting_on(&f1), waiting_on(&f2));
+                let (r1, r2) = (c1.task_ref(), c2.task_ref());
+                let inner1 = asyncio::create_task(asyncio::shield(c1));
+                let inner2 = asyncio::create_task(asyncio::shield(c2));
+                let (i1, i2) = (inner1.task_ref(), inner2.task_ref());
+                let started = event::<()>();
+                let s = started.clone();
+                let parent = asyncio::create_task(async move {
+                    s.set_result(()).unwrap();
+                    asyncio::gather(vec![inner1, inner2]).await
+                });
+                started.await.unwrap();
+                parent.cancel(None);
+                assert!(parent.await.unwrap_err().is_cancelled());
+                all_done(&[i1.clone(), i2.clone()]).await;
+                assert!(i1.cancelled() && i2.cancelled());
+                assert!(
+                    !r1.done() && !r2.done(),
+                    "the shielded children are untouched"
+                );
+                f1.set_result(1).unwrap();
+                f2.set_result(2).unwrap();
+                all_done(&[r1.clone(), r2.clone()]).await;
+                assert!(!r1.cancelled() && !r2.cancelled());
             });
-            started.await.unwrap();
-            parent.cancel(None);
-            assert!(parent.await.unwrap_err().is_cancelled());
-            all_done(&[i1.clone(), i2.clone()]).await;
-            assert!(i1.cancelled() && i2.cancelled());
-            assert!(
-                !r1.done() && !r2.done(),
-                "the shielded children are untouched"
-            );
-            f1.set_result(1).unwrap();
-            f2.set_result(2).unwrap();
-            all_done(&[r1.clone(), r2.clone()]).await;
-            assert!(!r1.cancelled() && !r2.cancelled());
-        });
-    }
+        }
+    });
 }
 
 // A cancellation while awaiting a shield inside a timeout scope leaves no hook on the
 // shielded task and no timer.
 #[test]
 fn test_shield_cancel_outer_leaves_no_hooks_or_timers() {
-    for n in WORKER_COUNTS {
-        let rt = rt(n);
-        let handle = rt.handle().clone();
-        rt.block_on(async move {
-            let fut = event::<i32>();
-            let inner = waiting_on(&fut);
-            let inner_ref = inner.task_ref();
-            let started = event::<()>();
-            let s = started.clone();
-            let outer = asyncio::create_task(async move {
-                s.set_result(()).unwrap();
-                let r = asyncio::wait_for(asyncio::shield(inner), Some(LONG)).await;
-                let _v = r.expect("no timeout")?;
-                Ok::<_, TaskError>(())
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let rt = rt(n);
+            let handle = rt.handle().clone();
+            rt.block_on(async move {
+                let fut = event::<i32>();
+                let inner = waiting_on(&fut);
+                let inner_ref = inner.task_ref();
+                let started = event::<()>();
+                let s = started.clone();
+                let outer = asyncio::create_task(async move {
+                    s.set_result(()).unwrap();
+                    let r = asyncio::wait_for(asyncio::shield(inner), Some(LONG)).await;
+                    let _v = r.expect("no timeout")?;
+                    Ok::<_, TaskError>(())
+                });
+                started.await.unwrap();
+                outer.cancel(None);
+                assert!(outer.await.unwrap_err().is_cancelled());
+                assert_eq!(inner_ref.debug_hooks(), 0);
+                assert_eq!(handle.debug_live_timers(), 0, "the scope's timer is gone");
+                assert!(!inner_ref.done());
+                fut.set_result(7).unwrap();
+                all_done(&[inner_ref]).await;
             });
-            started.await.unwrap();
-            outer.cancel(None);
-            assert!(outer.await.unwrap_err().is_cancelled());
-            assert_eq!(inner_ref.debug_hooks(), 0);
-            assert_eq!(handle.debug_live_timers(), 0, "the scope's timer is gone");
-            assert!(!inner_ref.done());
-            fut.set_result(7).unwrap();
-            all_done(&[inner_ref]).await;
-        });
-    }
+        }
+    });
 }
 
 // The shielded task can be inspected and taken back.
 #[test]
 fn test_shield_into_inner() {
-    rt1().block_on(async {
-        let t = asyncio::create_task(async {
-            asyncio::sleep(Duration::from_millis(1)).await?;
-            Ok::<_, CancelledError>(5)
+    util::deadline(|| {
+        rt1().block_on(async {
+            let t = asyncio::create_task(async {
+                asyncio::sleep(Duration::from_millis(1)).await?;
+                Ok::<_, CancelledError>(5)
+            });
+            let id = t.id();
+            let s = asyncio::shield(t);
+            assert_eq!(s.task().id(), id);
+            let t = s.into_inner();
+            assert_eq!(t.await.unwrap().unwrap(), 5);
         });
-        let id = t.id();
-        let s = asyncio::shield(t);
-        assert_eq!(s.task().id(), id);
-        let t = s.into_inner();
-        assert_eq!(t.await.unwrap().unwrap(), 5);
     });
 }

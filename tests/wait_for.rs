@@ -68,64 +68,71 @@ impl SlowTask {
 // waitfortask.cancel(); await wait({waitfortask}) -> t.exited
 #[test]
 fn test_asyncio_wait_for_cancelled() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let t = SlowTask::default();
-            let started = event::<()>();
-            let wft = asyncio::create_task(asyncio::wait_for(
-                t.clone().run(Some(started.clone())),
-                Some(SlowTask::TASK_TIMEOUT * 2),
-            ));
-            started.await.unwrap();
-            wft.cancel(None);
-            let r = wft.task_ref();
-            all_done(std::slice::from_ref(&r)).await;
-            assert!(t.exited.load(Ordering::SeqCst));
-            assert!(!r.cancelled(), "the body swallowed the cancellation");
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let t = SlowTask::default();
+                let started = event::<()>();
+                let wft = asyncio::create_task(asyncio::wait_for(
+                    t.clone().run(Some(started.clone())),
+                    Some(SlowTask::TASK_TIMEOUT * 2),
+                ));
+                started.await.unwrap();
+                wft.cancel(None);
+                let r = wft.task_ref();
+                all_done(std::slice::from_ref(&r)).await;
+                assert!(t.exited.load(Ordering::SeqCst));
+                assert!(!r.cancelled(), "the body swallowed the cancellation");
+            });
+        }
+    });
 }
 
 // try: await wait_for(t.run(), t.TASK_TIMEOUT / 2) except TimeoutError: pass
 // -> t.exited (and, 3.12+: the body returned normally, so no TimeoutError)
 #[test]
 fn test_asyncio_wait_for_timeout() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let t = SlowTask::default();
-            let r = asyncio::wait_for(t.clone().run(None), Some(SlowTask::TASK_TIMEOUT / 2)).await;
-            assert!(t.exited.load(Ordering::SeqCst));
-            assert_eq!(
-                r,
-                Ok(()),
-                "the body caught the cancellation: its result wins"
-            );
-            let me = asyncio::current_task().unwrap();
-            assert_eq!(me.cancelling(), 0);
-            asyncio::sleep(Duration::ZERO)
-                .await
-                .expect("no cancellation left over");
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let t = SlowTask::default();
+                let r =
+                    asyncio::wait_for(t.clone().run(None), Some(SlowTask::TASK_TIMEOUT / 2)).await;
+                assert!(t.exited.load(Ordering::SeqCst));
+                assert_eq!(
+                    r,
+                    Ok(()),
+                    "the body caught the cancellation: its result wins"
+                );
+                let me = asyncio::current_task().unwrap();
+                assert_eq!(me.cancelling(), 0);
+                asyncio::sleep(Duration::ZERO)
+                    .await
+                    .expect("no cancellation left over");
+            });
+        }
+    });
 }
 
 // fut = create_future(); fut.set_result('done'); await wait_for(fut, 0) -> 'done'
 #[test]
 fn test_wait_for_timeout_less_then_0_or_0_future_done() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let fut = event::<&str>();
-            fut.set_result("done").unwrap();
-            let r = asyncio::wait_for(fut.clone(), Some(Duration::ZERO)).await;
-            assert_eq!(r.unwrap().unwrap(), "done");
-            assert!(fut.done());
-            // The same with a done task.
-            let t = asyncio::create_task(async { "done" });
-            all_done(&[t.task_ref()]).await;
-            let r = asyncio::wait_for(t, Some(Duration::ZERO)).await;
-            assert_eq!(r.unwrap().unwrap(), "done");
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let fut = event::<&str>();
+                fut.set_result("done").unwrap();
+                let r = asyncio::wait_for(fut.clone(), Some(Duration::ZERO)).await;
+                assert_eq!(r.unwrap().unwrap(), "done");
+                assert!(fut.done());
+                // The same with a done task.
+                let t = asyncio::create_task(async { "done" });
+                all_done(&[t.task_ref()]).await;
+                let r = asyncio::wait_for(t, Some(Duration::ZERO)).await;
+                assert_eq!(r.unwrap().unwrap(), "done");
+            });
+        }
+    });
 }
 
 // async def foo(): foo_started = True
@@ -136,29 +143,31 @@ fn test_wait_for_timeout_less_then_0_or_0_future_done() {
 // finishes without suspending returns its value, one that suspends gets TimeoutError.
 #[test]
 fn test_wait_for_timeout_0_coroutine_runs_to_first_suspension() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let started = Arc::new(AtomicBool::new(false));
-            let s = started.clone();
-            let r = asyncio::wait_for(
-                async move { s.store(true, Ordering::SeqCst) },
-                Some(Duration::ZERO),
-            )
-            .await;
-            assert_eq!(r, Ok(()));
-            assert!(started.load(Ordering::SeqCst));
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let started = Arc::new(AtomicBool::new(false));
+                let s = started.clone();
+                let r = asyncio::wait_for(
+                    async move { s.store(true, Ordering::SeqCst) },
+                    Some(Duration::ZERO),
+                )
+                .await;
+                assert_eq!(r, Ok(()));
+                assert!(started.load(Ordering::SeqCst));
 
-            let r = asyncio::wait_for(
-                async {
-                    asyncio::sleep(LONG).await?;
-                    Ok::<_, CancelledError>(())
-                },
-                Some(Duration::ZERO),
-            )
-            .await;
-            assert_eq!(r, Err(TimeoutError::new()));
-        });
-    }
+                let r = asyncio::wait_for(
+                    async {
+                        asyncio::sleep(LONG).await?;
+                        Ok::<_, CancelledError>(())
+                    },
+                    Some(Duration::ZERO),
+                )
+                .await;
+                assert_eq!(r, Err(TimeoutError::new()));
+            });
+        }
+    });
 }
 
 /// `foo()` of `test_wait_for_timeout_less_then_0_or_0` / `test_wait_for`.
@@ -181,74 +190,82 @@ fn foo_task(
 // -> fut.done(), fut.cancelled(), foo_running is False
 #[test]
 fn test_wait_for_timeout_less_then_0_or_0() {
-    for n in WORKER_COUNTS {
-        for past in [false, true] {
-            rt(n).block_on(async move {
-                let started = event::<()>();
-                let running = Arc::new(AtomicBool::new(false));
-                let fut = foo_task(&started, &running);
-                let fut_ref = fut.task_ref();
-                started.await.unwrap();
-                let r = if past {
-                    let when = Instant::now() - Duration::from_secs(1);
-                    asyncio::timeout_at(when).run(fut).await
-                } else {
-                    asyncio::wait_for(fut, Some(Duration::ZERO)).await
-                };
-                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
-                assert!(fut_ref.done() && fut_ref.cancelled());
-                assert!(!running.load(Ordering::SeqCst), "its cleanup ran");
-            });
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            for past in [false, true] {
+                rt(n).block_on(async move {
+                    let started = event::<()>();
+                    let running = Arc::new(AtomicBool::new(false));
+                    let fut = foo_task(&started, &running);
+                    let fut_ref = fut.task_ref();
+                    started.await.unwrap();
+                    let r = if past {
+                        let when = Instant::now() - Duration::from_secs(1);
+                        asyncio::timeout_at(when).run(fut).await
+                    } else {
+                        asyncio::wait_for(fut, Some(Duration::ZERO)).await
+                    };
+                    assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                    assert!(fut_ref.done() && fut_ref.cancelled());
+                    assert!(!running.load(Ordering::SeqCst), "its cleanup ran");
+                });
+            }
         }
-    }
+    });
 }
 
 // fut = create_task(foo()); with assertRaises(TimeoutError): await wait_for(fut, 0.1)
 // -> fut.done(), fut.cancelled(), foo_running is False
 #[test]
 fn test_wait_for() {
-    for n in WORKER_COUNTS {
-        let rt = rt(n);
-        let handle = rt.handle().clone();
-        rt.block_on(async move {
-            let started = event::<()>();
-            let running = Arc::new(AtomicBool::new(false));
-            let fut = foo_task(&started, &running);
-            let fut_ref = fut.task_ref();
-            let r = asyncio::wait_for(fut, Some(Duration::from_millis(10))).await;
-            assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
-            assert!(fut_ref.done() && fut_ref.cancelled());
-            assert!(!running.load(Ordering::SeqCst));
-            assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);
-            assert_eq!(handle.debug_live_timers(), 0);
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let rt = rt(n);
+            let handle = rt.handle().clone();
+            rt.block_on(async move {
+                let started = event::<()>();
+                let running = Arc::new(AtomicBool::new(false));
+                let fut = foo_task(&started, &running);
+                let fut_ref = fut.task_ref();
+                let r = asyncio::wait_for(fut, Some(Duration::from_millis(10))).await;
+                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                assert!(fut_ref.done() && fut_ref.cancelled());
+                assert!(!running.load(Ordering::SeqCst));
+                assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);
+                assert_eq!(handle.debug_live_timers(), 0);
+            });
+        }
+    });
 }
 
 // res = await wait_for(coro(), timeout=None) -> 'done'
 #[test]
 fn test_wait_for_blocking() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let r = asyncio::wait_for(async { "done" }, None).await;
-            assert_eq!(r, Ok("done"));
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let r = asyncio::wait_for(async { "done" }, None).await;
+                assert_eq!(r, Ok("done"));
+            });
+        }
+    });
 }
 
 // fut = create_future(); task = wait_for(fut, timeout=0.2)
 // loop.call_soon(fut.set_result, "ok"); await task -> "ok"
 #[test]
 fn test_wait_for_race_condition() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let fut = event::<&str>();
-            let f = fut.clone();
-            asyncio::call_soon(move || f.set_result("ok").unwrap());
-            let r = asyncio::wait_for(fut, Some(Duration::from_millis(200))).await;
-            assert_eq!(r.unwrap().unwrap(), "ok");
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let fut = event::<&str>();
+                let f = fut.clone();
+                asyncio::call_soon(move || f.set_result("ok").unwrap());
+                let r = asyncio::wait_for(fut, Some(Duration::from_millis(200))).await;
+                assert_eq!(r.unwrap().unwrap(), "ok");
+            });
+        }
+    });
 }
 
 // async def inner():
@@ -257,16 +274,18 @@ fn test_wait_for_race_condition() {
 // await wait_for(inner(), timeout=.01) -> 1
 #[test]
 fn test_wait_for_cancellation_race_condition() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let inner = async {
-                assert!(asyncio::sleep(Duration::from_secs(1)).await.is_err());
-                1
-            };
-            let r = asyncio::wait_for(inner, Some(Duration::from_millis(10))).await;
-            assert_eq!(r, Ok(1));
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let inner = async {
+                    assert!(asyncio::sleep(Duration::from_secs(1)).await.is_err());
+                    1
+                };
+                let r = asyncio::wait_for(inner, Some(Duration::from_millis(10))).await;
+                assert_eq!(r, Ok(1));
+            });
+        }
+    });
 }
 
 /// `inner()` of the `waits_for_task_cancellation` tests: on cancellation it sleeps
@@ -296,24 +315,26 @@ fn slow_to_cancel(
 // -> task_done
 #[test]
 fn test_wait_for_waits_for_task_cancellation() {
-    for timeout in [EPSILON, Duration::ZERO] {
-        for n in WORKER_COUNTS {
-            rt(n).block_on(async move {
-                let task_done = Arc::new(AtomicBool::new(false));
-                let started = event::<()>();
-                let inner = slow_to_cancel(&task_done, &started);
-                let inner_ref = inner.task_ref();
-                started.await.unwrap();
-                let r = asyncio::wait_for(inner, Some(timeout)).await;
-                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
-                assert!(
-                    task_done.load(Ordering::SeqCst),
-                    "waited for the cancellation"
-                );
-                assert!(inner_ref.cancelled());
-            });
+    util::deadline(|| {
+        for timeout in [EPSILON, Duration::ZERO] {
+            for n in WORKER_COUNTS {
+                rt(n).block_on(async move {
+                    let task_done = Arc::new(AtomicBool::new(false));
+                    let started = event::<()>();
+                    let inner = slow_to_cancel(&task_done, &started);
+                    let inner_ref = inner.task_ref();
+                    started.await.unwrap();
+                    let r = asyncio::wait_for(inner, Some(timeout)).await;
+                    assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                    assert!(
+                        task_done.load(Ordering::SeqCst),
+                        "waited for the cancellation"
+                    );
+                    assert!(inner_ref.cancelled());
+                });
+            }
         }
-    }
+    });
 }
 
 // The `_w_timeout_0` variant: the wait_for runs inside another coroutine.
@@ -322,47 +343,51 @@ fn test_wait_for_waits_for_task_cancellation() {
 // with assertRaises(TimeoutError): await foo()  -> task_done
 #[test]
 fn test_wait_for_waits_for_task_cancellation_w_timeout_0() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let task_done = Arc::new(AtomicBool::new(false));
-            let d = task_done.clone();
-            let foo = asyncio::create_task(async move {
-                let started = event::<()>();
-                let inner = slow_to_cancel(&d, &started);
-                asyncio::sleep(EPSILON).await.unwrap();
-                started.await.unwrap();
-                asyncio::wait_for(inner, Some(Duration::ZERO))
-                    .await
-                    .map(|_| ())
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let task_done = Arc::new(AtomicBool::new(false));
+                let d = task_done.clone();
+                let foo = asyncio::create_task(async move {
+                    let started = event::<()>();
+                    let inner = slow_to_cancel(&d, &started);
+                    asyncio::sleep(EPSILON).await.unwrap();
+                    started.await.unwrap();
+                    asyncio::wait_for(inner, Some(Duration::ZERO))
+                        .await
+                        .map(|_| ())
+                });
+                assert_eq!(foo.await.unwrap(), Err(TimeoutError::new()));
+                assert!(task_done.load(Ordering::SeqCst));
             });
-            assert_eq!(foo.await.unwrap(), Err(TimeoutError::new()));
-            assert!(task_done.load(Ordering::SeqCst));
-        });
-    }
+        }
+    });
 }
 
 // async def inner(): try: await sleep(0.2) finally: raise FooException
 // await wait_for(inner_task, timeout=_EPSILON) -> FooException
 #[test]
 fn test_wait_for_reraises_exception_during_cancellation() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let started = event::<()>();
-            let s = started.clone();
-            let inner = asyncio::create_task(async move {
-                s.set_result(()).unwrap();
-                let _ = asyncio::sleep(Duration::from_millis(200)).await;
-                panic!("FooException");
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let started = event::<()>();
+                let s = started.clone();
+                let inner = asyncio::create_task(async move {
+                    s.set_result(()).unwrap();
+                    let _ = asyncio::sleep(Duration::from_millis(200)).await;
+                    panic!("FooException");
+                });
+                started.await.unwrap();
+                let r: Result<Result<(), TaskError>, TimeoutError> =
+                    asyncio::wait_for(inner, Some(EPSILON)).await;
+                match r {
+                    Ok(Err(TaskError::Panicked(p))) => assert_eq!(p.message(), "FooException"),
+                    other => panic!("expected FooException, got {other:?}"),
+                }
             });
-            started.await.unwrap();
-            let r: Result<Result<(), TaskError>, TimeoutError> =
-                asyncio::wait_for(inner, Some(EPSILON)).await;
-            match r {
-                Ok(Err(TaskError::Panicked(p))) => assert_eq!(p.message(), "FooException"),
-                other => panic!("expected FooException, got {other:?}"),
-            }
-        });
-    }
+        }
+    });
 }
 
 // import asyncio
@@ -380,32 +405,34 @@ fn test_wait_for_reraises_exception_during_cancellation() {
 // -> wait cancelled True / wait cancelled True   (issue #23219)
 #[test]
 fn test_cancel_wait_for() {
-    for timeout in [None, Some(Duration::from_secs(60))] {
-        let rt = rt1();
-        let handle = rt.handle().clone();
-        rt.block_on(async move {
-            let task = asyncio::create_task(async {
-                event::<()>().await?;
-                Ok::<_, FutureError>(())
+    util::deadline(|| {
+        for timeout in [None, Some(Duration::from_secs(60))] {
+            let rt = rt1();
+            let handle = rt.handle().clone();
+            rt.block_on(async move {
+                let task = asyncio::create_task(async {
+                    event::<()>().await?;
+                    Ok::<_, FutureError>(())
+                });
+                let task_ref = task.task_ref();
+                let wait = asyncio::create_task(async move {
+                    let r = asyncio::wait_for(task, timeout).await;
+                    let _v = r.expect("not a timeout")?;
+                    Ok::<_, TaskError>(())
+                });
+                let w = wait.task_ref();
+                asyncio::call_soon(move || {
+                    w.cancel(None);
+                });
+                assert!(wait.await.unwrap_err().is_cancelled(), "wait cancelled");
+                assert!(
+                    task_ref.cancelled(),
+                    "cancelling the wait_for cancels the task"
+                );
+                assert_eq!(handle.debug_live_timers(), 0);
             });
-            let task_ref = task.task_ref();
-            let wait = asyncio::create_task(async move {
-                let r = asyncio::wait_for(task, timeout).await;
-                let _v = r.expect("not a timeout")?;
-                Ok::<_, TaskError>(())
-            });
-            let w = wait.task_ref();
-            asyncio::call_soon(move || {
-                w.cancel(None);
-            });
-            assert!(wait.await.unwrap_err().is_cancelled(), "wait cancelled");
-            assert!(
-                task_ref.cancelled(),
-                "cancelling the wait_for cancels the task"
-            );
-            assert_eq!(handle.debug_live_timers(), 0);
-        });
-    }
+        }
+    });
 }
 
 // async def return_42():
@@ -414,19 +441,21 @@ fn test_cancel_wait_for() {
 // res = await wait_for(return_42(), timeout=0.1) -> 42
 #[test]
 fn test_wait_for_cancel_suppressed() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let return_42 = async {
-                match asyncio::sleep(Duration::from_secs(10)).await {
-                    Ok(()) => 0,
-                    Err(_) => 42,
-                }
-            };
-            let r = asyncio::wait_for(return_42, Some(Duration::from_millis(10))).await;
-            assert_eq!(r, Ok(42));
-            assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);
-        });
-    }
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let return_42 = async {
+                    match asyncio::sleep(Duration::from_secs(10)).await {
+                        Ok(()) => 0,
+                        Err(_) => 42,
+                    }
+                };
+                let r = asyncio::wait_for(return_42, Some(Duration::from_millis(10))).await;
+                assert_eq!(r, Ok(42));
+                assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);
+            });
+        }
+    });
 }
 
 // inner_task = create_task(inner())  (returns 'done' at once)
@@ -436,31 +465,33 @@ fn test_wait_for_cancel_suppressed() {
 // -> CancelledError; inner_task.done(); await inner_task == 'done'; not reached_end
 #[test]
 fn test_wait_for_issue86296() {
-    for n in WORKER_COUNTS {
-        let rt = rt(n);
-        let handle = rt.handle().clone();
-        rt.block_on(async move {
-            let inner = asyncio::create_task(async { "done" });
-            let inner_ref = inner.task_ref();
-            let reached_end = Arc::new(AtomicBool::new(false));
-            let after_wait_for = event::<()>();
-            let (re, a) = (reached_end.clone(), after_wait_for.clone());
-            let task = asyncio::create_task(async move {
-                let v = asyncio::wait_for(inner, Some(Duration::from_secs(100))).await;
-                assert_eq!(v.unwrap().unwrap(), "done");
-                a.set_result(()).unwrap();
-                asyncio::sleep(Duration::from_secs(1)).await?;
-                re.store(true, Ordering::SeqCst);
-                Ok::<_, CancelledError>(())
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let rt = rt(n);
+            let handle = rt.handle().clone();
+            rt.block_on(async move {
+                let inner = asyncio::create_task(async { "done" });
+                let inner_ref = inner.task_ref();
+                let reached_end = Arc::new(AtomicBool::new(false));
+                let after_wait_for = event::<()>();
+                let (re, a) = (reached_end.clone(), after_wait_for.clone());
+                let task = asyncio::create_task(async move {
+                    let v = asyncio::wait_for(inner, Some(Duration::from_secs(100))).await;
+                    assert_eq!(v.unwrap().unwrap(), "done");
+                    a.set_result(()).unwrap();
+                    asyncio::sleep(Duration::from_secs(1)).await?;
+                    re.store(true, Ordering::SeqCst);
+                    Ok::<_, CancelledError>(())
+                });
+                after_wait_for.await.unwrap();
+                task.cancel(None);
+                assert!(task.await.unwrap_err().is_cancelled());
+                assert!(inner_ref.done() && !inner_ref.cancelled());
+                assert!(!reached_end.load(Ordering::SeqCst));
+                assert_eq!(handle.debug_live_timers(), 0);
             });
-            after_wait_for.await.unwrap();
-            task.cancel(None);
-            assert!(task.await.unwrap_err().is_cancelled());
-            assert!(inner_ref.done() && !inner_ref.cancelled());
-            assert!(!reached_end.load(Ordering::SeqCst));
-            assert_eq!(handle.debug_live_timers(), 0);
-        });
-    }
+        }
+    });
 }
 
 // task = create_task(coro())  (sleeps 0.01, returns 'done')
@@ -468,64 +499,71 @@ fn test_wait_for_issue86296() {
 // -> task not done, not cancelled; later done
 #[test]
 fn test_zero_timeout() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let gate = event::<()>();
-            let g = gate.clone();
-            let task = asyncio::create_task(async move {
-                g.await?;
-                Ok::<_, FutureError>("done")
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let gate = event::<()>();
+                let g = gate.clone();
+                let task = asyncio::create_task(async move {
+                    g.await?;
+                    Ok::<_, FutureError>("done")
+                });
+                let task_ref = task.task_ref();
+                let r = asyncio::wait_for(asyncio::shield(task), Some(Duration::ZERO)).await;
+                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                assert!(!task_ref.done() && !task_ref.cancelled());
+                assert_eq!(task_ref.cancelling(), 0);
+                gate.set_result(()).unwrap();
+                all_done(std::slice::from_ref(&task_ref)).await;
+                assert!(!task_ref.cancelled());
             });
-            let task_ref = task.task_ref();
-            let r = asyncio::wait_for(asyncio::shield(task), Some(Duration::ZERO)).await;
-            assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
-            assert!(!task_ref.done() && !task_ref.cancelled());
-            assert_eq!(task_ref.cancelling(), 0);
-            gate.set_result(()).unwrap();
-            all_done(std::slice::from_ref(&task_ref)).await;
-            assert!(!task_ref.cancelled());
-        });
-    }
+        }
+    });
 }
 
 // task = create_task(coro()); await wait_for(shield(task), timeout=None)
 // -> task.done(); await task == "done"
 #[test]
 fn test_none_timeout() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let task = asyncio::create_task(async {
-                asyncio::sleep(Duration::from_millis(5)).await?;
-                Ok::<_, CancelledError>("done")
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let task = asyncio::create_task(async {
+                    asyncio::sleep(Duration::from_millis(5)).await?;
+                    Ok::<_, CancelledError>("done")
+                });
+                let r = asyncio::wait_for(asyncio::shield(task), None).await;
+                assert_eq!(r.unwrap().unwrap().unwrap(), "done");
             });
-            let r = asyncio::wait_for(asyncio::shield(task), None).await;
-            assert_eq!(r.unwrap().unwrap().unwrap(), "done");
-        });
-    }
+        }
+    });
 }
 
 // with assertRaises(TimeoutError): await wait_for(shield(task), timeout=0.01)
 // -> task not done, not cancelled; await task == "done"
 #[test]
 fn test_shielded_timeout() {
-    for n in WORKER_COUNTS {
-        rt(n).block_on(async {
-            let gate = event::<()>();
-            let g = gate.clone();
-            let task = asyncio::create_task(async move {
-                g.await?;
-                Ok::<_, FutureError>("done")
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let gate = event::<()>();
+                let g = gate.clone();
+                let task = asyncio::create_task(async move {
+                    g.await?;
+                    Ok::<_, FutureError>("done")
+                });
+                let task_ref = task.task_ref();
+                let r =
+                    asyncio::wait_for(asyncio::shield(task), Some(Duration::from_millis(10))).await;
+                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                assert!(!task_ref.done() && !task_ref.cancelled());
+                gate.set_result(()).unwrap();
+                all_done(std::slice::from_ref(&task_ref)).await;
+                assert!(
+                    task_ref.exception().unwrap().is_none(),
+                    "await task == 'done'"
+                );
             });
-            let task_ref = task.task_ref();
-            let r = asyncio::wait_for(asyncio::shield(task), Some(Duration::from_millis(10))).await;
-            assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
-            assert!(!task_ref.done() && !task_ref.cancelled());
-            gate.set_result(()).unwrap();
-            all_done(std::slice::from_ref(&task_ref)).await;
-            assert!(
-                task_ref.exception().unwrap().is_none(),
-                "await task == 'done'"
-            );
-        });
-    }
+        }
+    });
 }

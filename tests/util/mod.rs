@@ -1,8 +1,56 @@
 //! Helpers shared by the asyncio-semantics test files.
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
+use std::panic::{AssertUnwindSafe, Location};
+use std::sync::{mpsc, Arc, Mutex};
 use std::task::Waker;
+use std::time::Duration;
+
+/// Default deadline of a test body (generous: CI runs the suite in debug on 2 cores).
+pub const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Runs `body` on its own thread (named after the calling test) and fails the calling test if it
+/// has not finished within [`DEADLINE`]: a lost wake-up or a deadlock then fails the test that
+/// lost it, with its name, instead of hanging the run. A panic in `body` is resumed in the
+/// caller with its original payload (so `#[should_panic(expected = ..)]` still works). The
+/// stuck thread, if any, is left behind (the process exits when the test binary ends).
+#[track_caller]
+pub fn deadline<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
+    deadline_of(DEADLINE, body)
+}
+
+/// Same as [`deadline`] with an explicit limit.
+#[track_caller]
+pub fn deadline_of<R: Send + 'static>(
+    limit: Duration,
+    body: impl FnOnce() -> R + Send + 'static,
+) -> R {
+    let caller = Location::caller();
+    // libtest runs each test on a thread named after the test's path.
+    let name = match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_owned(),
+        _ => caller.to_string(),
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            // The receiver is gone only if the caller already timed out.
+            let _ = tx.send(std::panic::catch_unwind(AssertUnwindSafe(body)));
+        })
+        .expect("spawn the test body's thread");
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+            "test `{name}` did not finish within {limit:?} (deadline at {caller}): \
+             lost wake-up or deadlock?"
+        ),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            unreachable!("the body's thread sends its result before it ends")
+        }
+    }
+}
 
 /// A 1-worker runtime: the deterministic mode, asyncio's exact FIFO order.
 pub fn rt1() -> asyncio::Runtime {
