@@ -322,8 +322,8 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
         if let Some(out) = self.poll_done() {
             return Poll::Ready(out);
         }
-        let inner = self.inner.clone();
-        if let Some(err) = forward_or_deliver_pending_cancel(|msg| inner.cancel_waiter(msg)) {
+        let target: StdArc<dyn CancelWaiter> = self.inner.clone();
+        if let Some(err) = forward_or_deliver_pending_cancel(CancelTarget::Other(target)) {
             return Poll::Ready(Err(FutureError::Cancelled(err)));
         }
         let mut state = self.inner.state.lock();
@@ -363,7 +363,7 @@ impl<T: Clone + Send + 'static> Future<T> {
 impl<T> Future<T> {
     fn unregister(&self) {
         let ptr = StdArc::as_ptr(&self.inner) as *const ();
-        waiter::unregister(|t| t.is_other(ptr));
+        waiter::unregister(|t| t.is_awaitable(ptr));
     }
 }
 

@@ -26,7 +26,7 @@ use std::task::{Context, Poll};
 use crate::compose::watch::WatchSet;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::Mutex;
-use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
+use crate::task::cancel::waiter::{self, CancelFanOut, CancelTarget};
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
@@ -205,19 +205,14 @@ struct GatherCancel {
     msg: Mutex<Option<StdArc<str>>>,
 }
 
-impl CancelWaiter for GatherCancel {
-    fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool {
-        let mut any = false;
-        for child in &self.children {
-            if child.cancel(msg.as_deref()) {
-                any = true;
-            }
-        }
-        if any {
-            *self.msg.lock() = msg;
-            self.requested.store(true, Ordering::Release);
-        }
-        any
+impl CancelFanOut for GatherCancel {
+    fn tasks(&self) -> &[TaskRef] {
+        &self.children
+    }
+
+    fn accepted(&self, msg: Option<StdArc<str>>) {
+        *self.msg.lock() = msg;
+        self.requested.store(true, Ordering::Release);
     }
 }
 
@@ -257,8 +252,8 @@ impl<C: GatherChildren> Core<C> {
         while self.watch.remaining() > 0 {
             match self.watch.poll_ready(cx) {
                 Poll::Pending => {
-                    let target: StdArc<dyn CancelWaiter> = self.cancel.clone();
-                    self.waiting |= waiter::register(CancelTarget::Other(target));
+                    let target: StdArc<dyn CancelFanOut> = self.cancel.clone();
+                    self.waiting |= waiter::register(CancelTarget::Tasks(target));
                     return Progress::Pending;
                 }
                 Poll::Ready(indices) => {
@@ -279,8 +274,7 @@ impl<C: GatherChildren> Core<C> {
     /// `__step` cancels the gathering future it is about to wait on); if none accepts it,
     /// it is delivered to the awaiter.
     fn forward_pending_cancel(&self) -> Option<CancelledError> {
-        let cancel = self.cancel.clone();
-        forward_or_deliver_pending_cancel(|msg| cancel.cancel_waiter(msg))
+        forward_or_deliver_pending_cancel(CancelTarget::Tasks(self.cancel.clone()))
     }
 
     /// The cancellation a cancelled gather ends with, tracked by the awaiting task.
@@ -294,7 +288,7 @@ impl<C: GatherChildren> Core<C> {
     fn finish(&mut self) -> C {
         if self.waiting {
             let ptr = StdArc::as_ptr(&self.cancel) as *const ();
-            waiter::unregister(|t| t.is_other(ptr));
+            waiter::unregister(|t| t.is_awaitable(ptr));
             self.waiting = false;
         }
         // Children whose outcome the gather did not report (it failed early or was
@@ -422,7 +416,7 @@ impl<C> Drop for Core<C> {
     fn drop(&mut self) {
         if self.waiting {
             let ptr = StdArc::as_ptr(&self.cancel) as *const ();
-            waiter::unregister(|t| t.is_other(ptr));
+            waiter::unregister(|t| t.is_awaitable(ptr));
         }
     }
 }

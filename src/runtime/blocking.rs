@@ -485,7 +485,7 @@ impl<T: Send + 'static> ToThread<T> {
         if self.registered {
             self.registered = false;
             let ptr = StdArc::as_ptr(&self.slot) as *const ();
-            waiter::unregister(|t| t.is_other(ptr));
+            waiter::unregister(|t| t.is_awaitable(ptr));
         }
     }
 }

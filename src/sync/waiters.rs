@@ -329,7 +329,7 @@ impl Registration {
     pub(crate) fn unregister(&mut self) {
         if let Some((_, c)) = self.canceller.take() {
             let ptr = StdArc::as_ptr(&c) as *const ();
-            waiter::unregister(|t| t.is_other(ptr));
+            waiter::unregister(|t| t.is_awaitable(ptr));
         }
     }
 }

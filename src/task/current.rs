@@ -20,10 +20,7 @@ struct Current {
 crate::loom::thread_local_const! {
     static CURRENT: Current = Current {
         task: Cell::new(None),
-        report: Cell::new(StepReport {
-            delivered: false,
-            self_cancelled: false,
-        }),
+        report: Cell::new(StepReport::NONE),
     };
 }
 
@@ -34,11 +31,12 @@ pub(crate) struct EnterGuard {
     exited: bool,
 }
 
-/// Makes `task` the current task of this thread until the guard exits.
-pub(crate) fn enter(task: Option<RawTask>) -> EnterGuard {
+/// Makes `task` the current task of this thread until the guard exits, starting its
+/// step report with `report`.
+pub(crate) fn enter(task: Option<RawTask>, report: StepReport) -> EnterGuard {
     CURRENT.with(|c| EnterGuard {
         prev: c.task.replace(task),
-        prev_report: c.report.replace(StepReport::default()),
+        prev_report: c.report.replace(report),
         exited: false,
     })
 }
@@ -70,6 +68,13 @@ impl Drop for EnterGuard {
 /// inside that task's poll.
 pub(crate) fn current_raw() -> Option<RawTask> {
     CURRENT.try_with(|c| c.task.get()).ok().flatten()
+}
+
+/// The step report of the poll in progress on this thread.
+pub(crate) fn report() -> StepReport {
+    CURRENT
+        .try_with(|c| c.report.get())
+        .unwrap_or(StepReport::NONE)
 }
 
 /// Updates the step report of the poll in progress on this thread.

@@ -461,10 +461,8 @@ impl<T> Future for Task<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut ret = self.poll_join(cx);
         if ret.is_pending() {
-            let target: &TaskRef = &self.task;
-            if let Some(err) =
-                forward_or_deliver_pending_cancel(|msg| target.cancel(msg.as_deref()))
-            {
+            let target = CancelTarget::Task((*self.task).clone());
+            if let Some(err) = forward_or_deliver_pending_cancel(target) {
                 return Poll::Ready(Err(TaskError::Cancelled(err)));
             }
             // A forwarded cancel may have finished the task synchronously: read again.

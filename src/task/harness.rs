@@ -29,7 +29,7 @@ use std::task::{Context, Poll, Waker};
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::StdArc;
 use crate::runtime::scheduler::ScheduleKind;
-use crate::task::cancel::{self, CancelledError, PendingRequest};
+use crate::task::cancel::{self, CancelledError, PendingRequest, StepReport};
 use crate::task::completion;
 use crate::task::core::{next_poll_count, Cell, Header, Kind, Stage};
 use crate::task::current;
@@ -180,7 +180,14 @@ where
 
         let waker = waker_ref(self.raw());
         let mut cx = Context::from_waker(&waker);
-        let guard = current::enter(if is_task { Some(self.raw()) } else { None });
+        let guard = if is_task {
+            current::enter(
+                Some(self.raw()),
+                StepReport::starting_with(snapshot.is_must_cancel()),
+            )
+        } else {
+            current::enter(None, StepReport::default())
+        };
         let res = panic::catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: we hold RUNNING.
             unsafe {

@@ -8,8 +8,10 @@
 use crate::loom::StdArc as Arc;
 
 use crate::task::cancel::error::CancelledError;
+use crate::task::cancel::forward;
 use crate::task::cancel::state::PendingScope;
 use crate::task::cancel::step;
+use crate::task::cancel::waiter::CancelTarget;
 use crate::task::current;
 use crate::task::TaskRef;
 
@@ -35,19 +37,23 @@ pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
 }
 
 /// The check an await point with a cancel target (an awaited task, a `Future`, a
-/// gather) makes when it is about to suspend: a pending cancel request of the current
-/// task is first offered to that target, as asyncio's `Task.__step` does with the future
-/// the coroutine just yielded (`if self._must_cancel: if self._fut_waiter.cancel(msg):
-/// self._must_cancel = False`). Accepted: the request is consumed and the task will see
-/// the target's cancelled outcome. Refused (the target is done): the request is
-/// delivered here, as an error.
-pub(crate) fn forward_or_deliver_pending_cancel(
-    forward: impl FnOnce(Option<Arc<str>>) -> bool,
-) -> Option<CancelledError> {
+/// gather) makes when it is about to suspend: a cancel request of the current task made
+/// during this step is first offered to that target, as asyncio's `Task.__step` does with
+/// the future the coroutine just yielded (`if self._must_cancel: if
+/// self._fut_waiter.cancel(msg): self._must_cancel = False`). Accepted: the request is
+/// consumed and the task will see the target's cancelled outcome. Refused (the target is
+/// done): the request is delivered here, as an error. A request that was already pending
+/// when the step began is delivered here, never forwarded: asyncio throws it into the
+/// coroutine where it resumes (and this is what unwinds a cycle of tasks awaiting each
+/// other, see `forward.rs`).
+pub(crate) fn forward_or_deliver_pending_cancel(target: CancelTarget) -> Option<CancelledError> {
     let raw = current::current_raw()?;
     let header = raw.header();
     if !header.state.load().is_must_cancel() {
         return None;
+    }
+    if current::report().undelivered_since_start() {
+        return deliver_pending_cancel();
     }
     let msg = {
         let fields = header.asyncio.lock();
@@ -56,7 +62,7 @@ pub(crate) fn forward_or_deliver_pending_cancel(
         }
         fields.cancel.msg.clone()
     };
-    if forward(msg) {
+    if forward::offer(&TaskRef::clone_from_raw(raw), target, msg) {
         let _fields = header.asyncio.lock();
         header.state.clear_must_cancel();
         step::mark_delivered();

@@ -10,7 +10,11 @@
 //!    its *waiter* in the task's latest poll (`waiter.rs`: another task, an
 //!    `asyncio::Future`, a gather, a lock's wait entry, a `to_thread` job...), forwards
 //!    the request to it; if the waiter accepts, that is all: the task will see the
-//!    waiter's cancelled outcome, as `await inner` does in asyncio;
+//!    waiter's cancelled outcome, as `await inner` does in asyncio. Forwarding
+//!    (`forward.rs`) walks chains of awaiting tasks and gathers with its own stack, in
+//!    the order asyncio's recursion would, so a chain of any length cannot overflow a
+//!    worker's stack; a task asked twice on one path closes a cycle and refuses, so a
+//!    cycle of tasks awaiting each other gets one request per task;
 //! 4. otherwise arms *must_cancel* (a state-word bit) with the message and wakes the
 //!    task. Repeated calls keep returning `true` and keep counting.
 //!
@@ -22,7 +26,8 @@
 //! a pending *must_cancel* and returns `Err(CancelledError)` instead of suspending. An
 //! await point about to suspend on something a cancel can be forwarded to offers a
 //! request made during this step to that target first (asyncio's `__step`: `if
-//! self._must_cancel: if self._fut_waiter.cancel(msg): ...`).
+//! self._must_cancel: if self._fut_waiter.cancel(msg): ...`); a request already pending
+//! when the step began is delivered where the task resumes, as asyncio throws it in.
 //!
 //! **Tracking** (`error.rs`). The `CancelledError` delivered to a task about its own
 //! cancellation is a tracked token: alive when the future completes (propagated with
@@ -43,11 +48,12 @@
 //! request back when its body cannot receive it.
 //!
 //! ## Files
-//! `state.rs` (the fields), `request.rs`, `waiter.rs` (forwarding targets), `deliver.rs`,
-//! `step.rs`, `error.rs` (`CancelledError` and tracked tokens).
+//! `state.rs` (the fields), `request.rs`, `waiter.rs` (forwarding targets), `forward.rs`
+//! (the walk), `deliver.rs`, `step.rs`, `error.rs` (`CancelledError` and tracked tokens).
 
 mod deliver;
 mod error;
+mod forward;
 mod request;
 pub(crate) mod state;
 mod step;

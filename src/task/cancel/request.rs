@@ -2,6 +2,7 @@
 
 use crate::loom::StdArc as Arc;
 
+use crate::task::cancel::forward::{self, Path, Request};
 use crate::task::cancel::state::{CancelState, PendingScope};
 use crate::task::cancel::step;
 use crate::task::cancel::waiter;
@@ -14,7 +15,9 @@ impl TaskRef {
     ///
     /// The request is counted ([`cancelling`](Self::cancelling)). If the task is suspended
     /// awaiting another task, the request is forwarded to that task (so cancelling an
-    /// outer task cancels what it awaits, with the same message). Otherwise it is
+    /// outer task cancels what it awaits, with the same message), and so on down the
+    /// chain, however long, without recursion; a cycle of tasks awaiting each other gets
+    /// one request each. Otherwise it is
     /// delivered at the task's next runtime-aware await point as
     /// `Err(CancelledError)`; a task that is woken for it and suspends on something that
     /// knows nothing of this runtime is cancelled by force (its future is dropped).
@@ -30,40 +33,50 @@ impl TaskRef {
     /// });
     /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
-        let header = self.header();
         let msg: Option<Arc<str>> = msg.map(Arc::from);
-        let forward_to = {
-            let mut fields = header.asyncio.lock();
-            if header.state.load().is_complete() {
-                return false;
+        match self.request_cancel(msg.clone(), &Path::new()) {
+            Request::Refused => false,
+            Request::Armed => true,
+            Request::Forward(target) => {
+                forward::forward_from(self, target, msg);
+                true
             }
-            fields.cancel.requests = fields.cancel.requests.saturating_add(1);
-            match waiter::current_target(header, &fields.cancel.waiter) {
-                Some(target) => target,
-                None => {
-                    // Nothing to forward to (the common case): arm it in the same
-                    // critical section.
-                    arm_must_cancel(header, &mut fields.cancel, msg);
-                    drop(fields);
-                    self.after_armed();
-                    return true;
-                }
-            }
-        };
-        if forward_to.cancel(msg.clone()) {
-            return true;
         }
+    }
+
+    /// Step 1 of `cancel()`, under the task's lock: refuses if the task is done (or was
+    /// already asked on this walk's `path`: a cycle), else counts the request and either
+    /// returns the waiter to forward it to, or arms *must_cancel* and wakes the task.
+    pub(crate) fn request_cancel(&self, msg: Option<Arc<str>>, path: &Path) -> Request {
+        let header = self.header();
+        let mut fields = header.asyncio.lock();
+        if header.state.load().is_complete() || path.contains(self) {
+            return Request::Refused;
+        }
+        fields.cancel.requests = fields.cancel.requests.saturating_add(1);
+        if let Some(target) = waiter::current_target(header, &fields.cancel.waiter) {
+            return Request::Forward(target);
+        }
+        // Nothing to forward to (the common case): arm it in the same critical section.
+        arm_must_cancel(header, &mut fields.cancel, msg);
+        drop(fields);
+        self.after_armed();
+        Request::Armed
+    }
+
+    /// The waiter a counted request was forwarded to refused it: the task receives it
+    /// itself (unless it completed meanwhile; asyncio still answered `True`, and so did
+    /// `cancel()`).
+    pub(crate) fn arm_after_refusal(&self, msg: Option<Arc<str>>) {
+        let header = self.header();
         {
             let mut fields = header.asyncio.lock();
             if header.state.load().is_complete() {
-                // Completed while we forwarded: asyncio would still answer `True` here
-                // (the request was counted), and so do we.
-                return true;
+                return;
             }
             arm_must_cancel(header, &mut fields.cancel, msg);
         }
         self.after_armed();
-        true
     }
 
     /// After *must_cancel* is set: note a self-cancel and make sure the task runs to

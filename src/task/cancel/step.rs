@@ -26,10 +26,36 @@ use crate::task::raw::RawTask;
 /// What happened to the current task's cancellation during one poll.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct StepReport {
+    /// A request was pending when the step began (the task was woken to receive it).
+    pub(crate) pending_at_start: bool,
     /// A runtime-aware await point consumed a pending cancel request.
     pub(crate) delivered: bool,
     /// The task called `cancel()` on itself.
     pub(crate) self_cancelled: bool,
+}
+
+impl StepReport {
+    /// Nothing happened (and nothing was pending).
+    pub(crate) const NONE: StepReport = StepReport {
+        pending_at_start: false,
+        delivered: false,
+        self_cancelled: false,
+    };
+
+    /// The report of a step that begins with a request pending or not.
+    pub(crate) fn starting_with(pending_at_start: bool) -> StepReport {
+        StepReport {
+            pending_at_start,
+            ..StepReport::NONE
+        }
+    }
+
+    /// A request pending since the step began, not delivered yet: the await point the
+    /// task resumes at must deliver it, not forward it (asyncio's `__step` throws a
+    /// pending `CancelledError` into the coroutine where it is suspended).
+    pub(crate) fn undelivered_since_start(self) -> bool {
+        self.pending_at_start && !self.delivered
+    }
 }
 
 /// Whether a cancel request still pending when the future returns counts (docs/design.md

@@ -18,10 +18,22 @@ use crate::task::core::Header;
 use crate::task::current;
 use crate::task::TaskRef;
 
-/// An awaitable other than a task that accepts forwarded cancellations.
+/// An awaitable other than a task that accepts forwarded cancellations (an
+/// `asyncio::Future`, a lock's wait entry, a `to_thread` job).
 pub(crate) trait CancelWaiter: Send + Sync {
-    /// Cancels the awaitable with `msg`; `false` if it is already done.
+    /// Cancels the awaitable with `msg`; `false` if it is already done. Must not cancel
+    /// tasks itself (a [`CancelFanOut`] does that through the walk of `forward.rs`).
     fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool;
+}
+
+/// An awaitable that forwards a cancellation to several tasks (a gather): the walk of
+/// `forward.rs` asks [`tasks`](Self::tasks) in order, then calls
+/// [`accepted`](Self::accepted) if any of them accepted.
+pub(crate) trait CancelFanOut: Send + Sync {
+    /// The tasks to forward to, in order.
+    fn tasks(&self) -> &[TaskRef];
+    /// At least one task accepted the request with `msg`: the awaitable is cancelled.
+    fn accepted(&self, msg: Option<StdArc<str>>);
 }
 
 /// Something a cancellation can be forwarded to.
@@ -29,7 +41,9 @@ pub(crate) trait CancelWaiter: Send + Sync {
 pub(crate) enum CancelTarget {
     /// Another task the task awaits.
     Task(TaskRef),
-    /// An `asyncio::Future`, a gather, ...
+    /// An awaitable over several tasks (a gather).
+    Tasks(StdArc<dyn CancelFanOut>),
+    /// An `asyncio::Future`, a lock's wait entry, ...
     Other(StdArc<dyn CancelWaiter>),
     /// More than one awaitable registered during the same poll: forwarding is ambiguous.
     Ambiguous,
@@ -41,9 +55,13 @@ impl CancelTarget {
         matches!(self, CancelTarget::Task(t) if t == task)
     }
 
-    /// `true` if this is the awaitable at `ptr`.
-    pub(crate) fn is_other(&self, ptr: *const ()) -> bool {
-        matches!(self, CancelTarget::Other(w) if std::ptr::addr_eq(StdArc::as_ptr(w), ptr))
+    /// `true` if this is the awaitable (not a task) at `ptr`.
+    pub(crate) fn is_awaitable(&self, ptr: *const ()) -> bool {
+        match self {
+            CancelTarget::Other(w) => std::ptr::addr_eq(StdArc::as_ptr(w), ptr),
+            CancelTarget::Tasks(f) => std::ptr::addr_eq(StdArc::as_ptr(f), ptr),
+            _ => false,
+        }
     }
 
     fn same(&self, other: &CancelTarget) -> bool {
@@ -52,16 +70,10 @@ impl CancelTarget {
             (CancelTarget::Other(a), CancelTarget::Other(b)) => {
                 std::ptr::addr_eq(StdArc::as_ptr(a), StdArc::as_ptr(b))
             }
+            (CancelTarget::Tasks(a), CancelTarget::Tasks(b)) => {
+                std::ptr::addr_eq(StdArc::as_ptr(a), StdArc::as_ptr(b))
+            }
             _ => false,
-        }
-    }
-
-    /// Forwards a cancellation; `false` if the target did not accept it.
-    pub(crate) fn cancel(&self, msg: Option<StdArc<str>>) -> bool {
-        match self {
-            CancelTarget::Task(t) => t.cancel(msg.as_deref()),
-            CancelTarget::Other(w) => w.clone().cancel_waiter(msg),
-            CancelTarget::Ambiguous => false,
         }
     }
 }
