@@ -23,8 +23,6 @@
 //! (`heapq` order; equal items in no particular order). `maxsize == 0` means unbounded.
 
 use crate::loom::StdArc;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -39,71 +37,18 @@ use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 
 mod error;
 
+mod fifo;
+mod lifo;
+mod methods;
+mod priority;
+mod store;
+
 pub use error::{GetError, PutError};
+pub use fifo::Queue;
+pub use lifo::LifoQueue;
+pub use priority::PriorityQueue;
 
-// ---- storage -------------------------------------------------------------------------
-
-/// The item order of a queue (asyncio's overridable `_init`/`_put`/`_get`).
-trait Store<T>: Send {
-    fn push(&mut self, item: T);
-    fn pop(&mut self) -> Option<T>;
-    fn len(&self) -> usize;
-    fn drain_all(&mut self) -> Vec<T>;
-}
-
-impl<T: Send> Store<T> for VecDeque<T> {
-    fn push(&mut self, item: T) {
-        self.push_back(item)
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.pop_front()
-    }
-    fn len(&self) -> usize {
-        VecDeque::len(self)
-    }
-    fn drain_all(&mut self) -> Vec<T> {
-        self.drain(..).collect()
-    }
-}
-
-/// LIFO storage.
-struct Stack<T>(Vec<T>);
-
-impl<T: Send> Store<T> for Stack<T> {
-    fn push(&mut self, item: T) {
-        self.0.push(item)
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop()
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn drain_all(&mut self) -> Vec<T> {
-        std::mem::take(&mut self.0)
-    }
-}
-
-/// Smallest-first storage.
-struct Heap<T>(BinaryHeap<Reverse<T>>);
-
-impl<T: Ord + Send> Store<T> for Heap<T> {
-    fn push(&mut self, item: T) {
-        self.0.push(Reverse(item))
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop().map(|r| r.0)
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn drain_all(&mut self) -> Vec<T> {
-        std::mem::take(&mut self.0)
-            .into_iter()
-            .map(|r| r.0)
-            .collect()
-    }
-}
+use store::Store;
 
 // ---- the shared core -----------------------------------------------------------------
 
@@ -170,6 +115,10 @@ impl<T: Send + 'static> Core<T> {
                 maxsize,
             }),
         }
+    }
+
+    fn maxsize(&self) -> usize {
+        self.inner.maxsize
     }
 
     fn qsize(&self) -> usize {
@@ -479,6 +428,16 @@ pub struct Get<'a, T: Send + 'static> {
     reg: Registration,
 }
 
+impl<'a, T: Send + 'static> Get<'a, T> {
+    fn new(core: &'a Core<T>) -> Self {
+        Get {
+            core,
+            entry: None,
+            reg: Registration::new(),
+        }
+    }
+}
+
 impl<T: Send + 'static> Future for Get<'_, T> {
     type Output = Result<T, GetError>;
 
@@ -518,6 +477,17 @@ pub struct Put<'a, T: Send + 'static> {
     item: Option<T>,
     entry: Option<u64>,
     reg: Registration,
+}
+
+impl<'a, T: Send + 'static> Put<'a, T> {
+    fn new(core: &'a Core<T>, item: T) -> Self {
+        Put {
+            core,
+            item: Some(item),
+            entry: None,
+            reg: Registration::new(),
+        }
+    }
 }
 
 impl<T: Send + 'static> Unpin for Put<'_, T> {}
@@ -562,6 +532,16 @@ pub struct Join<'a, T: Send + 'static> {
     reg: Registration,
 }
 
+impl<'a, T: Send + 'static> Join<'a, T> {
+    fn new(core: &'a Core<T>) -> Self {
+        Join {
+            core,
+            entry: None,
+            reg: Registration::new(),
+        }
+    }
+}
+
 impl<T: Send + 'static> Future for Join<'_, T> {
     type Output = Result<(), CancelledError>;
 
@@ -582,352 +562,5 @@ impl<T: Send + 'static> fmt::Debug for Join<'_, T> {
         f.debug_struct("Join")
             .field("waiting", &self.entry.is_some())
             .finish()
-    }
-}
-
-// ---- the public queue types ----------------------------------------------------------
-
-macro_rules! queue_methods {
-    ($name:literal, $example_items:literal, $example_out:literal) => {
-        /// Number of items in the queue.
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
-        /// q.put_nowait(1).unwrap();
-        /// assert_eq!(q.qsize(), 1);
-        /// ```
-        pub fn qsize(&self) -> usize {
-            self.core.qsize()
-        }
-
-        /// The capacity given at construction (0: unbounded).
-        ///
-        /// ```
-        #[doc = concat!("assert_eq!(asyncio::", $name, "::<u8>::new(2).maxsize(), 2);")]
-        /// ```
-        pub fn maxsize(&self) -> usize {
-            self.core.inner.maxsize
-        }
-
-        /// `true` if the queue holds no item.
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
-        /// assert!(q.empty());
-        /// q.put_nowait(1).unwrap();
-        /// assert!(!q.empty());
-        /// ```
-        pub fn empty(&self) -> bool {
-            self.core.empty()
-        }
-
-        /// `true` if the queue holds `maxsize` items (never for an unbounded queue).
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(1);")]
-        /// q.put_nowait(1).unwrap();
-        /// assert!(q.full());
-        /// ```
-        pub fn full(&self) -> bool {
-            self.core.full()
-        }
-
-        /// Puts an item, waiting for a free slot if the queue is full. The item comes
-        /// back in the error: `PutError::ShutDown` if the queue is (or gets) shut down,
-        /// `PutError::Cancelled` if the awaiting task is cancelled.
-        ///
-        /// ```
-        /// asyncio::run(async {
-        #[doc = concat!("    let q = asyncio::", $name, "::new(0);")]
-        ///     q.put(1).await.unwrap();
-        ///     assert_eq!(q.get().await.unwrap(), 1);
-        /// });
-        /// ```
-        pub fn put(&self, item: T) -> Put<'_, T> {
-            Put {
-                core: &self.core,
-                item: Some(item),
-                entry: None,
-                reg: Registration::new(),
-            }
-        }
-
-        /// Puts an item without waiting: `PutError::Full` if the queue is full,
-        /// `PutError::ShutDown` if it is shut down; the item comes back in the error.
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(1);")]
-        /// q.put_nowait(1).unwrap();
-        /// let err = q.put_nowait(2).unwrap_err();
-        /// assert!(err.is_full());
-        /// assert_eq!(err.into_item(), 2);
-        /// ```
-        pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
-            self.core.put_nowait(item)
-        }
-
-        /// Removes and returns an item, waiting for one if the queue is empty.
-        /// `GetError::ShutDown` once the queue is shut down and empty (or shut down
-        /// immediately); `GetError::Cancelled` if the awaiting task is cancelled (no item
-        /// is lost: it stays in the queue).
-        ///
-        /// ```
-        /// asyncio::run(async {
-        #[doc = concat!("    let q = std::sync::Arc::new(asyncio::", $name, "::new(0));")]
-        ///     let getter = {
-        ///         let q = q.clone();
-        ///         asyncio::create_task(async move { q.get().await })
-        ///     };
-        ///     q.put(7).await.unwrap();
-        ///     assert_eq!(getter.await.unwrap().unwrap(), 7);
-        /// });
-        /// ```
-        pub fn get(&self) -> Get<'_, T> {
-            Get {
-                core: &self.core,
-                entry: None,
-                reg: Registration::new(),
-            }
-        }
-
-        /// Removes and returns an item without waiting: `GetError::Empty` if there is
-        /// none, `GetError::ShutDown` if the queue is shut down and empty.
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
-        /// assert!(q.get_nowait().unwrap_err().is_empty());
-        #[doc = concat!("for i in ", $example_items, " {")]
-        ///     q.put_nowait(i).unwrap();
-        /// }
-        /// let out: Vec<i32> = (0..3).map(|_| q.get_nowait().unwrap()).collect();
-        #[doc = concat!("assert_eq!(out, ", $example_out, ");")]
-        /// ```
-        pub fn get_nowait(&self) -> Result<T, GetError> {
-            self.core.get_nowait()
-        }
-
-        /// Marks one item taken with `get` as processed (see [`join`](Self::join)).
-        /// `ValueError("task_done() called too many times")` if called more times than
-        /// items were put.
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
-        /// assert!(q.task_done().is_err());
-        /// q.put_nowait(1).unwrap();
-        /// q.get_nowait().unwrap();
-        /// q.task_done().unwrap();
-        /// ```
-        pub fn task_done(&self) -> Result<(), ValueError> {
-            self.core.task_done()
-        }
-
-        /// Waits until every item put has been taken and marked with
-        /// [`task_done`](Self::task_done). `Err(CancelledError)` if the awaiting task is
-        /// cancelled.
-        ///
-        /// ```
-        /// asyncio::run(async {
-        #[doc = concat!("    let q = std::sync::Arc::new(asyncio::", $name, "::new(0));")]
-        ///     q.put_nowait(1).unwrap();
-        ///     let worker = {
-        ///         let q = q.clone();
-        ///         asyncio::create_task(async move {
-        ///             let _item = q.get().await.unwrap();
-        ///             q.task_done().unwrap();
-        ///         })
-        ///     };
-        ///     q.join().await.unwrap();
-        ///     worker.await.unwrap();
-        /// });
-        /// ```
-        pub fn join(&self) -> Join<'_, T> {
-            Join {
-                core: &self.core,
-                entry: None,
-                reg: Registration::new(),
-            }
-        }
-
-        /// Shuts the queue down (3.13): `put`s fail with `ShutDown` from now on, and so
-        /// do `get`s once the queue is empty. With `immediate`, the items left are
-        /// dropped (each counted as done for `join`) and `get`s fail at once. Blocked
-        /// getters and putters are woken to see it.
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
-        /// q.put_nowait(1).unwrap();
-        /// q.shutdown(false);
-        /// assert!(q.put_nowait(2).unwrap_err().is_shutdown());
-        /// assert_eq!(q.get_nowait().unwrap(), 1);
-        /// assert!(q.get_nowait().unwrap_err().is_shutdown());
-        /// ```
-        pub fn shutdown(&self, immediate: bool) {
-            self.core.shutdown(immediate)
-        }
-
-        /// `true` once [`shutdown`](Self::shutdown) was called.
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::<u8>::new(0);")]
-        /// q.shutdown(true);
-        /// assert!(q.is_shutdown());
-        /// ```
-        pub fn is_shutdown(&self) -> bool {
-            self.core.is_shutdown()
-        }
-
-        /// Items put and not yet marked done (asyncio's `_unfinished_tasks`).
-        ///
-        /// ```
-        #[doc = concat!("let q = asyncio::", $name, "::new(0);")]
-        /// q.put_nowait(1).unwrap();
-        /// assert_eq!(q.unfinished_tasks(), 1);
-        /// ```
-        pub fn unfinished_tasks(&self) -> usize {
-            self.core.unfinished()
-        }
-    };
-}
-
-/// A FIFO queue for tasks (asyncio's `asyncio.Queue`), shared between threads.
-///
-/// ```
-/// use std::sync::Arc;
-/// asyncio::run(async {
-///     let q = Arc::new(asyncio::Queue::new(2));
-///     let producer = {
-///         let q = q.clone();
-///         asyncio::create_task(async move {
-///             for i in 0..5 {
-///                 q.put(i).await.unwrap(); // waits while 2 items are queued
-///             }
-///         })
-///     };
-///     let mut got = Vec::new();
-///     for _ in 0..5 {
-///         got.push(q.get().await.unwrap());
-///         q.task_done().unwrap();
-///     }
-///     producer.await.unwrap();
-///     q.join().await.unwrap();
-///     assert_eq!(got, [0, 1, 2, 3, 4]);
-/// });
-/// ```
-pub struct Queue<T: Send + 'static> {
-    core: Core<T>,
-}
-
-impl<T: Send + 'static> Queue<T> {
-    /// A queue holding at most `maxsize` items (0: unbounded).
-    ///
-    /// ```
-    /// let q = asyncio::Queue::<String>::new(0);
-    /// assert!(!q.full());
-    /// ```
-    pub fn new(maxsize: usize) -> Queue<T> {
-        Queue {
-            core: Core::new(maxsize, Box::new(VecDeque::new())),
-        }
-    }
-
-    queue_methods!("Queue", "[1, 3, 2]", "[1, 3, 2]");
-}
-
-impl<T: Send + 'static> Default for Queue<T> {
-    /// An unbounded queue.
-    fn default() -> Self {
-        Queue::new(0)
-    }
-}
-
-impl<T: Send + 'static> fmt::Debug for Queue<T> {
-    /// asyncio's `repr` shape: `<Queue maxsize=0 qsize=1 _getters[1] tasks=1>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.fmt("Queue", f)
-    }
-}
-
-/// A LIFO queue for tasks (asyncio's `asyncio.LifoQueue`): the most recent item first.
-///
-/// ```
-/// let q = asyncio::LifoQueue::new(0);
-/// q.put_nowait("a").unwrap();
-/// q.put_nowait("b").unwrap();
-/// assert_eq!(q.get_nowait().unwrap(), "b");
-/// ```
-pub struct LifoQueue<T: Send + 'static> {
-    core: Core<T>,
-}
-
-impl<T: Send + 'static> LifoQueue<T> {
-    /// A LIFO queue holding at most `maxsize` items (0: unbounded).
-    ///
-    /// ```
-    /// let q = asyncio::LifoQueue::<u32>::new(3);
-    /// assert_eq!(q.maxsize(), 3);
-    /// ```
-    pub fn new(maxsize: usize) -> LifoQueue<T> {
-        LifoQueue {
-            core: Core::new(maxsize, Box::new(Stack(Vec::new()))),
-        }
-    }
-
-    queue_methods!("LifoQueue", "[1, 3, 2]", "[2, 3, 1]");
-}
-
-impl<T: Send + 'static> Default for LifoQueue<T> {
-    /// An unbounded queue.
-    fn default() -> Self {
-        LifoQueue::new(0)
-    }
-}
-
-impl<T: Send + 'static> fmt::Debug for LifoQueue<T> {
-    /// asyncio's `repr` shape: `<LifoQueue maxsize=0 qsize=1>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.fmt("LifoQueue", f)
-    }
-}
-
-/// A priority queue for tasks (asyncio's `asyncio.PriorityQueue`): the smallest item
-/// first (use `(priority, data)` tuples, or `std::cmp::Reverse` for largest first).
-///
-/// ```
-/// let q = asyncio::PriorityQueue::new(0);
-/// q.put_nowait((2, "low")).unwrap();
-/// q.put_nowait((1, "high")).unwrap();
-/// assert_eq!(q.get_nowait().unwrap(), (1, "high"));
-/// ```
-pub struct PriorityQueue<T: Ord + Send + 'static> {
-    core: Core<T>,
-}
-
-impl<T: Ord + Send + 'static> PriorityQueue<T> {
-    /// A priority queue holding at most `maxsize` items (0: unbounded).
-    ///
-    /// ```
-    /// let q = asyncio::PriorityQueue::<u32>::new(0);
-    /// assert!(q.empty());
-    /// ```
-    pub fn new(maxsize: usize) -> PriorityQueue<T> {
-        PriorityQueue {
-            core: Core::new(maxsize, Box::new(Heap(BinaryHeap::new()))),
-        }
-    }
-
-    queue_methods!("PriorityQueue", "[1, 3, 2]", "[1, 2, 3]");
-}
-
-impl<T: Ord + Send + 'static> Default for PriorityQueue<T> {
-    /// An unbounded queue.
-    fn default() -> Self {
-        PriorityQueue::new(0)
-    }
-}
-
-impl<T: Ord + Send + 'static> fmt::Debug for PriorityQueue<T> {
-    /// asyncio's `repr` shape: `<PriorityQueue maxsize=0 qsize=1>`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.fmt("PriorityQueue", f)
     }
 }
