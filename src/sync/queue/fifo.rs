@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use super::methods::queue_methods;
+use super::protocol::Core;
 use super::store::Store;
-use super::Core;
 
 impl<T: Send> Store<T> for VecDeque<T> {
     fn push(&mut self, item: T) {

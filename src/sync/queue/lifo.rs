@@ -4,8 +4,8 @@
 use std::fmt;
 
 use super::methods::queue_methods;
+use super::protocol::Core;
 use super::store::Store;
-use super::Core;
 
 /// LIFO storage.
 struct Stack<T>(Vec<T>);

@@ -6,8 +6,8 @@ use std::collections::BinaryHeap;
 use std::fmt;
 
 use super::methods::queue_methods;
+use super::protocol::Core;
 use super::store::Store;
-use super::Core;
 
 /// Smallest-first storage.
 struct Heap<T>(BinaryHeap<Reverse<T>>);

@@ -1,0 +1,329 @@
+//! The queue protocol: [`Core`], the operations every queue type shares — `put`/`get`
+//! with and without waiting, `task_done`/`join`, `shutdown` — on the [`State`] behind
+//! the lock.
+
+use std::fmt;
+use std::task::{Context, Poll};
+
+use crate::loom::{Mutex, StdArc};
+use crate::sync::waiters::{cancelled_error, Registration, Seen, Status, WaitList, Wakeups};
+use crate::sync::{QueueEmpty, QueueFull, QueueShutDown, ValueError};
+use crate::task::cancel::{deliver_pending_cancel, CancelledError};
+
+use super::error::{GetError, PutError};
+use super::state::{Inner, State, GETTERS, JOINERS, PUTTERS};
+use super::store::Store;
+
+/// The queue logic, shared by the three queue types.
+pub(super) struct Core<T> {
+    inner: StdArc<Inner<T>>,
+}
+
+impl<T: Send + 'static> Core<T> {
+    pub(super) fn new(maxsize: usize, items: Box<dyn Store<T>>) -> Core<T> {
+        Core {
+            inner: StdArc::new(Inner {
+                state: Mutex::new(State {
+                    items,
+                    getters: WaitList::new(),
+                    putters: WaitList::new(),
+                    joiners: WaitList::new(),
+                    unfinished: 0,
+                    shutdown: false,
+                }),
+                maxsize,
+            }),
+        }
+    }
+
+    pub(super) fn maxsize(&self) -> usize {
+        self.inner.maxsize
+    }
+
+    pub(super) fn qsize(&self) -> usize {
+        self.inner.state.lock().items.len()
+    }
+
+    pub(super) fn empty(&self) -> bool {
+        self.inner.state.lock().is_empty()
+    }
+
+    pub(super) fn full(&self) -> bool {
+        self.inner.state.lock().full(self.inner.maxsize)
+    }
+
+    pub(super) fn put_locked(
+        &self,
+        st: &mut State<T>,
+        item: T,
+        wake: &mut Wakeups,
+    ) -> Result<(), PutError<T>> {
+        if st.shutdown {
+            return Err(PutError::ShutDown(QueueShutDown::new(), item));
+        }
+        if st.full(self.inner.maxsize) {
+            return Err(PutError::Full(QueueFull::new(), item));
+        }
+        st.items.push(item);
+        st.unfinished += 1;
+        wake.push(st.getters.wake_next());
+        Ok(())
+    }
+
+    pub(super) fn get_locked(&self, st: &mut State<T>, wake: &mut Wakeups) -> Result<T, GetError> {
+        match st.items.pop() {
+            Some(item) => {
+                wake.push(st.putters.wake_next());
+                Ok(item)
+            }
+            None if st.shutdown => Err(GetError::ShutDown(QueueShutDown::new())),
+            None => Err(GetError::Empty(QueueEmpty::new())),
+        }
+    }
+
+    pub(super) fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        let r = self.put_locked(&mut st, item, &mut wake);
+        drop(st);
+        wake.wake();
+        r
+    }
+
+    pub(super) fn get_nowait(&self) -> Result<T, GetError> {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        let r = self.get_locked(&mut st, &mut wake);
+        drop(st);
+        wake.wake();
+        r
+    }
+
+    pub(super) fn task_done(&self) -> Result<(), ValueError> {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        if st.unfinished == 0 {
+            return Err(ValueError::new("task_done() called too many times"));
+        }
+        st.unfinished -= 1;
+        if st.unfinished == 0 {
+            st.joiners.wake_all(wake.vec());
+        }
+        drop(st);
+        wake.wake();
+        Ok(())
+    }
+
+    pub(super) fn shutdown(&self, immediate: bool) {
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        st.shutdown = true;
+        let dropped = if immediate {
+            let items = st.items.drain_all();
+            st.unfinished = st.unfinished.saturating_sub(items.len());
+            if st.unfinished == 0 {
+                st.joiners.wake_all(wake.vec());
+            }
+            items
+        } else {
+            Vec::new()
+        };
+        // Every getter and putter re-checks and sees the shutdown.
+        st.getters.wake_all(wake.vec());
+        st.putters.wake_all(wake.vec());
+        drop(st);
+        wake.wake();
+        drop(dropped);
+    }
+
+    pub(super) fn is_shutdown(&self) -> bool {
+        self.inner.state.lock().shutdown
+    }
+
+    pub(super) fn unfinished(&self) -> usize {
+        self.inner.state.lock().unfinished
+    }
+
+    /// Removes a wait entry its future gives up; passes a wake-up on if the entry had
+    /// been woken and what it was woken for is still there (asyncio's `except:` blocks
+    /// of `get` and `put`).
+    pub(super) fn abandon(&self, list: u8, entry: &mut Option<u64>, reg: &mut Registration) {
+        if let Some(id) = entry.take() {
+            let mut wake = Wakeups::new();
+            let mut st = self.inner.state.lock();
+            let removed = st.list(list).remove(id);
+            if let Some((Status::Woken, _)) = &removed {
+                match list {
+                    GETTERS if !st.is_empty() => wake.push(st.getters.wake_next()),
+                    PUTTERS if !st.full(self.inner.maxsize) => wake.push(st.putters.wake_next()),
+                    _ => {}
+                }
+            }
+            drop(st);
+            drop(removed);
+            wake.wake();
+        }
+        reg.unregister();
+    }
+
+    pub(super) fn poll_get(
+        &self,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, GetError>> {
+        if let Some(err) = deliver_pending_cancel() {
+            self.abandon(GETTERS, entry, reg);
+            return Poll::Ready(Err(GetError::Cancelled(err)));
+        }
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        if let Some(id) = *entry {
+            let (seen, old) = st.getters.observe(id, cx.waker());
+            match seen {
+                Seen::Waiting => {
+                    drop(st);
+                    drop(old);
+                    reg.register(&self.inner, GETTERS, id);
+                    return Poll::Pending;
+                }
+                Seen::Woken => *entry = None,
+                Seen::Cancelled(msg) => {
+                    // Cancelled, not woken: nothing to pass on.
+                    *entry = None;
+                    drop(st);
+                    drop(old);
+                    reg.unregister();
+                    return Poll::Ready(Err(GetError::Cancelled(cancelled_error(msg))));
+                }
+            }
+        }
+        // while self.empty(): ...
+        if st.is_empty() && !st.shutdown {
+            let id = st.getters.push(cx.waker());
+            drop(st);
+            *entry = Some(id);
+            reg.register(&self.inner, GETTERS, id);
+            return Poll::Pending;
+        }
+        let r = self.get_locked(&mut st, &mut wake);
+        drop(st);
+        wake.wake();
+        reg.unregister();
+        Poll::Ready(r)
+    }
+
+    pub(super) fn poll_put(
+        &self,
+        item: &mut Option<T>,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), PutError<T>>> {
+        let take = |item: &mut Option<T>| item.take().expect("Put polled after completion");
+        if let Some(err) = deliver_pending_cancel() {
+            self.abandon(PUTTERS, entry, reg);
+            return Poll::Ready(Err(PutError::Cancelled(err, take(item))));
+        }
+        let mut wake = Wakeups::new();
+        let mut st = self.inner.state.lock();
+        if let Some(id) = *entry {
+            let (seen, old) = st.putters.observe(id, cx.waker());
+            match seen {
+                Seen::Waiting => {
+                    drop(st);
+                    drop(old);
+                    reg.register(&self.inner, PUTTERS, id);
+                    return Poll::Pending;
+                }
+                Seen::Woken => *entry = None,
+                Seen::Cancelled(msg) => {
+                    *entry = None;
+                    drop(st);
+                    drop(old);
+                    reg.unregister();
+                    let err = cancelled_error(msg);
+                    return Poll::Ready(Err(PutError::Cancelled(err, take(item))));
+                }
+            }
+        }
+        // while self.full(): if shutdown: raise; wait
+        if st.full(self.inner.maxsize) && !st.shutdown {
+            let id = st.putters.push(cx.waker());
+            drop(st);
+            *entry = Some(id);
+            reg.register(&self.inner, PUTTERS, id);
+            return Poll::Pending;
+        }
+        let r = self.put_locked(&mut st, take(item), &mut wake);
+        drop(st);
+        wake.wake();
+        reg.unregister();
+        Poll::Ready(r)
+    }
+
+    pub(super) fn poll_join(
+        &self,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), CancelledError>> {
+        if let Some(err) = deliver_pending_cancel() {
+            self.abandon(JOINERS, entry, reg);
+            return Poll::Ready(Err(err));
+        }
+        let mut st = self.inner.state.lock();
+        let id = match *entry {
+            Some(id) => {
+                let (seen, old) = st.joiners.observe(id, cx.waker());
+                drop(st);
+                drop(old);
+                match seen {
+                    Seen::Waiting => id,
+                    Seen::Woken => {
+                        *entry = None;
+                        reg.unregister();
+                        return Poll::Ready(Ok(()));
+                    }
+                    Seen::Cancelled(msg) => {
+                        *entry = None;
+                        reg.unregister();
+                        return Poll::Ready(Err(cancelled_error(msg)));
+                    }
+                }
+            }
+            None => {
+                if st.unfinished == 0 {
+                    return Poll::Ready(Ok(()));
+                }
+                let id = st.joiners.push(cx.waker());
+                drop(st);
+                *entry = Some(id);
+                id
+            }
+        };
+        reg.register(&self.inner, JOINERS, id);
+        Poll::Pending
+    }
+
+    pub(super) fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.inner.state.lock();
+        write!(f, "<{name} maxsize={}", self.inner.maxsize)?;
+        if !st.is_empty() {
+            write!(f, " qsize={}", st.items.len())?;
+        }
+        if st.getters.len() > 0 {
+            write!(f, " _getters[{}]", st.getters.len())?;
+        }
+        if st.putters.len() > 0 {
+            write!(f, " _putters[{}]", st.putters.len())?;
+        }
+        if st.unfinished > 0 {
+            write!(f, " tasks={}", st.unfinished)?;
+        }
+        if st.shutdown {
+            f.write_str(" shutdown")?;
+        }
+        f.write_str(">")
+    }
+}
