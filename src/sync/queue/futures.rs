@@ -12,7 +12,7 @@ use crate::task::cancel::CancelledError;
 
 use super::error::{GetError, PutError};
 use super::protocol::Core;
-use super::state::{GETTERS, JOINERS, PUTTERS};
+use super::state::WaiterKind;
 
 /// Future returned by `get()` on [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
 ///
@@ -52,7 +52,8 @@ impl<T: Send + 'static> Future for Get<'_, T> {
 
 impl<T: Send + 'static> Drop for Get<'_, T> {
     fn drop(&mut self) {
-        self.core.abandon(GETTERS, &mut self.entry, &mut self.reg);
+        self.core
+            .abandon(WaiterKind::Getter, &mut self.entry, &mut self.reg);
     }
 }
 
@@ -107,7 +108,8 @@ impl<T: Send + 'static> Future for Put<'_, T> {
 
 impl<T: Send + 'static> Drop for Put<'_, T> {
     fn drop(&mut self) {
-        self.core.abandon(PUTTERS, &mut self.entry, &mut self.reg);
+        self.core
+            .abandon(WaiterKind::Putter, &mut self.entry, &mut self.reg);
     }
 }
 
@@ -156,7 +158,8 @@ impl<T: Send + 'static> Future for Join<'_, T> {
 
 impl<T: Send + 'static> Drop for Join<'_, T> {
     fn drop(&mut self) {
-        self.core.abandon(JOINERS, &mut self.entry, &mut self.reg);
+        self.core
+            .abandon(WaiterKind::Joiner, &mut self.entry, &mut self.reg);
     }
 }
 

@@ -11,7 +11,7 @@ use crate::sync::{QueueEmpty, QueueFull, QueueShutDown, ValueError};
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 
 use super::error::{GetError, PutError};
-use super::state::{Inner, State, GETTERS, JOINERS, PUTTERS};
+use super::state::{Inner, State, WaiterKind};
 use super::store::Store;
 
 /// The queue logic, shared by the three queue types.
@@ -147,16 +147,25 @@ impl<T: Send + 'static> Core<T> {
     /// Removes a wait entry its future gives up; passes a wake-up on if the entry had
     /// been woken and what it was woken for is still there (asyncio's `except:` blocks
     /// of `get` and `put`).
-    pub(super) fn abandon(&self, list: u8, entry: &mut Option<u64>, reg: &mut Registration) {
+    pub(super) fn abandon(
+        &self,
+        kind: WaiterKind,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+    ) {
         if let Some(id) = entry.take() {
             let mut wake = Wakeups::new();
             let mut st = self.inner.state.lock();
-            let removed = st.list(list).remove(id);
+            let removed = st.list(kind).remove(id);
             if let Some((Status::Woken, _)) = &removed {
-                match list {
-                    GETTERS if !st.is_empty() => wake.push(st.getters.wake_next()),
-                    PUTTERS if !st.full(self.inner.maxsize) => wake.push(st.putters.wake_next()),
-                    _ => {}
+                let left_for_next = match kind {
+                    WaiterKind::Getter => !st.is_empty(),
+                    WaiterKind::Putter => !st.full(self.inner.maxsize),
+                    // Joiners are woken all at once: there is no wake-up to pass on.
+                    WaiterKind::Joiner => false,
+                };
+                if left_for_next {
+                    wake.push(st.list(kind).wake_next());
                 }
             }
             drop(st);
@@ -173,7 +182,7 @@ impl<T: Send + 'static> Core<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, GetError>> {
         if let Some(err) = deliver_pending_cancel() {
-            self.abandon(GETTERS, entry, reg);
+            self.abandon(WaiterKind::Getter, entry, reg);
             return Poll::Ready(Err(GetError::Cancelled(err)));
         }
         let mut wake = Wakeups::new();
@@ -184,7 +193,7 @@ impl<T: Send + 'static> Core<T> {
                 Seen::Waiting => {
                     drop(st);
                     drop(old);
-                    reg.register(&self.inner, GETTERS, id);
+                    reg.register(&self.inner, WaiterKind::Getter.tag(), id);
                     return Poll::Pending;
                 }
                 Seen::Woken => *entry = None,
@@ -203,7 +212,7 @@ impl<T: Send + 'static> Core<T> {
             let id = st.getters.push(cx.waker());
             drop(st);
             *entry = Some(id);
-            reg.register(&self.inner, GETTERS, id);
+            reg.register(&self.inner, WaiterKind::Getter.tag(), id);
             return Poll::Pending;
         }
         let r = self.get_locked(&mut st, &mut wake);
@@ -222,7 +231,7 @@ impl<T: Send + 'static> Core<T> {
     ) -> Poll<Result<(), PutError<T>>> {
         let take = |item: &mut Option<T>| item.take().expect("Put polled after completion");
         if let Some(err) = deliver_pending_cancel() {
-            self.abandon(PUTTERS, entry, reg);
+            self.abandon(WaiterKind::Putter, entry, reg);
             return Poll::Ready(Err(PutError::Cancelled(err, take(item))));
         }
         let mut wake = Wakeups::new();
@@ -233,7 +242,7 @@ impl<T: Send + 'static> Core<T> {
                 Seen::Waiting => {
                     drop(st);
                     drop(old);
-                    reg.register(&self.inner, PUTTERS, id);
+                    reg.register(&self.inner, WaiterKind::Putter.tag(), id);
                     return Poll::Pending;
                 }
                 Seen::Woken => *entry = None,
@@ -252,7 +261,7 @@ impl<T: Send + 'static> Core<T> {
             let id = st.putters.push(cx.waker());
             drop(st);
             *entry = Some(id);
-            reg.register(&self.inner, PUTTERS, id);
+            reg.register(&self.inner, WaiterKind::Putter.tag(), id);
             return Poll::Pending;
         }
         let r = self.put_locked(&mut st, take(item), &mut wake);
@@ -269,7 +278,7 @@ impl<T: Send + 'static> Core<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), CancelledError>> {
         if let Some(err) = deliver_pending_cancel() {
-            self.abandon(JOINERS, entry, reg);
+            self.abandon(WaiterKind::Joiner, entry, reg);
             return Poll::Ready(Err(err));
         }
         let mut st = self.inner.state.lock();
@@ -302,7 +311,7 @@ impl<T: Send + 'static> Core<T> {
                 id
             }
         };
-        reg.register(&self.inner, JOINERS, id);
+        reg.register(&self.inner, WaiterKind::Joiner.tag(), id);
         Poll::Pending
     }
 

@@ -9,9 +9,33 @@ use crate::sync::waiters::{CancelEntry, WaitList};
 
 use super::store::Store;
 
-pub(super) const GETTERS: u8 = 0;
-pub(super) const PUTTERS: u8 = 1;
-pub(super) const JOINERS: u8 = 2;
+/// Which of a queue's three wait lists an entry is in. Its [`tag`](Self::tag) is the
+/// `list: u8` that [`Registration::register`](crate::sync::waiters::Registration::register)
+/// hands back to [`CancelEntry::cancel_entry`] when the task is cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum WaiterKind {
+    /// A `get()` waiting for an item.
+    Getter = 0,
+    /// A `put()` waiting for a free slot.
+    Putter = 1,
+    /// A `join()` waiting for the unfinished-task count to reach 0.
+    Joiner = 2,
+}
+
+impl WaiterKind {
+    pub(super) fn tag(self) -> u8 {
+        self as u8
+    }
+
+    fn from_tag(tag: u8) -> WaiterKind {
+        match tag {
+            0 => WaiterKind::Getter,
+            1 => WaiterKind::Putter,
+            _ => WaiterKind::Joiner,
+        }
+    }
+}
 
 pub(super) struct Inner<T> {
     pub(super) state: Mutex<State<T>>,
@@ -29,11 +53,11 @@ pub(super) struct State<T> {
 }
 
 impl<T> State<T> {
-    pub(super) fn list(&mut self, list: u8) -> &mut WaitList {
-        match list {
-            GETTERS => &mut self.getters,
-            PUTTERS => &mut self.putters,
-            _ => &mut self.joiners,
+    pub(super) fn list(&mut self, kind: WaiterKind) -> &mut WaitList {
+        match kind {
+            WaiterKind::Getter => &mut self.getters,
+            WaiterKind::Putter => &mut self.putters,
+            WaiterKind::Joiner => &mut self.joiners,
         }
     }
 
@@ -48,6 +72,7 @@ impl<T> State<T> {
 
 impl<T: Send + 'static> CancelEntry for Inner<T> {
     fn cancel_entry(&self, list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
-        self.state.lock().list(list).cancel(id, msg)
+        let kind = WaiterKind::from_tag(list);
+        self.state.lock().list(kind).cancel(id, msg)
     }
 }
