@@ -52,7 +52,7 @@ impl<T: Send + 'static> Core<T> {
         self.inner.state.lock().full(self.inner.maxsize)
     }
 
-    pub(super) fn put_locked(
+    fn put_locked(
         &self,
         st: &mut State<T>,
         item: T,
@@ -70,7 +70,7 @@ impl<T: Send + 'static> Core<T> {
         Ok(())
     }
 
-    pub(super) fn get_locked(&self, st: &mut State<T>, wake: &mut Wakeups) -> Result<T, GetError> {
+    fn get_locked(&self, st: &mut State<T>, wake: &mut Wakeups) -> Result<T, GetError> {
         match st.items.pop() {
             Some(item) => {
                 wake.push(st.putters.wake_next());
@@ -175,53 +175,20 @@ impl<T: Send + 'static> Core<T> {
         reg.unregister();
     }
 
+    /// `get()`: an item, once there is one (see [`poll_turn`](Self::poll_turn)).
     pub(super) fn poll_get(
         &self,
         entry: &mut Option<u64>,
         reg: &mut Registration,
         cx: &mut Context<'_>,
     ) -> Poll<Result<T, GetError>> {
-        if let Some(err) = deliver_pending_cancel() {
-            self.abandon(WaiterKind::Getter, entry, reg);
-            return Poll::Ready(Err(GetError::Cancelled(err)));
-        }
-        let mut wake = Wakeups::new();
-        let mut st = self.inner.state.lock();
-        if let Some(id) = *entry {
-            let (seen, old) = st.getters.observe(id, cx.waker());
-            match seen {
-                Seen::Waiting => {
-                    drop(st);
-                    drop(old);
-                    reg.register(&self.inner, WaiterKind::Getter.tag(), id);
-                    return Poll::Pending;
-                }
-                Seen::Woken => *entry = None,
-                Seen::Cancelled(msg) => {
-                    // Cancelled, not woken: nothing to pass on.
-                    *entry = None;
-                    drop(st);
-                    drop(old);
-                    reg.unregister();
-                    return Poll::Ready(Err(GetError::Cancelled(cancelled_error(msg))));
-                }
-            }
-        }
-        // while self.empty(): ...
-        if st.is_empty() && !st.shutdown {
-            let id = st.getters.push(cx.waker());
-            drop(st);
-            *entry = Some(id);
-            reg.register(&self.inner, WaiterKind::Getter.tag(), id);
-            return Poll::Pending;
-        }
-        let r = self.get_locked(&mut st, &mut wake);
-        drop(st);
-        wake.wake();
-        reg.unregister();
-        Poll::Ready(r)
+        let turn = self.poll_turn(WaiterKind::Getter, entry, reg, cx, |st, wake| {
+            self.get_locked(st, wake)
+        });
+        turn.map(|r| r.unwrap_or_else(|cancelled| Err(GetError::Cancelled(cancelled))))
     }
 
+    /// `put(item)`: stores `item` once there is a free slot; every error gives it back.
     pub(super) fn poll_put(
         &self,
         item: &mut Option<T>,
@@ -230,89 +197,87 @@ impl<T: Send + 'static> Core<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), PutError<T>>> {
         let take = |item: &mut Option<T>| item.take().expect("Put polled after completion");
-        if let Some(err) = deliver_pending_cancel() {
-            self.abandon(WaiterKind::Putter, entry, reg);
-            return Poll::Ready(Err(PutError::Cancelled(err, take(item))));
-        }
-        let mut wake = Wakeups::new();
-        let mut st = self.inner.state.lock();
-        if let Some(id) = *entry {
-            let (seen, old) = st.putters.observe(id, cx.waker());
-            match seen {
-                Seen::Waiting => {
-                    drop(st);
-                    drop(old);
-                    reg.register(&self.inner, WaiterKind::Putter.tag(), id);
-                    return Poll::Pending;
-                }
-                Seen::Woken => *entry = None,
-                Seen::Cancelled(msg) => {
-                    *entry = None;
-                    drop(st);
-                    drop(old);
-                    reg.unregister();
-                    let err = cancelled_error(msg);
-                    return Poll::Ready(Err(PutError::Cancelled(err, take(item))));
-                }
-            }
-        }
-        // while self.full(): if shutdown: raise; wait
-        if st.full(self.inner.maxsize) && !st.shutdown {
-            let id = st.putters.push(cx.waker());
-            drop(st);
-            *entry = Some(id);
-            reg.register(&self.inner, WaiterKind::Putter.tag(), id);
-            return Poll::Pending;
-        }
-        let r = self.put_locked(&mut st, take(item), &mut wake);
-        drop(st);
-        wake.wake();
-        reg.unregister();
-        Poll::Ready(r)
+        let turn = self.poll_turn(WaiterKind::Putter, entry, reg, cx, |st, wake| {
+            self.put_locked(st, take(item), wake)
+        });
+        turn.map(|r| r.unwrap_or_else(|cancelled| Err(PutError::Cancelled(cancelled, take(item)))))
     }
 
+    /// `join()`: done once no task is unfinished.
     pub(super) fn poll_join(
         &self,
         entry: &mut Option<u64>,
         reg: &mut Registration,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), CancelledError>> {
+        self.poll_turn(WaiterKind::Joiner, entry, reg, cx, |_, _| ())
+    }
+
+    /// One poll of a wait future of `kind` whose entry (while it waits) is `entry`:
+    /// 1. a pending cancellation of the task is delivered first, giving the entry up
+    ///    ([`abandon`](Self::abandon));
+    /// 2. an entry still waiting stays queued; a cancelled one ends the wait with its
+    ///    `CancelledError`; a woken one is removed;
+    /// 3. a getter or putter (woken or new) then checks again whether it must wait
+    ///    (asyncio's `while self.empty()` / `while self.full()` loops: another task may
+    ///    have taken the item or the slot first) and if so queues a new entry at the
+    ///    back; a new joiner waits if tasks are unfinished, a woken one is done (asyncio's
+    ///    `join` awaits its event once);
+    /// 4. otherwise `act` runs under the lock, and its result is the future's.
+    ///
+    /// The lock is released before wakers are woken or dropped and before the task's
+    /// registration changes.
+    fn poll_turn<R>(
+        &self,
+        kind: WaiterKind,
+        entry: &mut Option<u64>,
+        reg: &mut Registration,
+        cx: &mut Context<'_>,
+        act: impl FnOnce(&mut State<T>, &mut Wakeups) -> R,
+    ) -> Poll<Result<R, CancelledError>> {
         if let Some(err) = deliver_pending_cancel() {
-            self.abandon(WaiterKind::Joiner, entry, reg);
+            self.abandon(kind, entry, reg);
             return Poll::Ready(Err(err));
         }
         let mut st = self.inner.state.lock();
-        let id = match *entry {
-            Some(id) => {
-                let (seen, old) = st.joiners.observe(id, cx.waker());
-                drop(st);
-                drop(old);
-                match seen {
-                    Seen::Waiting => id,
-                    Seen::Woken => {
-                        *entry = None;
-                        reg.unregister();
-                        return Poll::Ready(Ok(()));
-                    }
-                    Seen::Cancelled(msg) => {
-                        *entry = None;
-                        reg.unregister();
-                        return Poll::Ready(Err(cancelled_error(msg)));
-                    }
+        let mut woken = false;
+        if let Some(id) = *entry {
+            let (seen, old) = st.list(kind).observe(id, cx.waker());
+            match seen {
+                Seen::Waiting => {
+                    drop(st);
+                    drop(old);
+                    reg.register(&self.inner, kind.tag(), id);
+                    return Poll::Pending;
+                }
+                Seen::Woken => {
+                    *entry = None;
+                    woken = true;
+                }
+                Seen::Cancelled(msg) => {
+                    // Cancelled, not woken: nothing to pass on.
+                    *entry = None;
+                    drop(st);
+                    drop(old);
+                    reg.unregister();
+                    return Poll::Ready(Err(cancelled_error(msg)));
                 }
             }
-            None => {
-                if st.unfinished == 0 {
-                    return Poll::Ready(Ok(()));
-                }
-                let id = st.joiners.push(cx.waker());
-                drop(st);
-                *entry = Some(id);
-                id
-            }
-        };
-        reg.register(&self.inner, WaiterKind::Joiner.tag(), id);
-        Poll::Pending
+        }
+        let checks_again = !(woken && kind == WaiterKind::Joiner);
+        if checks_again && st.must_wait(kind, self.inner.maxsize) {
+            let id = st.list(kind).push(cx.waker());
+            drop(st);
+            *entry = Some(id);
+            reg.register(&self.inner, kind.tag(), id);
+            return Poll::Pending;
+        }
+        let mut wake = Wakeups::new();
+        let r = act(&mut st, &mut wake);
+        drop(st);
+        wake.wake();
+        reg.unregister();
+        Poll::Ready(Ok(r))
     }
 
     pub(super) fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -68,6 +68,17 @@ impl<T> State<T> {
     pub(super) fn is_empty(&self) -> bool {
         self.items.len() == 0
     }
+
+    /// Whether a waiter of `kind` has to wait: a getter while the queue is empty, a
+    /// putter while it is full (neither once it is shut down), a joiner while tasks are
+    /// unfinished.
+    pub(super) fn must_wait(&self, kind: WaiterKind, maxsize: usize) -> bool {
+        match kind {
+            WaiterKind::Getter => self.is_empty() && !self.shutdown,
+            WaiterKind::Putter => self.full(maxsize) && !self.shutdown,
+            WaiterKind::Joiner => self.unfinished > 0,
+        }
+    }
 }
 
 impl<T: Send + 'static> CancelEntry for Inner<T> {
