@@ -5,8 +5,8 @@
 use std::fmt;
 use std::task::{Context, Poll};
 
-use crate::loom::{Mutex, StdArc};
-use crate::sync::waiters::{cancelled_error, Registration, Seen, Status, WaitList, Wakeups};
+use crate::loom::StdArc;
+use crate::sync::waiters::{cancelled_error, Registration, Seen, Status, Wakeups};
 use crate::sync::{QueueEmpty, QueueFull, QueueShutDown, ValueError};
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 
@@ -22,17 +22,7 @@ pub(super) struct Core<T> {
 impl<T: Send + 'static> Core<T> {
     pub(super) fn new(maxsize: usize, items: Box<dyn Store<T>>) -> Core<T> {
         Core {
-            inner: StdArc::new(Inner {
-                state: Mutex::new(State {
-                    items,
-                    getters: WaitList::new(),
-                    putters: WaitList::new(),
-                    joiners: WaitList::new(),
-                    unfinished: 0,
-                    shutdown: false,
-                }),
-                maxsize,
-            }),
+            inner: StdArc::new(Inner::new(maxsize, items)),
         }
     }
 

@@ -52,6 +52,24 @@ pub(super) struct State<T> {
     pub(super) shutdown: bool,
 }
 
+impl<T> Inner<T> {
+    /// An empty, open queue of capacity `maxsize` (0: unbounded) keeping its items in
+    /// `items`.
+    pub(super) fn new(maxsize: usize, items: Box<dyn Store<T>>) -> Inner<T> {
+        Inner {
+            state: Mutex::new(State {
+                items,
+                getters: WaitList::new(),
+                putters: WaitList::new(),
+                joiners: WaitList::new(),
+                unfinished: 0,
+                shutdown: false,
+            }),
+            maxsize,
+        }
+    }
+}
+
 impl<T> State<T> {
     pub(super) fn list(&mut self, kind: WaiterKind) -> &mut WaitList {
         match kind {
