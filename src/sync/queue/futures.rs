@@ -14,7 +14,8 @@ use super::error::{GetError, PutError};
 use super::protocol::Core;
 use super::state::WaiterKind;
 
-/// Future returned by `get()` on [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
+/// Future returned by `get()` on [`Queue`](crate::Queue),
+/// [`LifoQueue`](crate::LifoQueue) and [`PriorityQueue`](crate::PriorityQueue).
 ///
 /// ```
 /// asyncio::run(async {
@@ -65,7 +66,8 @@ impl<T: Send + 'static> fmt::Debug for Get<'_, T> {
     }
 }
 
-/// Future returned by `put()` on [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
+/// Future returned by `put()` on [`Queue`](crate::Queue),
+/// [`LifoQueue`](crate::LifoQueue) and [`PriorityQueue`](crate::PriorityQueue).
 ///
 /// ```
 /// asyncio::run(async {
@@ -121,7 +123,8 @@ impl<T: Send + 'static> fmt::Debug for Put<'_, T> {
     }
 }
 
-/// Future returned by `join()` on [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
+/// Future returned by `join()` on [`Queue`](crate::Queue),
+/// [`LifoQueue`](crate::LifoQueue) and [`PriorityQueue`](crate::PriorityQueue).
 ///
 /// ```
 /// asyncio::run(async {
