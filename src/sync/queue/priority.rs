@@ -1,5 +1,5 @@
 //! [`PriorityQueue`]: smallest item first (asyncio's `asyncio.PriorityQueue`, `heapq`
-//! order), its items in a [`Heap`].
+//! order), its items in a [`MinHeap`].
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -9,10 +9,10 @@ use super::methods::queue_methods;
 use super::protocol::Core;
 use super::store::Store;
 
-/// Smallest-first storage.
-struct Heap<T>(BinaryHeap<Reverse<T>>);
+/// Smallest-first storage: `BinaryHeap` is a max-heap, so items are kept `Reverse`d.
+struct MinHeap<T>(BinaryHeap<Reverse<T>>);
 
-impl<T: Ord + Send> Store<T> for Heap<T> {
+impl<T: Ord + Send> Store<T> for MinHeap<T> {
     fn push(&mut self, item: T) {
         self.0.push(Reverse(item))
     }
@@ -52,7 +52,7 @@ impl<T: Ord + Send + 'static> PriorityQueue<T> {
     /// ```
     pub fn new(maxsize: usize) -> PriorityQueue<T> {
         PriorityQueue {
-            core: Core::new(maxsize, Box::new(Heap(BinaryHeap::new()))),
+            core: Core::new(maxsize, Box::new(MinHeap(BinaryHeap::new()))),
         }
     }
 
