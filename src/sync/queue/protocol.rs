@@ -14,7 +14,8 @@ use super::error::{GetError, PutError};
 use super::state::{Inner, State, WaiterKind};
 use super::store::Store;
 
-/// The queue logic, shared by the three queue types.
+/// The queue logic, shared by the three queue types: each operation takes the lock of
+/// the shared [`Inner`] once, and wakes (or drops) wakers only after releasing it.
 pub(super) struct Core<T> {
     inner: StdArc<Inner<T>>,
 }
@@ -270,6 +271,7 @@ impl<T: Send + 'static> Core<T> {
         Poll::Ready(Ok(r))
     }
 
+    /// asyncio's `repr` of a queue named `name`: `<Queue maxsize=0 qsize=1 _getters[1]>`.
     pub(super) fn fmt(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.inner.state.lock();
         write!(f, "<{name} maxsize={}", self.inner.maxsize)?;

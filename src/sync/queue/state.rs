@@ -24,10 +24,12 @@ pub(super) enum WaiterKind {
 }
 
 impl WaiterKind {
+    /// The number that stands for this kind in the shared cancel glue.
     pub(super) fn tag(self) -> u8 {
         self as u8
     }
 
+    /// The kind [`tag`](Self::tag) gave `tag`.
     fn from_tag(tag: u8) -> WaiterKind {
         match tag {
             0 => WaiterKind::Getter,
@@ -37,18 +39,27 @@ impl WaiterKind {
     }
 }
 
+/// A queue's shared part: the target of its waiters' cancel registrations, so it is in a
+/// `std` `Arc` (see [`crate::sync`]).
 pub(super) struct Inner<T> {
     pub(super) state: Mutex<State<T>>,
+    /// The capacity (0: unbounded); fixed at construction, so outside the lock.
     pub(super) maxsize: usize,
 }
 
+/// Everything the queue's one lock guards.
 pub(super) struct State<T> {
+    /// The items, in the queue type's order.
     pub(super) items: Box<dyn Store<T>>,
+    /// Waiters of `get()` (asyncio's `_getters`).
     pub(super) getters: WaitList,
+    /// Waiters of `put()` (asyncio's `_putters`).
     pub(super) putters: WaitList,
     /// Waiters of `join()` (asyncio's `_finished` event).
     pub(super) joiners: WaitList,
+    /// Items put and not yet marked done (asyncio's `_unfinished_tasks`).
     pub(super) unfinished: usize,
+    /// Set by `shutdown()` (asyncio's `_is_shutdown`); never cleared.
     pub(super) shutdown: bool,
 }
 
@@ -71,6 +82,7 @@ impl<T> Inner<T> {
 }
 
 impl<T> State<T> {
+    /// The wait list of waiters of `kind`.
     pub(super) fn list(&mut self, kind: WaiterKind) -> &mut WaitList {
         match kind {
             WaiterKind::Getter => &mut self.getters,
@@ -79,10 +91,12 @@ impl<T> State<T> {
         }
     }
 
+    /// asyncio's `full()`: `maxsize` items held (never for an unbounded queue).
     pub(super) fn full(&self, maxsize: usize) -> bool {
         maxsize > 0 && self.items.len() >= maxsize
     }
 
+    /// asyncio's `empty()`.
     pub(super) fn is_empty(&self) -> bool {
         self.items.len() == 0
     }
