@@ -54,7 +54,7 @@ fn main() {
     println!("bytes per live pending task ({TASKS} tasks, 2 workers):");
     println!(
         "  asyncio task header: {} bytes",
-        asyncio::__task_header_size()
+        asyncio::test_util::task_header_size()
     );
     {
         let rt = asyncio_benches::asyncio_rt();

@@ -116,7 +116,7 @@ fn main() {
         "limited section: at most {max_in_section} of {SECTION_LIMIT} allowed at once; \
          {} blocking calls on {} blocking threads (checksum {:#x})",
         stats.blocking_calls.load(Ordering::Relaxed),
-        rt.handle().debug_blocking_threads(),
+        rt.handle().blocking_threads(),
         stats.checksum.load(Ordering::Relaxed)
     );
 }

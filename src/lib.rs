@@ -51,6 +51,8 @@ pub(crate) mod runtime;
 pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod taskgroup;
+#[doc(hidden)]
+pub mod test_util;
 pub(crate) mod threadsafe;
 pub(crate) mod timeouts;
 
@@ -73,7 +75,7 @@ pub use compose::{ensure_future, sleep_with};
 pub use future::{Exception, Future, FutureError};
 pub use runtime::blocking::{to_thread, ToThread};
 pub use runtime::callbacks::{CallbackHandle, TimerHandle};
-pub use runtime::exception::ExceptionContext;
+pub use runtime::exception::{ExceptionContext, UnhandledPanic};
 pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
 pub use runtime::runner::Runner;
 pub use runtime::time::clock::IntoDeadline;
@@ -247,12 +249,6 @@ where
 /// ```
 pub fn time() -> f64 {
     runtime::time::clock::seconds_now()
-}
-
-/// Size in bytes of a task header (the fixed part of every task allocation).
-#[doc(hidden)]
-pub fn __task_header_size() -> usize {
-    task::core::HEADER_SIZE
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -304,6 +304,7 @@ impl Sched {
             lifo_enabled,
             eager_tasks: AtomicBool::new(false),
             exception_handler: None,
+            unhandled_panic: crate::runtime::exception::UnhandledPanic::Report,
         };
         let shared = Arc::new(Shared::new(
             config,
@@ -433,7 +434,7 @@ impl Sched {
 
     /// `Shared::worker_exited` (what a worker thread does when it leaves).
     pub fn worker_exited(&self) {
-        self.shared.worker_exited()
+        let _ = self.shared.worker_exited();
     }
 
     /// `Shared::wait_workers_exited(except, None)`.
@@ -454,7 +455,7 @@ impl Sched {
 
     /// `TimerDriver::fire_due`: fires every due timer on this thread.
     pub fn fire_due_timers(&self) -> bool {
-        self.shared.timers.fire_due()
+        self.shared.fire_due_timers()
     }
 
     /// Timers registered.

@@ -8,6 +8,7 @@
 
 mod util;
 
+use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::Duration;
@@ -48,7 +49,7 @@ fn fail() -> &'static str {
 
 /// Waits until `as_completed` registered its completion hooks on every task.
 async fn until_watched(tasks: &[TaskRef]) {
-    while tasks.iter().any(|t| t.debug_hooks() == 0) {
+    while tasks.iter().any(|t| t.hooks() == 0) {
         asyncio::yield_now().await.unwrap();
     }
 }
@@ -89,7 +90,7 @@ fn test_as_completed() {
                 complete_in_order(&gates, &refs, &[2, 0, 1]).await;
                 assert_eq!(collector.await.unwrap(), ["a", "b", "c"]);
                 assert_eq!(
-                    refs.iter().map(TaskRef::debug_hooks).collect::<Vec<_>>(),
+                    refs.iter().map(TaskRefTestExt::hooks).collect::<Vec<_>>(),
                     [0, 0, 0]
                 );
             });
@@ -195,7 +196,7 @@ fn test_as_completed_with_timeout() {
                     !b_ref.done() && b_ref.cancelling() == 0,
                     "nothing is cancelled"
                 );
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
                 b_ref.cancel(None);
             });
         }
@@ -217,7 +218,7 @@ fn test_as_completed_with_unused_timeout() {
                         assert_eq!(v.unwrap().unwrap(), "a");
                     }
                 }
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -245,7 +246,7 @@ fn test_as_completed_releases_timer_when_exhausted() {
                 assert!(it.next().await.is_none());
                 setter.await.unwrap();
                 assert_eq!(
-                    handle.debug_live_timers(),
+                    handle.live_timers(),
                     0,
                     "the timeout timer outlives the iteration"
                 );
@@ -380,10 +381,10 @@ fn test_as_completed_cancel_awaiter() {
                     assert!(!t.done() && t.cancelling() == 0, "the tasks go on");
                 }
                 assert_eq!(
-                    refs.iter().map(TaskRef::debug_hooks).collect::<Vec<_>>(),
+                    refs.iter().map(TaskRefTestExt::hooks).collect::<Vec<_>>(),
                     [0, 0, 0]
                 );
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
                 for g in &gates[1..] {
                     g.set_result(()).unwrap();
                 }

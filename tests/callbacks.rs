@@ -4,6 +4,7 @@
 
 mod util;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -221,4 +222,28 @@ fn test_error_in_call_soon() {
             assert!(seen[0].starts_with("Exception in callback"));
         }
     });
+}
+
+/// `remove_done_callback` drops the removed closure after releasing the task's lock: a
+/// closure owning a polled `WaitDone` of the same task (whose drop takes that lock to
+/// remove its completion waker) deadlocked the worker when it was dropped under it.
+#[test]
+fn removed_done_callback_is_dropped_outside_the_task_lock() {
+    for n in WORKER_COUNTS {
+        util::deadline(move || {
+            rt(n).block_on(async {
+                let t = asyncio::create_task(asyncio::sleep(Duration::from_secs(3600)));
+                let mut wait = Box::pin(t.wait_done());
+                std::future::poll_fn(|cx| {
+                    assert!(wait.as_mut().poll(cx).is_pending());
+                    std::task::Poll::Ready(())
+                })
+                .await;
+                let id = t.add_done_callback(move |_| drop(wait));
+                assert_eq!(t.remove_done_callback(id), 1);
+                t.cancel(None);
+                assert!(t.await.unwrap_err().is_cancelled());
+            });
+        });
+    }
 }

@@ -7,6 +7,7 @@
 
 mod util;
 
+use asyncio::test_util::HandleTestExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,7 +203,7 @@ fn test_uncancel_structured_blocks() {
             assert_eq!(r, (true, false, true));
             let r = rt.block_on(make_request_with_timeout(Duration::ZERO, LONG));
             assert_eq!(r, (false, true, true));
-            assert_eq!(rt.handle().debug_live_timers(), 0, "no timer left behind");
+            assert_eq!(rt.handle().live_timers(), 0, "no timer left behind");
         }
     });
 }

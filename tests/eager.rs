@@ -7,6 +7,7 @@
 
 mod util;
 
+use asyncio::test_util::HandleTestExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,9 +33,7 @@ fn test_eager_completion() {
                 let t = asyncio::create_task(async { "hello" });
                 assert!(t.done(), "completed during its eager step");
                 assert_eq!(
-                    asyncio::get_running_loop()
-                        .unwrap()
-                        .debug_registered_tasks(),
+                    asyncio::get_running_loop().unwrap().registered_tasks(),
                     1,
                     "only the main task is in the scheduled registry"
                 );

@@ -10,6 +10,7 @@
 
 mod util;
 
+use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,7 +60,7 @@ fn refs<T>(tasks: &[Task<T>]) -> Vec<TaskRef> {
 }
 
 fn hooks(tasks: &[TaskRef]) -> Vec<usize> {
-    tasks.iter().map(TaskRef::debug_hooks).collect()
+    tasks.iter().map(TaskRefTestExt::hooks).collect()
 }
 
 // a, b, c = futures; fut = gather(a, b, c); b.set_result(1); a.set_result(2)
@@ -331,7 +332,7 @@ fn test_cancellation_broadcast() {
             asyncio::sleep(Duration::ZERO).await.unwrap();
             assert_eq!(proof.load(Ordering::SeqCst), 0);
             assert_eq!(hooks(&r), [0, 0], "no completion hook left on the children");
-            assert_eq!(handle.debug_live_timers(), 0);
+            assert_eq!(handle.live_timers(), 0);
         });
     });
 }
@@ -375,7 +376,7 @@ fn test_cancellation_broadcast_leaves_no_hooks_or_timers() {
                 }
                 all_done(&r).await;
                 assert_eq!(hooks(&r), [0; 4]);
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -510,7 +511,7 @@ fn test_gather_cancel_racing_first_poll_cancels_children() {
             let kid_ref = kid.task_ref();
             let outer = handle.create_task(async move { asyncio::gather(vec![kid]).await });
             // This thread is not a worker: cancel as soon as the gather is being polled.
-            while kid_ref.debug_hooks() == 0 && !outer.done() {
+            while kid_ref.hooks() == 0 && !outer.done() {
                 std::hint::spin_loop();
             }
             outer.cancel(None);

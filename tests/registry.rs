@@ -4,6 +4,7 @@
 
 mod util;
 
+use asyncio::test_util::HandleTestExt;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,14 +50,9 @@ fn registry_entries_leave_on_completion() {
                 for t in tasks {
                     t.await.unwrap();
                 }
-                assert_eq!(
-                    asyncio::get_running_loop()
-                        .unwrap()
-                        .debug_registered_tasks(),
-                    1
-                );
+                assert_eq!(asyncio::get_running_loop().unwrap().registered_tasks(), 1);
             });
-            assert_eq!(rt.handle().debug_registered_tasks(), 0);
+            assert_eq!(rt.handle().registered_tasks(), 0);
         }
     });
 }
@@ -394,7 +390,7 @@ fn stress_random_cancel_uncancel_eager_panic_with_all_tasks_reader() {
         );
         assert_eq!(total, THREADS * PER_THREAD);
         assert_eq!(drops.get(), created.load(Ordering::SeqCst));
-        assert_eq!(live.debug_live_cells().unwrap_or(0), 0);
+        assert_eq!(live.live_cells().unwrap_or(0), 0);
         assert_eq!(
             unretrieved.load(Ordering::SeqCst),
             0,

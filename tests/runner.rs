@@ -7,6 +7,7 @@
 
 mod util;
 
+use asyncio::test_util::HandleTestExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -282,7 +283,7 @@ fn test_runner_close_waits_for_cleanup() {
             assert!(tasks[0].cancelled());
             assert!(tasks[1].done() && !tasks[1].cancelled());
             assert!(tasks[2].cancelled());
-            assert_eq!(handle.debug_registered_tasks(), 0);
+            assert_eq!(handle.registered_tasks(), 0);
         }
     });
 }

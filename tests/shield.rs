@@ -8,6 +8,7 @@
 
 mod util;
 
+use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,11 +125,11 @@ fn test_shield_cancel_outer() {
                 assert_eq!(cancel_msg(&err).as_deref(), Some("outer"));
                 assert!(outer_ref.cancelled());
                 assert!(!inner_ref.done(), "the shielded task goes on");
-                assert_eq!(inner_ref.debug_hooks(), 0, "nothing left on the inner task");
+                assert_eq!(inner_ref.hooks(), 0, "nothing left on the inner task");
                 fut.set_result(1).unwrap();
                 all_done(std::slice::from_ref(&inner_ref)).await;
                 assert!(!inner_ref.cancelled());
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -306,8 +307,8 @@ fn test_shield_cancel_outer_leaves_no_hooks_or_timers() {
                 started.await.unwrap();
                 outer.cancel(None);
                 assert!(outer.await.unwrap_err().is_cancelled());
-                assert_eq!(inner_ref.debug_hooks(), 0);
-                assert_eq!(handle.debug_live_timers(), 0, "the scope's timer is gone");
+                assert_eq!(inner_ref.hooks(), 0);
+                assert_eq!(handle.live_timers(), 0, "the scope's timer is gone");
                 assert!(!inner_ref.done());
                 fut.set_result(7).unwrap();
                 all_done(&[inner_ref]).await;

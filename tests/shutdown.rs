@@ -1,6 +1,7 @@
 //! Shutdown: every pending task's future is dropped exactly once, every cell is freed,
 //! and nothing hangs (DESIGN §4.5, issue "Runtime core" point 6).
 
+use asyncio::test_util::HandleTestExt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,7 +68,7 @@ fn dropping_runtime_drops_every_pending_future_exactly_once() {
         assert_eq!(spawned.load(Ordering::SeqCst), N);
         assert_eq!(counter.0.load(Ordering::SeqCst), N);
         if cfg!(debug_assertions) {
-            assert_eq!(handle.debug_live_cells(), Some(0), "every cell is freed");
+            assert_eq!(handle.live_cells(), Some(0), "every cell is freed");
         }
     });
 }
@@ -202,12 +203,12 @@ fn dropping_runtime_with_tasks_blocked_on_timers_and_foreign_futures_never_hangs
             within_guard("dropping the runtime", move || drop(rt));
             assert_eq!(counter.get(), N, "workers={workers}");
             assert!(handle.is_closed());
-            assert_eq!(handle.debug_live_timers(), 0);
+            assert_eq!(handle.live_timers(), 0);
             // Waking a task of a dropped runtime does nothing.
             foreign_waker.wake_by_ref();
             drop(foreign_waker);
             if cfg!(debug_assertions) {
-                assert_eq!(handle.debug_live_cells(), Some(0), "workers={workers}");
+                assert_eq!(handle.live_cells(), Some(0), "workers={workers}");
             }
         }
     });
@@ -231,7 +232,7 @@ fn shutdown_timeout_on_an_idle_runtime_returns_true() {
             assert!(handle.is_closed());
             assert_eq!(counter.get(), 1);
             if cfg!(debug_assertions) {
-                assert_eq!(handle.debug_live_cells(), Some(0));
+                assert_eq!(handle.live_cells(), Some(0));
             }
         }
     });
@@ -267,9 +268,7 @@ fn shutdown_timeout_with_a_worker_stuck_in_a_poll_returns_false() {
             assert!(stuck.cancelled());
             drop(stuck);
             if cfg!(debug_assertions) {
-                wait_until("every cell is freed", || {
-                    handle.debug_live_cells() == Some(0)
-                });
+                wait_until("every cell is freed", || handle.live_cells() == Some(0));
             }
         }
     });
@@ -342,7 +341,7 @@ fn handle_used_after_runtime_dropped() {
             assert_eq!(counter.get(), 5);
             assert_eq!(ran.load(Ordering::SeqCst), 0, "nothing ran after the drop");
             if cfg!(debug_assertions) {
-                assert_eq!(handle.debug_live_cells(), Some(0));
+                assert_eq!(handle.live_cells(), Some(0));
             }
         }
     });
@@ -440,7 +439,7 @@ fn tasks_created_during_shutdown_end_cancelled() {
             assert_eq!(counter.get(), N, "their futures are dropped");
             drop(created);
             if cfg!(debug_assertions) {
-                assert_eq!(handle.debug_live_cells(), Some(0), "workers={workers}");
+                assert_eq!(handle.live_cells(), Some(0), "workers={workers}");
             }
         }
     });
@@ -489,7 +488,7 @@ fn tasks_created_concurrently_with_shutdown_all_end() {
             drop(tasks);
             assert_eq!(counter.get(), n);
             if cfg!(debug_assertions) {
-                assert_eq!(handle.debug_live_cells(), Some(0), "workers={workers}");
+                assert_eq!(handle.live_cells(), Some(0), "workers={workers}");
             }
         }
     });
@@ -538,9 +537,7 @@ fn runtime_dropped_from_inside_its_own_task_does_not_deadlock() {
             assert!(handle.is_closed());
             assert_eq!(counter.get(), 1);
             if cfg!(debug_assertions) {
-                wait_until("every cell is freed", || {
-                    handle.debug_live_cells() == Some(0)
-                });
+                wait_until("every cell is freed", || handle.live_cells() == Some(0));
             }
         }
     });

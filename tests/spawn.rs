@@ -4,6 +4,7 @@
 //! `block_on`, detached tasks, the 1M-task foreign-spawn stress test, the task header size
 //! and the `Send`/`Sync` guarantees of the public types.
 
+use asyncio::test_util::HandleTestExt;
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -300,7 +301,7 @@ fn one_million_tasks_from_four_foreign_threads_each_run_exactly_once() {
             "tasks not run exactly once (first few): {bad:?}"
         );
         if cfg!(debug_assertions) {
-            assert_eq!(handle.debug_live_cells(), Some(0), "every cell is freed");
+            assert_eq!(handle.live_cells(), Some(0), "every cell is freed");
         }
     });
 }
@@ -582,7 +583,7 @@ fn dropping_task_handle_neither_cancels_nor_leaks() {
             assert_eq!(rx.recv_timeout(HANG_GUARD).unwrap(), "pending-then-done");
             drop(rt);
             if cfg!(debug_assertions) {
-                assert_eq!(handle.debug_live_cells(), Some(0), "workers={workers}");
+                assert_eq!(handle.live_cells(), Some(0), "workers={workers}");
             }
         }
     });
@@ -593,7 +594,7 @@ fn dropping_task_handle_neither_cancels_nor_leaks() {
 #[test]
 fn task_header_size_is_at_most_128_bytes() {
     util::deadline(|| {
-        let size = asyncio::__task_header_size();
+        let size = asyncio::test_util::task_header_size();
         println!("task header size: {size} bytes");
         assert!(size <= 128, "task header is {size} bytes, target is <= 128");
     });

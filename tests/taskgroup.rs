@@ -9,6 +9,7 @@
 
 mod util;
 
+use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -1201,12 +1202,12 @@ fn test_taskgroup_inside_timeout() {
                     );
                     for t in kids.lock().unwrap().iter() {
                         assert!(t.cancelled());
-                        assert_eq!(t.debug_hooks(), 0);
+                        assert_eq!(t.hooks(), 0);
                     }
                     let me = asyncio::current_task().unwrap();
                     assert_eq!(me.cancelling(), 0);
                     asyncio::sleep(Duration::ZERO).await.expect("not cancelled");
-                    assert_eq!(handle.debug_live_timers(), 0);
+                    assert_eq!(handle.live_timers(), 0);
                 }
             });
         }
@@ -1255,9 +1256,9 @@ fn test_taskgroup_parent_cancel_leaves_no_hooks_or_timers() {
                 all_done(&kids).await;
                 for t in &kids {
                     assert!(t.cancelled());
-                    assert_eq!(t.debug_hooks(), 0);
+                    assert_eq!(t.hooks(), 0);
                 }
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });

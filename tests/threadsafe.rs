@@ -4,6 +4,7 @@
 //! and woken from foreign threads, also after the task finished and after the runtime is
 //! gone (no crash, no leak).
 
+use asyncio::test_util::HandleTestExt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -441,7 +442,7 @@ fn waker_cloned_to_foreign_thread_woken_after_task_finished() {
             assert_eq!(ack_rx.recv().unwrap(), "woken after runtime drop");
             if cfg!(debug_assertions) {
                 assert_eq!(
-                    handle.debug_live_cells(),
+                    handle.live_cells(),
                     Some(1),
                     "only the cell kept alive by the foreign waker is left"
                 );
@@ -449,11 +450,7 @@ fn waker_cloned_to_foreign_thread_woken_after_task_finished() {
             step_tx.send("drop it").unwrap();
             foreign.join().unwrap();
             if cfg!(debug_assertions) {
-                assert_eq!(
-                    handle.debug_live_cells(),
-                    Some(0),
-                    "workers={workers}: leak"
-                );
+                assert_eq!(handle.live_cells(), Some(0), "workers={workers}: leak");
             }
         }
     });
@@ -501,11 +498,7 @@ fn foreign_wakes_racing_task_completion_do_not_crash_or_leak() {
             }
             drop(kept);
             if cfg!(debug_assertions) {
-                assert_eq!(
-                    handle.debug_live_cells(),
-                    Some(0),
-                    "workers={workers}: leak"
-                );
+                assert_eq!(handle.live_cells(), Some(0), "workers={workers}: leak");
             }
         }
     });

@@ -10,6 +10,7 @@
 
 mod util;
 
+use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -159,11 +160,7 @@ fn test_timeout_not_called() {
                 let t1 = asyncio::time();
                 assert!(!cm.expired());
                 assert!(cm.when().unwrap() > t1);
-                assert_eq!(
-                    handle.debug_live_timers(),
-                    0,
-                    "the scope's timer is cancelled"
-                );
+                assert_eq!(handle.live_timers(), 0, "the scope's timer is cancelled");
             });
         }
     });
@@ -440,7 +437,7 @@ fn test_reschedule() {
                 // cancelled.
                 assert!(task.await.unwrap_err().is_cancelled());
                 assert!(!cm.expired());
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -463,7 +460,7 @@ fn test_reschedule_earlier_expires() {
                     })
                     .await;
                 assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -690,7 +687,7 @@ fn test_timeout_foreign_never_ready_future() {
                     .run(asyncio::wait_for(Foreign, Some(Duration::from_millis(5))))
                     .await;
                 assert_eq!(r, Ok(Err(TimeoutError::new())));
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -898,14 +895,14 @@ fn test_timeout_scopes_leave_no_timers_or_hooks() {
             asyncio::gather(workers).await.unwrap();
 
             let handle = asyncio::get_running_loop().unwrap();
-            assert_eq!(handle.debug_live_timers(), 0, "no timer left registered");
-            assert_eq!(blocker_ref.debug_hooks(), 0, "no hook left on the blocker");
-            assert_eq!(done_ref.debug_hooks(), 0);
+            assert_eq!(handle.live_timers(), 0, "no timer left registered");
+            assert_eq!(blocker_ref.hooks(), 0, "no hook left on the blocker");
+            assert_eq!(done_ref.hooks(), 0);
             let sampled = std::mem::take(&mut *sampled.lock().unwrap());
             assert!(sampled.len() >= 2 * N / 200);
             for t in &sampled {
                 assert!(t.done());
-                assert_eq!(t.debug_hooks(), 0);
+                assert_eq!(t.hooks(), 0);
             }
             assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);
             gate.set_result(()).unwrap();
@@ -916,7 +913,7 @@ fn test_timeout_scopes_leave_no_timers_or_hooks() {
             )
         });
         assert_eq!((expired, completed), (N, N));
-        assert_eq!(handle.debug_live_timers(), 0);
+        assert_eq!(handle.live_timers(), 0);
         println!(
             "{N} expired + {N} completed scopes in {:.2?}",
             start.elapsed()

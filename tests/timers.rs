@@ -7,6 +7,7 @@
 //! The only time assertions here are "did not return / fire early", which are correctness
 //! properties, never upper bounds.
 
+use asyncio::test_util::HandleTestExt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -272,7 +273,7 @@ fn test_sleep_cancel() {
                     Ok::<_, asyncio::CancelledError>(())
                 });
                 // Let it start sleeping.
-                while handle.debug_live_timers() == 0 {
+                while handle.live_timers() == 0 {
                     asyncio::yield_now().await.unwrap();
                 }
                 assert!(t.cancel(Some("wake up")));
@@ -281,7 +282,7 @@ fn test_sleep_cancel() {
                     other => panic!("unexpected {other:?}"),
                 }
                 assert_eq!(
-                    handle.debug_live_timers(),
+                    handle.live_timers(),
                     0,
                     "the cancelled sleep's timer is freed"
                 );
@@ -433,13 +434,13 @@ fn timer_handle_cancel_prevents_callback_and_drops_closure() {
                     drop(tracked);
                     r.store(true, Ordering::SeqCst);
                 });
-                assert_eq!(handle.debug_live_timers(), 1);
+                assert_eq!(handle.live_timers(), 1);
                 assert!(!h.cancelled() && !h.done());
                 h.cancel();
                 assert!(h.cancelled());
                 assert!(h.done());
                 assert_eq!(d.get(), 1, "cancel drops the closure at once");
-                assert_eq!(handle.debug_live_timers(), 0, "cancel frees the timer");
+                assert_eq!(handle.live_timers(), 0, "cancel frees the timer");
                 h.cancel(); // idempotent
                 assert_eq!(d.get(), 1);
                 // Wait past its deadline: a later timer firing means the cancelled one would
@@ -464,7 +465,7 @@ fn timer_handle_cancel_after_it_ran_is_a_noop() {
         wait_done(&h);
         h.cancel();
         assert!(!h.cancelled(), "a timer that ran is not cancelled");
-        assert_eq!(rt.handle().debug_live_timers(), 0);
+        assert_eq!(rt.handle().live_timers(), 0);
     });
 }
 
@@ -546,18 +547,18 @@ fn cancelled_timers_are_freed() {
                         asyncio::call_later(Duration::from_secs(3600), move || drop(t))
                     })
                     .collect();
-                assert_eq!(h2.debug_live_timers(), N);
+                assert_eq!(h2.live_timers(), N);
                 for h in &handles {
                     h.cancel();
                 }
-                assert_eq!(h2.debug_live_timers(), 0);
+                assert_eq!(h2.live_timers(), 0);
                 assert_eq!(d.get(), N);
 
                 // Sleeping tasks that are cancelled free their timers too.
                 let tasks: Vec<Task<Result<(), asyncio::CancelledError>>> = (0..1000)
                     .map(|_| asyncio::create_task(asyncio::sleep(Duration::from_secs(3600))))
                     .collect();
-                while h2.debug_live_timers() < 1000 {
+                while h2.live_timers() < 1000 {
                     asyncio::yield_now().await.unwrap();
                 }
                 for t in &tasks {
@@ -566,16 +567,16 @@ fn cancelled_timers_are_freed() {
                 for t in tasks {
                     assert!(t.await.unwrap_err().is_cancelled());
                 }
-                assert_eq!(h2.debug_live_timers(), 0);
+                assert_eq!(h2.live_timers(), 0);
 
                 // A sleep polled once and dropped (abandoned) deregisters its timer.
                 let r = poll_once(asyncio::sleep(Duration::from_secs(3600))).await;
                 assert!(r.is_pending());
-                assert_eq!(h2.debug_live_timers(), 0);
+                assert_eq!(h2.live_timers(), 0);
             });
             drop(rt);
             if cfg!(debug_assertions) {
-                assert_eq!(handle.debug_live_cells(), Some(0));
+                assert_eq!(handle.live_cells(), Some(0));
             }
         }
     });
@@ -642,7 +643,7 @@ fn ten_thousand_concurrent_sleepers_complete() {
                 }
             });
             assert_eq!(done.load(Ordering::SeqCst), N);
-            assert_eq!(handle.debug_live_timers(), 0);
+            assert_eq!(handle.live_timers(), 0);
         }
     });
 }
@@ -690,7 +691,7 @@ fn one_million_concurrent_sleepers() {
             while s.load(Ordering::SeqCst) < N {
                 asyncio::yield_now().await.unwrap();
             }
-            let peak = h.debug_live_timers();
+            let peak = h.live_timers();
             let all_registered_before_first_deadline = Instant::now() < base;
             println!(
                 "1M sleepers: all registered after {:?}, {peak} timers live at that point",
@@ -712,10 +713,68 @@ fn one_million_concurrent_sleepers() {
         );
         assert_eq!(finished.load(Ordering::SeqCst), N);
         assert_eq!(early.load(Ordering::SeqCst), 0);
-        assert_eq!(handle.debug_live_timers(), 0);
+        assert_eq!(handle.live_timers(), 0);
         drop(rt);
         if cfg!(debug_assertions) {
-            assert_eq!(handle.debug_live_cells(), Some(0));
+            assert_eq!(handle.live_cells(), Some(0));
         }
     });
+}
+
+/// A timer's replaced waker is dropped outside the timer lock. It may hold the last
+/// reference of a task whose unretrieved panic then goes to the exception handler, and
+/// the handler may use timers itself (here `call_later`): dropped under the lock, that
+/// deadlocked the worker.
+#[test]
+fn replaced_timer_waker_is_dropped_outside_the_timer_lock() {
+    for n in [1, 2] {
+        util::deadline(move || {
+            let handle: Arc<Mutex<Option<asyncio::Handle>>> = Arc::default();
+            let (called_tx, called) = mpsc::channel::<()>();
+            let h = handle.clone();
+            let called_tx = Mutex::new(called_tx);
+            let rt = asyncio::Builder::new()
+                .worker_threads(n)
+                .exception_handler(move |ctx| {
+                    if ctx.message == "Task exception was never retrieved" {
+                        let tx = called_tx.lock().unwrap().clone();
+                        let handle = h.lock().unwrap().clone().unwrap();
+                        handle.call_later(Duration::ZERO, move || tx.send(()).unwrap());
+                    }
+                })
+                .build()
+                .unwrap();
+            *handle.lock().unwrap() = Some(rt.handle().clone());
+            rt.block_on(async {
+                // A task hands out its waker, then panics; nobody retrieves the panic.
+                let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
+                let t = asyncio::create_task(async move {
+                    std::future::poll_fn(|cx| {
+                        waker_tx.send(cx.waker().clone()).unwrap();
+                        Poll::Ready(())
+                    })
+                    .await;
+                    panic!("never retrieved");
+                });
+                t.wait_done().await.unwrap();
+                drop(t);
+                let last_ref = waker_rx.recv().unwrap();
+                // A sleep registered with that waker, which is then its only owner ...
+                let mut sleep = asyncio::sleep(Duration::from_secs(3600));
+                assert!(Pin::new(&mut sleep)
+                    .poll(&mut Context::from_waker(&last_ref))
+                    .is_pending());
+                drop(last_ref);
+                // ... polled again by this task: the timer's waker is replaced, and the
+                // panicked task is freed.
+                std::future::poll_fn(|cx| {
+                    assert!(Pin::new(&mut sleep).poll(cx).is_pending());
+                    Poll::Ready(())
+                })
+                .await;
+            });
+            called.recv().unwrap();
+            handle.lock().unwrap().take();
+        });
+    }
 }

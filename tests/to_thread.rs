@@ -221,7 +221,7 @@ fn test_max_blocking_threads() {
         let a = started_rx.recv().unwrap();
         let b = started_rx.recv().unwrap();
         assert_eq!((a.min(b), a.max(b)), (0, 1));
-        assert_eq!(rt.handle().debug_blocking_threads(), 2);
+        assert_eq!(rt.handle().blocking_threads(), 2);
         assert!(started_rx.try_recv().is_err(), "a third job started");
         for (i, tx) in releases.into_iter().enumerate() {
             tx.send(()).unwrap();
@@ -233,7 +233,7 @@ fn test_max_blocking_threads() {
             assert_eq!(rt.block_on(j).unwrap(), i);
         }
         assert_eq!(max_seen.load(Ordering::SeqCst), 2);
-        assert!(rt.handle().debug_blocking_threads() <= 2);
+        assert!(rt.handle().blocking_threads() <= 2);
     });
 }
 
@@ -246,10 +246,10 @@ fn test_idle_blocking_threads_exit_after_keep_alive() {
             .blocking_keep_alive(Duration::from_millis(1))
             .build()
             .unwrap();
-        assert_eq!(rt.handle().debug_blocking_threads(), 0);
+        assert_eq!(rt.handle().blocking_threads(), 0);
         rt.block_on(rt.handle().run_in_executor(|| ())).unwrap();
         // Wait (without a deadline: the keep-alive is 1 ms) for the thread to leave.
-        while rt.handle().debug_blocking_threads() != 0 {
+        while rt.handle().blocking_threads() != 0 {
             std::thread::yield_now();
         }
         // A new job starts a new thread.
@@ -367,5 +367,54 @@ fn test_runtime_drop_waits_for_running_job() {
 fn test_to_thread_outside_runtime_panics() {
     util::deadline(|| {
         drop(asyncio::to_thread(|| ()));
+    });
+}
+
+const STACK_CHILD_ENV: &str = "ASYNCIO_STACK_CHILD";
+
+/// Uses about `depth` * 64 KiB of stack.
+#[inline(never)]
+fn deep(depth: usize) -> usize {
+    let buf = std::hint::black_box([1u8; 64 * 1024]);
+    if depth == 0 {
+        buf[0] as usize
+    } else {
+        deep(depth - 1) + std::hint::black_box(buf[depth % buf.len()]) as usize
+    }
+}
+
+/// `Builder::thread_stack_size` reaches the blocking pool's threads too: a job that needs
+/// 8 MiB of stack runs on a runtime built with 32 MiB (it overflowed the default 2 MiB
+/// when only the workers got the size). In a child process, since an overflow aborts it.
+#[test]
+fn thread_stack_size_reaches_blocking_threads() {
+    if std::env::var_os(STACK_CHILD_ENV).is_some() {
+        let rt = asyncio::Builder::new()
+            .worker_threads(1)
+            .thread_stack_size(32 << 20)
+            .build()
+            .unwrap();
+        let used = rt.block_on(async { asyncio::to_thread(|| deep(128)).await.unwrap() });
+        println!("child: deep stack ok ({used})");
+        return;
+    }
+    util::deadline(|| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "thread_stack_size_reaches_blocking_threads",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(STACK_CHILD_ENV, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains("child: deep stack ok"),
+            "child failed ({}): {stdout}\n{stderr}",
+            out.status
+        );
     });
 }

@@ -9,6 +9,7 @@
 
 mod util;
 
+use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,11 +88,7 @@ fn test_wait_first_completed() {
                 assert_eq!(ids(&pending), ids([&a]));
                 assert!(!a.done());
                 assert!(b.done() && b.exception().unwrap().is_none());
-                assert_eq!(
-                    a.debug_hooks(),
-                    0,
-                    "no completion hook left on the pending task"
-                );
+                assert_eq!(a.hooks(), 0, "no completion hook left on the pending task");
                 a.cancel(None);
             });
         }
@@ -301,8 +298,8 @@ fn test_wait_with_timeout() {
                     !b.done() && b.cancelling() == 0,
                     "a timeout cancels nothing"
                 );
-                assert_eq!(b.debug_hooks(), 0);
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(b.hooks(), 0);
+                assert_eq!(handle.live_timers(), 0);
                 fb.set_result(2).unwrap();
                 asyncio::wait(vec![b.clone()], None, ALL_COMPLETED)
                     .await
@@ -393,7 +390,7 @@ fn test_wait_duplicate_coroutines() {
                         .unwrap();
                 assert!(pending.is_empty());
                 assert_eq!(ids(&done), ids([&c, &c, &d]));
-                assert_eq!((c.debug_hooks(), d.debug_hooks()), (0, 0));
+                assert_eq!((c.hooks(), d.hooks()), (0, 0));
             });
         }
     });
@@ -439,12 +436,8 @@ fn test_yield_wait_does_not_shield_cancel() {
                 assert!(f_ref.cancelled());
                 // wait() cancels nothing: the task goes on, with nothing left on it.
                 assert!(!inner_ref.done() && inner_ref.cancelling() == 0);
-                assert_eq!(inner_ref.debug_hooks(), 0);
-                assert_eq!(
-                    handle.debug_live_timers(),
-                    0,
-                    "the wait's timeout timer is gone"
-                );
+                assert_eq!(inner_ref.hooks(), 0);
+                assert_eq!(handle.live_timers(), 0, "the wait's timeout timer is gone");
                 waiter.set_result(()).unwrap();
                 asyncio::wait(vec![inner_ref], None, ALL_COMPLETED)
                     .await

@@ -8,6 +8,7 @@
 
 mod util;
 
+use asyncio::test_util::HandleTestExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -232,7 +233,7 @@ fn test_wait_for() {
                 assert!(fut_ref.done() && fut_ref.cancelled());
                 assert!(!running.load(Ordering::SeqCst));
                 assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -429,7 +430,7 @@ fn test_cancel_wait_for() {
                     task_ref.cancelled(),
                     "cancelling the wait_for cancels the task"
                 );
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });
@@ -488,7 +489,7 @@ fn test_wait_for_issue86296() {
                 assert!(task.await.unwrap_err().is_cancelled());
                 assert!(inner_ref.done() && !inner_ref.cancelled());
                 assert!(!reached_end.load(Ordering::SeqCst));
-                assert_eq!(handle.debug_live_timers(), 0);
+                assert_eq!(handle.live_timers(), 0);
             });
         }
     });

@@ -8,6 +8,13 @@
 //! else it waits in a FIFO queue. An idle thread exits after `Builder::blocking_keep_alive`
 //! (default 10 s) without work.
 //!
+//! The job queue is **unbounded**, deliberately, as asyncio's default executor's and
+//! tokio's `spawn_blocking` queue are: `to_thread` returns its future at once and cannot
+//! push back on its caller without becoming fallible or blocking a worker. What bounds
+//! the work is the thread cap; a program that may submit without limit bounds itself,
+//! e.g. with an `asyncio::Semaphore` held around each `to_thread(..).await`.
+//! The threads get `Builder::thread_stack_size` too (as tokio's blocking threads do).
+//!
 //! ## Shutdown (tokio's approach)
 //! When the runtime shuts down, the pool stops accepting jobs and **drops the jobs that
 //! have not started** (their awaiters, if any, get a `CancelledError`). Running jobs are
@@ -39,6 +46,9 @@ use std::time::{Duration, Instant};
 use crate::loom::sync::Arc;
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::context;
+use crate::runtime::exception::{
+    call_handler, catch_user_panic, ExceptionContext, ExceptionHandler,
+};
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
@@ -59,13 +69,17 @@ pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Settings of the pool (set by the `Builder`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct BlockingConfig {
     pub(crate) max_threads: usize,
     pub(crate) keep_alive: Duration,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) thread_name: String,
+    /// `Builder::thread_stack_size`, shared with the workers.
     pub(crate) stack_size: Option<usize>,
+    /// The runtime's exception handler, for panics in wakers or destructors a blocking
+    /// thread runs after a job (the job's own panic is its result).
+    pub(crate) exception_handler: Option<ExceptionHandler>,
 }
 
 impl Default for BlockingConfig {
@@ -76,6 +90,7 @@ impl Default for BlockingConfig {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             thread_name: "asyncio-blocking".to_owned(),
             stack_size: None,
+            exception_handler: None,
         }
     }
 }
@@ -190,8 +205,10 @@ impl BlockingPool {
             std::mem::take(&mut st.queue)
         };
         self.inner.work.notify_all();
-        // Outside the lock: dropping a job wakes its awaiter.
-        drop(dropped);
+        // Outside the lock: dropping a job wakes its awaiter and drops its closure.
+        for job in dropped {
+            self.inner.run_guarded(move || drop(job));
+        }
     }
 
     /// Waits at most `timeout` for the pool's threads (other than the calling one) to
@@ -220,6 +237,19 @@ impl Drop for BlockingPool {
 }
 
 impl PoolInner {
+    /// Runs `f`; a panic is reported to the runtime's exception handler.
+    fn run_guarded(&self, f: impl FnOnce()) {
+        if let Some(panic) = catch_user_panic(f) {
+            let handler = self.state.lock().config.exception_handler.clone();
+            let ctx = ExceptionContext {
+                message: "Exception in a waker or destructor run by a blocking thread".to_owned(),
+                exception: Some(panic),
+                task_id: None,
+            };
+            call_handler(handler.as_ref(), &ctx);
+        }
+    }
+
     /// A blocking thread's life.
     fn run(self: StdArc<Self>) {
         POOL_OF_THREAD.with(|p| p.set(StdArc::as_ptr(&self) as usize));
@@ -227,7 +257,10 @@ impl PoolInner {
         loop {
             if let Some(job) = st.queue.pop_front() {
                 drop(st);
-                job();
+                // The closure's own panic is caught into the job's result; what runs after
+                // it (waking the awaiter, dropping an unclaimed result) is user code too,
+                // and must not kill this thread: its count would be lost.
+                self.run_guarded(job);
                 st = self.state.lock();
                 continue;
             }
@@ -453,13 +486,16 @@ impl Handle {
         }
     }
 
-    /// Debug counter: threads of the blocking pool alive (running a job or idle).
+    /// Threads of the blocking pool alive (running a job or idle), as tokio's
+    /// `num_blocking_threads`.
     ///
     /// ```
     /// let rt = asyncio::Runtime::new().unwrap();
-    /// assert_eq!(rt.handle().debug_blocking_threads(), 0); // created on demand
+    /// assert_eq!(rt.handle().blocking_threads(), 0); // created on demand
+    /// rt.block_on(async { asyncio::to_thread(|| ()).await.unwrap() });
+    /// assert_eq!(rt.handle().blocking_threads(), 1);
     /// ```
-    pub fn debug_blocking_threads(&self) -> usize {
+    pub fn blocking_threads(&self) -> usize {
         self.shared.blocking.num_threads()
     }
 }

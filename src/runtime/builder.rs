@@ -10,7 +10,7 @@ use crate::loom::parker::Parker;
 use crate::loom::sync::atomic::AtomicBool;
 use crate::loom::sync::Arc;
 use crate::runtime::blocking::BlockingConfig;
-use crate::runtime::exception::{ExceptionContext, ExceptionHandler};
+use crate::runtime::exception::{ExceptionContext, ExceptionHandler, UnhandledPanic};
 use crate::runtime::handle::{Handle, TaskFactory};
 use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::{Config, Shared};
@@ -34,6 +34,7 @@ pub struct Builder {
     stack_size: Option<usize>,
     factory: TaskFactory,
     exception_handler: Option<ExceptionHandler>,
+    unhandled_panic: UnhandledPanic,
     blocking: BlockingConfig,
 }
 
@@ -53,6 +54,7 @@ impl Builder {
             stack_size: None,
             factory: TaskFactory::Default,
             exception_handler: None,
+            unhandled_panic: UnhandledPanic::Report,
             blocking: BlockingConfig::default(),
         }
     }
@@ -70,7 +72,13 @@ impl Builder {
         self
     }
 
-    /// Stack size of the worker threads.
+    /// Stack size of the runtime's threads: the workers and the blocking pool's threads
+    /// (`to_thread`). Default: the standard library's (2 MiB, or `RUST_MIN_STACK`).
+    ///
+    /// ```
+    /// let rt = asyncio::Builder::new().thread_stack_size(8 << 20).build().unwrap();
+    /// rt.block_on(async { asyncio::to_thread(|| ()).await.unwrap() });
+    /// ```
     pub fn thread_stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
         self
@@ -93,14 +101,47 @@ impl Builder {
         self
     }
 
-    /// Handles exceptions nobody else sees: panics in callbacks and task panics that were
-    /// never retrieved (asyncio's `loop.set_exception_handler`). The handler runs on
-    /// whatever thread found the exception; a panic inside it is swallowed.
+    /// Handles exceptions nobody else sees: panics in callbacks, task panics that were
+    /// never retrieved, panics in wakers or destructors the runtime runs (asyncio's
+    /// `loop.set_exception_handler`). The handler runs on whatever thread found the
+    /// exception; a panic inside it is swallowed.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let rt = asyncio::Builder::new()
+    ///     .exception_handler(move |ctx| log.lock().unwrap().push(ctx.message.clone()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     asyncio::call_soon(|| panic!("in a callback"));
+    ///     asyncio::sleep(std::time::Duration::ZERO).await.unwrap();
+    /// });
+    /// drop(rt);
+    /// assert_eq!(seen.lock().unwrap()[0], "Exception in callback");
+    /// ```
     pub fn exception_handler<F>(mut self, handler: F) -> Self
     where
         F: Fn(&ExceptionContext) + Send + Sync + 'static,
     {
         self.exception_handler = Some(StdArc::new(handler));
+        self
+    }
+
+    /// What a panic in a task or a callback does to the runtime (see [`UnhandledPanic`]):
+    /// by default it is the task's exception (asyncio); `ShutdownRuntime` shuts the runtime
+    /// down (tokio's `unhandled_panic`).
+    ///
+    /// ```
+    /// let rt = asyncio::Builder::new()
+    ///     .unhandled_panic(asyncio::UnhandledPanic::ShutdownRuntime)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn unhandled_panic(mut self, policy: UnhandledPanic) -> Self {
+        self.unhandled_panic = policy;
         self
     }
 
@@ -170,14 +211,18 @@ impl Builder {
             num_workers: n,
             lifo_enabled: n > 1,
             eager_tasks: AtomicBool::new(self.factory == TaskFactory::Eager),
-            exception_handler: self.exception_handler,
+            exception_handler: self.exception_handler.clone(),
+            unhandled_panic: self.unhandled_panic,
         };
         let shared = Arc::new(Shared::new(
             config,
             locals.iter().map(|w| w.stealer()).collect(),
             parkers.iter().map(|p| p.unparker().clone()).collect(),
         ));
-        shared.blocking.configure(self.blocking);
+        let mut blocking = self.blocking;
+        blocking.stack_size = self.stack_size;
+        blocking.exception_handler = self.exception_handler.clone();
+        shared.blocking.configure(blocking);
         let mut threads = Vec::with_capacity(n);
         for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
             let shared2 = shared.clone();
@@ -192,7 +237,7 @@ impl Builder {
                 Err(e) => {
                     // Workers that never started count as exited.
                     for _ in index..n {
-                        shared.worker_exited();
+                        let _ = shared.worker_exited();
                     }
                     drop(Runtime::from_parts(Handle { shared }, threads));
                     return Err(e);
@@ -204,10 +249,15 @@ impl Builder {
 }
 
 fn worker_main(shared: Arc<Shared>, index: usize, local: Worker<Notified>, parker: Parker) {
+    /// Counts the worker out, however it leaves. After a panic shutdown
+    /// (`UnhandledPanic::ShutdownRuntime`) nobody may be dropping the runtime yet, so the
+    /// last worker out cancels what is still pending, which is what `block_on` waits for.
     struct Exit<'a>(&'a Shared);
     impl Drop for Exit<'_> {
         fn drop(&mut self) {
-            self.0.worker_exited();
+            if self.0.worker_exited() == 0 && self.0.panic_shutdown_cause().is_some() {
+                self.0.finish_shutdown();
+            }
         }
     }
     let _exit = Exit(&shared);
@@ -225,6 +275,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("thread_name", &self.thread_name)
             .field("task_factory", &self.factory)
+            .field("unhandled_panic", &self.unhandled_panic)
             .finish_non_exhaustive()
     }
 }

@@ -167,31 +167,6 @@ impl Handle {
         self.shared.is_closed()
     }
 
-    /// Debug counter: timers currently registered (sleeps, `call_later`, timeouts).
-    /// Leak tests check it returns to zero.
-    pub fn debug_live_timers(&self) -> usize {
-        self.shared.timers.len()
-    }
-
-    /// Debug counter: tasks in the scheduled registry (scheduled and not done).
-    pub fn debug_registered_tasks(&self) -> usize {
-        self.shared.registry.len()
-    }
-
-    /// Debug counter (debug builds only, `None` in release): task and callback cells of
-    /// this runtime allocated and not yet freed. Leak tests check it returns to zero once
-    /// the runtime is dropped and no handle is left.
-    pub fn debug_live_cells(&self) -> Option<usize> {
-        #[cfg(debug_assertions)]
-        {
-            Some(self.shared.live_cells.load(Ordering::SeqCst))
-        }
-        #[cfg(not(debug_assertions))]
-        {
-            None
-        }
-    }
-
     /// `true` if both handles refer to the same runtime.
     pub fn same_runtime(&self, other: &Handle) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)

@@ -74,7 +74,9 @@ impl Runtime {
     ///
     /// # Panics
     /// If the task panics, the panic resumes here. If it is cancelled, this panics with
-    /// the `CancelledError` (asyncio raises it out of `run_until_complete`). Calling it
+    /// the `CancelledError` (asyncio raises it out of `run_until_complete`); if the runtime
+    /// was shut down by a panic (`UnhandledPanic::ShutdownRuntime`), with that panic's
+    /// message. Calling it
     /// from a worker thread of any runtime panics, since it would block that worker
     /// (asyncio: "cannot be called from a running event loop").
     pub fn block_on<F>(&self, future: F) -> F::Output
@@ -91,7 +93,16 @@ impl Runtime {
         match run_coroutine_threadsafe(future, &self.handle).wait() {
             Ok(v) => v,
             Err(TaskError::Panicked(p)) => p.resume_unwind(),
-            Err(TaskError::Cancelled(c)) => panic!("the main task was cancelled: {c}"),
+            Err(TaskError::Cancelled(c)) => match self.handle.shared.panic_shutdown_cause() {
+                Some(cause) => {
+                    // The sweep that cancelled the main task may still be cancelling the
+                    // others: let it finish (or do it), so that every pending task is
+                    // gone when the panic surfaces.
+                    self.handle.shared.finish_shutdown();
+                    panic!("{cause}")
+                }
+                None => panic!("the main task was cancelled: {c}"),
+            },
         }
     }
 

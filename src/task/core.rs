@@ -34,6 +34,7 @@ use crate::loom::sync::Arc;
 use crate::loom::Mutex;
 use crate::loom::StdArc;
 use crate::runtime::scheduler::Shared;
+use crate::task::cancel::waiter::Waiter;
 use crate::task::cancel::CancelState;
 use crate::task::error::{PanicError, TaskError};
 use crate::task::hooks::Hook;
@@ -112,6 +113,21 @@ impl AsyncioFields {
         fields
     }
 
+    /// Takes out what holds user values (done callbacks, the recorded panic's payload,
+    /// the name, the waiter registration), for the cell's last owner to drop under a
+    /// guard. `None` when there is nothing (the common case).
+    pub(crate) fn take_user_values(
+        &mut self,
+    ) -> Option<(Option<Box<NameAndCompletion>>, Option<Waiter>)> {
+        let details = self.name_and_completion.take();
+        let waiter = self.cancel.waiter.take();
+        if details.is_none() && waiter.is_none() {
+            None
+        } else {
+            Some((details, waiter))
+        }
+    }
+
     /// The lazily boxed fields, allocated on first use.
     pub(crate) fn name_and_completion(&mut self) -> &mut NameAndCompletion {
         self.name_and_completion
@@ -135,3 +151,45 @@ pub(crate) struct Cell<F: Future> {
 
 /// Size of the header, for the memory test and the bench.
 pub(crate) const HEADER_SIZE: usize = mem::size_of::<Header>();
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use super::next_poll_count;
+
+    #[test]
+    fn poll_count_wraps_to_one() {
+        assert_eq!(next_poll_count(0), 1);
+        assert_eq!(next_poll_count(41), 42);
+        assert_eq!(next_poll_count(u32::MAX), 1);
+    }
+
+    /// After 2^32 polls a task must not look "never polled": a cancel request would then
+    /// drop its future unpolled instead of delivering the cancellation where it waits.
+    #[test]
+    fn a_task_polled_2_pow_32_times_still_receives_its_cancellation() {
+        let rt = crate::Builder::new().worker_threads(1).build().unwrap();
+        let out = rt.block_on(async {
+            let go = std::sync::Arc::new(crate::Event::new());
+            let g = go.clone();
+            let t = crate::create_task(async move {
+                g.wait().await.unwrap();
+                match crate::sleep(Duration::from_secs(3600)).await {
+                    Err(_) => "caught",
+                    Ok(()) => "slept",
+                }
+            });
+            crate::sleep(Duration::ZERO).await.unwrap();
+            // Suspended on `go` after its first poll: pretend it was polled 2^32 - 1 times.
+            t.header().poll_count.store(u32::MAX, Ordering::Relaxed);
+            go.set();
+            crate::sleep(Duration::ZERO).await.unwrap();
+            // Now suspended in `sleep`, after its 2^32-th poll.
+            t.cancel(None);
+            t.await.unwrap()
+        });
+        assert_eq!(out, "caught");
+    }
+}

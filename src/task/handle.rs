@@ -207,13 +207,6 @@ impl TaskRef {
         }
     }
 
-    /// Debug counter: done callbacks and completion waiters registered on this task and
-    /// not yet run. Tests use it to check that composition functions leave nothing
-    /// behind when they return early.
-    pub fn debug_hooks(&self) -> usize {
-        hooks::hook_count(self)
-    }
-
     /// Removes a callback added with [`add_done_callback`](Self::add_done_callback);
     /// returns how many were removed (0 or 1).
     pub fn remove_done_callback(&self, id: CallbackId) -> usize {

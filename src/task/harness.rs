@@ -28,6 +28,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::StdArc;
+use crate::runtime::exception::UserCode;
 use crate::runtime::scheduler::ScheduleKind;
 use crate::task::cancel::{self, CancelledError, PendingRequest, StepReport};
 use crate::task::completion;
@@ -276,56 +277,54 @@ where
                     Err(TaskError::Cancelled(CancelledError::from_shared(msg))),
                 );
                 // Dropped outside the lock: dropping may release tokens.
-                drop_catching_panic(value);
+                self.run_user_code(UserCode::Destructor, || drop(value));
             }
         }
         self.complete(result);
     }
 
     /// Stores the output and finishes the task. The caller holds RUNNING and one ref.
+    ///
+    /// Every piece of user code reached from here (the future's destructor, the output's,
+    /// a foreign join waker, done-callback hooks, the exception handler) runs under a
+    /// guard, so the bookkeeping after it always happens: the task ends complete, leaves
+    /// the registry, wakes its awaiters and releases its references.
     fn complete(&self, mut result: Result<F::Output, TaskError>) {
         let header = self.header();
-        let outcome = match &result {
-            Ok(_) => Outcome::Returned,
-            Err(TaskError::Cancelled(_)) => Outcome::Cancelled,
-            Err(TaskError::Panicked(_)) => Outcome::Panicked,
-        };
-        if let Err(err) = &result {
-            completion::record_exception(header, err);
-        }
-        if outcome == Outcome::Panicked && self.kind() == Kind::Callback {
-            if let Err(TaskError::Panicked(p)) = &result {
-                header
-                    .scheduler
-                    .report_exception("Exception in callback", Some(p.clone()), None);
-            }
-        }
         // The future is gone unless it returned just now.
         // SAFETY: we hold RUNNING.
         if unsafe { self.with_stage(|s| matches!(s, Stage::Running(_))) } {
             if let Some(panic) = self.drop_future() {
                 // A destructor that panics after `Ready` turns the outcome into a panic.
-                drop_catching_panic(mem::replace(
-                    &mut result,
-                    Err(TaskError::Panicked(panic.clone())),
-                ));
-                completion::record_exception(header, &TaskError::Panicked(panic));
+                let value = mem::replace(&mut result, Err(TaskError::Panicked(panic)));
+                self.run_user_code(UserCode::Destructor, || drop(value));
             }
         }
         let outcome = match &result {
-            Ok(_) => outcome,
+            Ok(_) => Outcome::Returned,
             Err(TaskError::Cancelled(_)) => Outcome::Cancelled,
             Err(TaskError::Panicked(_)) => Outcome::Panicked,
         };
+        let panic = match &result {
+            Err(TaskError::Panicked(p)) => Some(p.clone()),
+            _ => None,
+        };
+        if let Err(err) = &result {
+            completion::record_exception(header, err);
+        }
+        if let (Some(p), Kind::Callback) = (&panic, self.kind()) {
+            header
+                .scheduler
+                .report_exception("Exception in callback", Some(p.clone()), None);
+        }
         // SAFETY: we hold RUNNING; the old stage is `Consumed` (nothing to drop).
         drop(unsafe { self.set_stage(Stage::Finished(result)) });
 
-        let snapshot = self.state().transition_to_complete(outcome);
-
-        // Out of the scheduled registry first, so that whoever the completion wakes finds
-        // the registry already without it.
+        // Out of the scheduled registry before COMPLETE, so that whoever sees the task
+        // done (an awaiter on another worker, `all_tasks()`) finds the registry already
+        // without it. REGISTERED only changes under RUNNING, which we hold.
         let mut release = 1;
-        if snapshot.is_registered() {
+        if self.state().load().is_registered() {
             if let Some(entry) = header.scheduler.registry.remove(header.id) {
                 // The registry's ref is released at the end, with ours.
                 mem::forget(entry);
@@ -333,33 +332,48 @@ where
             }
         }
 
+        let snapshot = self.state().transition_to_complete(outcome);
+
         // Done callbacks are queued before the awaiting `Task<T>` is woken: in asyncio the
         // awaiter's wake-up is itself a done callback, normally registered after the ones
         // added right after `create_task` (see `hooks.rs`).
         completion::run_hooks(self.raw(), snapshot);
 
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-            if !snapshot.is_join_interested() {
-                // No `Task<T>`: the output is ours to drop.
-                // SAFETY: COMPLETE without JOIN_INTEREST: the stage is ours.
-                drop(unsafe { self.set_stage(Stage::Consumed) });
-            } else if snapshot.is_join_waker_set() {
-                // SAFETY: JOIN_WAKER and COMPLETE are set: the runtime owns the waker.
-                unsafe { self.wake_join() };
-                if !self
-                    .state()
-                    .unset_waker_after_complete()
-                    .is_join_interested()
-                {
-                    // SAFETY: COMPLETE and no JOIN_INTEREST: the waker slot is ours.
-                    unsafe { self.set_join_waker(None) };
-                }
+        if !snapshot.is_join_interested() {
+            // No `Task<T>`: the output is ours to drop.
+            // SAFETY: COMPLETE without JOIN_INTEREST: the stage is ours.
+            let output = unsafe { self.set_stage(Stage::Consumed) };
+            self.run_user_code(UserCode::Destructor, || drop(output));
+        } else if snapshot.is_join_waker_set() {
+            // SAFETY: JOIN_WAKER and COMPLETE are set: the runtime owns the waker.
+            self.run_user_code(UserCode::Waker, || unsafe { self.wake_join() });
+            if !self
+                .state()
+                .unset_waker_after_complete()
+                .is_join_interested()
+            {
+                // SAFETY: COMPLETE and no JOIN_INTEREST: the waker slot is ours.
+                let waker = unsafe { self.set_join_waker(None) };
+                self.run_user_code(UserCode::Destructor, || drop(waker));
             }
-        }));
+        }
+
+        if let Some(p) = &panic {
+            let task = (self.kind() == Kind::Task).then_some(header.id);
+            header.scheduler.on_unhandled_panic(task, p);
+        }
 
         if self.state().transition_to_terminal(release) {
             self.raw().dealloc();
         }
+    }
+
+    /// Runs user code the harness reaches (a destructor, a foreign waker) under a guard
+    /// that reports a panic to the exception handler.
+    fn run_user_code(&self, what: UserCode, f: impl FnOnce()) {
+        let header = self.header();
+        let task = (self.kind() == Kind::Task).then_some(header.id);
+        header.scheduler.run_user_code(what, task, f);
     }
 
     /// # Safety
@@ -373,15 +387,17 @@ where
         });
     }
 
+    /// Replaces the join waker, returning the old one (for the caller to drop where a
+    /// panic in its destructor is guarded).
+    ///
     /// # Safety
     /// The caller owns the join waker slot (state-word rule 3).
-    unsafe fn set_join_waker(&self, waker: Option<Waker>) {
+    #[must_use]
+    unsafe fn set_join_waker(&self, waker: Option<Waker>) -> Option<Waker> {
         // SAFETY: exclusive per the caller's contract.
-        let old = self
-            .header()
+        self.header()
             .join_waker
-            .with_mut(|w| unsafe { mem::replace(&mut *w, waker) });
-        drop(old);
+            .with_mut(|w| unsafe { mem::replace(&mut *w, waker) })
     }
 
     unsafe fn will_wake(&self, waker: &Waker) -> bool {
@@ -420,12 +436,13 @@ where
     fn store_join_waker(&self, waker: Waker, snapshot: Snapshot) -> Result<Snapshot, Snapshot> {
         debug_assert!(snapshot.is_join_interested());
         debug_assert!(!snapshot.is_join_waker_set());
-        // SAFETY: JOIN_WAKER is unset and we are the join handle: the slot is ours.
-        unsafe { self.set_join_waker(Some(waker)) };
+        // SAFETY: JOIN_WAKER is unset and we are the join handle: the slot is ours. The
+        // waker it held (the handle's previous one) is dropped in the handle's poll.
+        drop(unsafe { self.set_join_waker(Some(waker)) });
         let res = self.state().set_join_waker();
         if res.is_err() {
             // SAFETY: the task completed without JOIN_WAKER set: still ours.
-            unsafe { self.set_join_waker(None) };
+            drop(unsafe { self.set_join_waker(None) });
         }
         res
     }
@@ -445,17 +462,20 @@ where
         }
     }
 
+    /// The `Task<T>` handle is dropped: releases its interest, the output if it is there
+    /// and the join waker if the handle owns it, then its ref. Destructors run guarded:
+    /// the ref is released whatever they do.
     pub(crate) fn drop_join_handle_slow(self) {
         let transition = self.state().transition_to_join_handle_dropped();
         if transition.drop_output {
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: COMPLETE and the join handle's turn: the stage is ours.
-                drop(unsafe { self.set_stage(Stage::Consumed) });
-            }));
+            // SAFETY: COMPLETE and the join handle's turn: the stage is ours.
+            let output = unsafe { self.set_stage(Stage::Consumed) };
+            self.run_user_code(UserCode::Destructor, || drop(output));
         }
         if transition.drop_waker {
             // SAFETY: JOIN_WAKER is unset: the slot is ours.
-            unsafe { self.set_join_waker(None) };
+            let waker = unsafe { self.set_join_waker(None) };
+            self.run_user_code(UserCode::Destructor, || drop(waker));
         }
         self.raw().drop_reference();
     }
@@ -467,8 +487,27 @@ where
         }
     }
 
+    /// Frees the cell (the last ref is gone). What the user put in it and may still be
+    /// there (a never-run callback's closure, a join waker, done callbacks, a recorded
+    /// panic's payload) is dropped first, guarded, while the runtime is still reachable to
+    /// report a panic; then the cell, which holds only the runtime's own fields.
     pub(crate) fn dealloc(self) {
         completion::report_unretrieved(self.header());
+        // SAFETY: the last ref is gone: nobody else can reach the cell, so the stage and
+        // the join waker slot are ours.
+        let stage = unsafe { self.set_stage(Stage::Consumed) };
+        // SAFETY: as above.
+        let join_waker = unsafe { self.set_join_waker(None) };
+        // SAFETY: as above: exclusive access to the whole cell, so no locking either.
+        let cell = unsafe { &mut *self.cell.as_ptr() };
+        let user_fields = cell.header.asyncio.get_mut().take_user_values();
+        if !matches!(stage, Stage::Consumed) || join_waker.is_some() || user_fields.is_some() {
+            self.run_user_code(UserCode::Destructor, move || {
+                drop(stage);
+                drop(join_waker);
+                drop(user_fields);
+            });
+        }
         #[cfg(debug_assertions)]
         let scheduler = self.header().scheduler.clone();
         // SAFETY: the last ref is gone; the cell was made by `Box::new` in `RawTask::new`.
@@ -483,9 +522,4 @@ enum PollOnce {
     Done,
     /// The future returned `Pending`; the caller still holds RUNNING.
     Pending,
-}
-
-/// Drops `value`, catching a panic of its destructor (user code).
-pub(crate) fn drop_catching_panic<T>(value: T) {
-    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
 }

@@ -21,6 +21,7 @@
 use std::task::Waker;
 
 use crate::loom::IdCounter;
+use crate::runtime::exception::UserCode;
 use crate::runtime::scheduler::Shared;
 use crate::task::raw::RawTask;
 use crate::task::TaskRef;
@@ -86,16 +87,22 @@ pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
     CallbackId(id)
 }
 
+/// Removes the done callback `id`. The closure is dropped after the task's lock is
+/// released: its destructor is user code (it may own a `WaitDone` of this very task,
+/// whose drop takes the lock).
 pub(crate) fn remove_done_callback(task: &TaskRef, id: CallbackId) -> usize {
-    let mut fields = task.header().asyncio.lock();
-    let Some(details) = fields.name_and_completion.as_mut() else {
-        return 0;
+    let removed = {
+        let mut fields = task.header().asyncio.lock();
+        let Some(details) = fields.name_and_completion.as_mut() else {
+            return 0;
+        };
+        let pos = details
+            .hooks
+            .iter()
+            .position(|h| matches!(h, Hook::Callback { id: hid, .. } if *hid == id.0));
+        pos.map(|i| details.hooks.remove(i))
     };
-    let before = details.hooks.len();
-    details
-        .hooks
-        .retain(|h| !matches!(h, Hook::Callback { id: hid, .. } if *hid == id.0));
-    before - details.hooks.len()
+    usize::from(removed.is_some())
 }
 
 /// Registers `waker` to be woken when the task completes, returning the id to remove it
@@ -145,7 +152,10 @@ pub(crate) fn hook_count(task: &TaskRef) -> usize {
         .map_or(0, |r| r.hooks.len())
 }
 
-/// Called by the completing thread when the COMPLETE snapshot has HAS_HOOKS.
+/// Called by the completing thread when the COMPLETE snapshot has HAS_HOOKS. The user
+/// code reached from here (a completion waker that may belong to a foreign executor, the
+/// destructor of what the task was suspended on) runs guarded: one panicking hook does
+/// not keep the others from running.
 pub(crate) fn run_on_complete(raw: RawTask) {
     let (hooks, waiter) = {
         let mut fields = raw.header().asyncio.lock();
@@ -156,8 +166,12 @@ pub(crate) fn run_on_complete(raw: RawTask) {
             .unwrap_or_default();
         (hooks, fields.cancel.waiter.take())
     };
+    let header = raw.header();
+    let shared = &header.scheduler;
     // A finished task awaits nothing: release what it was suspended on.
-    drop(waiter);
+    if let Some(waiter) = waiter {
+        shared.run_user_code(UserCode::Destructor, Some(header.id), || drop(waiter));
+    }
     if hooks.is_empty() {
         return;
     }
@@ -169,7 +183,7 @@ pub(crate) fn run_on_complete(raw: RawTask) {
                 waker,
                 notify: Notify::Direct,
                 ..
-            } => waker.wake(),
+            } => shared.run_user_code(UserCode::Waker, Some(header.id), || waker.wake()),
             Hook::Waker {
                 waker,
                 notify: Notify::Scheduled,

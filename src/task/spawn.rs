@@ -165,11 +165,33 @@ where
     // SAFETY: one initial ref is the Task<T>'s (JOIN_INTEREST set, output `F::Output`);
     // the other stands for the running step and is consumed by `run_eager`.
     let task = unsafe { Task::from_raw(raw) };
-    let eager = &worker.remote().eager;
-    eager.push(raw);
-    worker.eager_depth.set(worker.eager_depth.get() + 1);
+    let step = EagerStepGuard::enter(worker, raw);
     let _step = raw.run_eager();
-    worker.eager_depth.set(worker.eager_depth.get() - 1);
-    eager.pop(raw);
+    drop(step);
     task
+}
+
+/// The task's entry in this worker's eager stack (and the nesting depth) for the duration
+/// of its eager step. Left on drop, so that even a step that unwinds (the harness guards
+/// user code, so it should not) never leaves a stale entry for `all_tasks()` to read.
+struct EagerStepGuard<'a> {
+    worker: &'a WorkerCore,
+    task: RawTask,
+}
+
+impl<'a> EagerStepGuard<'a> {
+    fn enter(worker: &'a WorkerCore, task: RawTask) -> EagerStepGuard<'a> {
+        worker.remote().eager.push(task);
+        worker.eager_depth.set(worker.eager_depth.get() + 1);
+        EagerStepGuard { worker, task }
+    }
+}
+
+impl Drop for EagerStepGuard<'_> {
+    fn drop(&mut self) {
+        self.worker
+            .eager_depth
+            .set(self.worker.eager_depth.get() - 1);
+        self.worker.remote().eager.pop(self.task);
+    }
 }

@@ -117,7 +117,7 @@ impl Idle {
         state & SEARCH_MASK == 0 && (state >> UNPARK_SHIFT) < self.num_workers
     }
 
-    #[cfg(test)]
+    /// `(unparked workers, searching workers)`, for tests.
     pub(crate) fn counts(&self) -> (usize, usize) {
         let s = self.state.load(SeqCst);
         (s >> UNPARK_SHIFT, s & SEARCH_MASK)

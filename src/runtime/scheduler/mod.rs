@@ -36,7 +36,6 @@
 pub(crate) mod idle;
 pub(crate) mod worker;
 
-use crate::loom::StdArc;
 use std::ptr::NonNull;
 use std::time::Duration;
 
@@ -49,7 +48,9 @@ use crate::loom::sync::Arc;
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context;
-use crate::runtime::exception::{ExceptionContext, ExceptionHandler};
+use crate::runtime::exception::{
+    call_handler, shutdown_message, ExceptionContext, ExceptionHandler, UnhandledPanic, UserCode,
+};
 use crate::runtime::time::TimerDriver;
 use crate::task::core::Header;
 use crate::task::error::PanicError;
@@ -83,6 +84,8 @@ pub(crate) struct Config {
     /// The task factory: `true` for `eager_task_factory`.
     pub(crate) eager_tasks: AtomicBool,
     pub(crate) exception_handler: Option<ExceptionHandler>,
+    /// What a task or callback panic does to the runtime.
+    pub(crate) unhandled_panic: UnhandledPanic,
 }
 
 /// The part of a worker other threads may touch.
@@ -150,6 +153,11 @@ pub(crate) struct Shared {
     /// Workers still running, for shutdown to wait on.
     workers_alive: Mutex<usize>,
     workers_exited: Condvar,
+    /// The message of the panic that shut the runtime down (`UnhandledPanic`).
+    panic_shutdown: Mutex<Option<String>>,
+    /// Serialises `finish_shutdown` (the dropping thread and, after a panic shutdown,
+    /// the last worker to leave may both run it).
+    finishing: Mutex<()>,
     /// Debug builds: cells (tasks and callbacks) allocated and not yet freed.
     #[cfg(debug_assertions)]
     pub(crate) live_cells: AtomicUsize,
@@ -186,6 +194,8 @@ impl Shared {
             remote_pushers: AtomicUsize::new(0),
             workers_alive: Mutex::new(n),
             workers_exited: Condvar::new(),
+            panic_shutdown: Mutex::new(None),
+            finishing: Mutex::new(()),
             #[cfg(debug_assertions)]
             live_cells: AtomicUsize::new(0),
         }
@@ -286,7 +296,16 @@ impl Shared {
         drop(handle);
     }
 
+    /// Fires the due timers on this thread. A timer's waker may belong to a foreign
+    /// executor (a `Sleep` polled outside a task): its wake runs guarded, so a panic there
+    /// reaches the exception handler, not the worker. Returns `true` if any fired.
+    pub(crate) fn fire_due_timers(&self) -> bool {
+        self.timers
+            .fire_due(|waker| self.run_user_code(UserCode::Waker, None, || waker.wake()))
+    }
+
     /// Reports an exception nobody else will see (asyncio's `call_exception_handler`).
+    /// A panic in the handler is swallowed.
     pub(crate) fn report_exception(
         &self,
         message: &str,
@@ -298,13 +317,28 @@ impl Shared {
             exception,
             task_id: task_id.map(crate::task::TaskId),
         };
-        match &self.config.exception_handler {
-            Some(handler) => {
-                let handler: &StdArc<_> = handler;
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&ctx)));
-            }
-            None => crate::runtime::exception::default_handler(&ctx),
+        call_handler(self.config.exception_handler.as_ref(), &ctx);
+    }
+
+    /// A task (`Some(id)`) or a callback panicked: under
+    /// [`UnhandledPanic::ShutdownRuntime`] the runtime shuts down (the first panic is
+    /// kept for `block_on` to report); otherwise nothing happens here.
+    pub(crate) fn on_unhandled_panic(&self, task_id: Option<u64>, panic: &PanicError) {
+        if self.config.unhandled_panic != UnhandledPanic::ShutdownRuntime {
+            return;
         }
+        {
+            let mut cause = self.panic_shutdown.lock();
+            if cause.is_none() {
+                *cause = Some(shutdown_message(task_id.map(crate::task::TaskId), panic));
+            }
+        }
+        self.close();
+    }
+
+    /// Why the runtime shut down, if a panic did it (`UnhandledPanic::ShutdownRuntime`).
+    pub(crate) fn panic_shutdown_cause(&self) -> Option<String> {
+        self.panic_shutdown.lock().clone()
     }
 
     // ---- shutdown --------------------------------------------------------------------
@@ -317,11 +351,13 @@ impl Shared {
         }
     }
 
-    pub(crate) fn worker_exited(&self) {
+    /// A worker left its loop. Returns how many are still running.
+    pub(crate) fn worker_exited(&self) -> usize {
         let mut alive = self.workers_alive.lock();
         *alive -= 1;
         // Every exit: a waiter may be waiting for all but one (its own) worker.
         self.workers_exited.notify_all();
+        *alive
     }
 
     /// Waits until `except` workers are left (the caller's own worker thread, if any).
@@ -349,6 +385,7 @@ impl Shared {
     /// emptied so no task keeps the runtime alive.
     pub(crate) fn finish_shutdown(&self) {
         debug_assert!(self.is_closed());
+        let _one_at_a_time = self.finishing.lock();
         // `close` stored `closed`; the fence pairs with `push_remote`'s (see there).
         // Pushes that saw `closed == false` are finished once the counter is zero;
         // later ones see `closed` and drop their task.

@@ -256,7 +256,7 @@ impl WorkerCore {
     /// Fires due timers; their wakers push onto this worker's queue. Returns `true` if
     /// any fired.
     fn fire_due_timers(&self) -> bool {
-        self.shared.timers.fire_due()
+        self.shared.fire_due_timers()
     }
 
     fn park(&self) {

@@ -120,16 +120,18 @@ impl TimerDriver {
 
     /// Replaces the waker of a registered timer. Returns `false` if it already fired.
     pub(crate) fn update_waker(&self, key: TimerKey, waker: &Waker) -> bool {
-        let mut q = self.queue.lock();
-        match q.entries.get_mut(&key) {
-            Some(w) => {
-                if !w.will_wake(waker) {
-                    *w = waker.clone();
-                }
-                true
+        let (registered, old) = {
+            let mut q = self.queue.lock();
+            match q.entries.get_mut(&key) {
+                Some(w) if w.will_wake(waker) => (true, None),
+                Some(w) => (true, Some(std::mem::replace(w, waker.clone()))),
+                None => (false, None),
             }
-            None => false,
-        }
+        };
+        // Dropped outside the lock: the last ref of a task's waker frees the task, which
+        // may run the exception handler (or user destructors).
+        drop(old);
+        registered
     }
 
     /// Removes a timer. Returns `true` if it had not fired yet.
@@ -147,8 +149,9 @@ impl TimerDriver {
         removed.is_some()
     }
 
-    /// Fires every timer due now. Returns `true` if any fired.
-    pub(crate) fn fire_due(&self) -> bool {
+    /// Fires every timer due now: each due waker is handed to `wake` (outside the lock).
+    /// Returns `true` if any fired.
+    pub(crate) fn fire_due(&self, mut wake: impl FnMut(Waker)) -> bool {
         if self.next_deadline.load(Ordering::Acquire) == NO_DEADLINE {
             return false;
         }
@@ -170,7 +173,7 @@ impl TimerDriver {
         }
         let fired = !due.is_empty();
         for waker in due {
-            waker.wake();
+            wake(waker);
         }
         fired
     }
