@@ -29,6 +29,9 @@
 //! ## How it maps to asyncio
 //! * [`create_task`] schedules a [`Task<T>`]; awaiting it yields `Result<T, TaskError>`
 //!   where [`TaskError`] is a [`CancelledError`] or a caught panic.
+//! * A panic in a task is its exception; a panic in user code the runtime itself calls
+//!   (a waker, a destructor, a callback) goes to the exception handler and never takes a
+//!   worker down ([`UnhandledPanic`] chooses tokio's shut-down-on-panic instead).
 //! * [`TaskRef::cancel`] is `Task.cancel(msg)`: it is delivered at the task's next
 //!   runtime-aware await point ([`sleep`], awaiting a task, [`checkpoint`], ...) as
 //!   `Err(CancelledError)`. Propagate it (`?`) and the task ends cancelled; drop it and
@@ -37,9 +40,18 @@
 //!   asyncio's FIFO order.
 //!
 //! ## Structure
-//! `task/` (the cell, state word, handles, cancellation, registries), `runtime/`
-//! (scheduler, timers, callbacks, shutdown), `threadsafe.rs` (cross-thread entry),
-//! `loom.rs` (the sync facade that `loom-tests/` model-checks).
+//! Layers, each using only those below it:
+//! 1. `loom.rs`: the sync facade (std / crossbeam / parking_lot, or loom under
+//!    `cfg(loom)`): the only place that names a synchronisation primitive.
+//! 2. `task/` (the cell, state word, harness, handles, cancellation, registries) and
+//!    `runtime/` (scheduler, timers, callbacks, blocking pool, shutdown): the core, which
+//!    depend on each other as tokio's `task` and `scheduler` do.
+//! 3. `future.rs`, `sync/` and `compose/` (gather, wait, shield, as_completed, timeouts,
+//!    TaskGroup): asyncio's library, on the core.
+//! 4. `runner.rs` (`run`, `Runner`) and `threadsafe.rs` (`run_coroutine_threadsafe`):
+//!    entry points, on everything else.
+//!
+//! The design and the semantics reference are in the repository's `docs/design.md`.
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
@@ -47,14 +59,13 @@
 pub(crate) mod compose;
 pub(crate) mod future;
 pub(crate) mod loom;
+pub(crate) mod runner;
 pub(crate) mod runtime;
 pub(crate) mod sync;
 pub(crate) mod task;
-pub(crate) mod taskgroup;
 #[doc(hidden)]
 pub mod test_util;
 pub(crate) mod threadsafe;
-pub(crate) mod timeouts;
 
 #[cfg(loom)]
 #[doc(hidden)]
@@ -68,19 +79,21 @@ pub use compose::gather::{
     GatherChildren, Tuple2, Tuple3, Tuple4, Tuple5, Tuple6, Tuple7, Tuple8, VecOf,
 };
 pub use compose::shield::{shield, Shield};
+pub use compose::taskgroup::{ChildError, ExceptionGroup, TaskGroup, TaskGroupError};
+pub use compose::timeouts::{timeout, timeout_at, wait_for, Timeout, TimeoutHandle, TimeoutScope};
 pub use compose::wait::{
     wait, ReturnWhen, Wait, WaitError, ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
 };
 pub use compose::{ensure_future, sleep_with};
 pub use future::{Exception, Future, FutureError};
+pub use runner::{run, Runner};
 pub use runtime::blocking::{to_thread, ToThread};
 pub use runtime::callbacks::{CallbackHandle, TimerHandle};
 pub use runtime::exception::{ExceptionContext, UnhandledPanic};
 pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
-pub use runtime::runner::Runner;
 pub use runtime::time::clock::IntoDeadline;
 pub use runtime::time::sleep::{sleep, sleep_until, yield_now, Sleep};
-pub use runtime::{get_running_loop, run, Builder, Handle, Runtime};
+pub use runtime::{get_running_loop, Builder, Handle, Runtime};
 pub use sync::{
     Acquire, AcquireOwned, Barrier, BarrierError, BoundedSemaphore, BrokenBarrierError, Condition,
     ConditionError, ConditionWait, Event, EventWait, Get, GetError, Join, LifoQueue, Lock,
@@ -90,13 +103,12 @@ pub use sync::{
 };
 pub use task::builder::TaskBuilder;
 pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
+pub use task::error::TimeoutError;
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
 pub use task::handle::WaitDone;
 pub use task::hooks::CallbackId;
 pub use task::{Task, TaskId, TaskRef};
-pub use taskgroup::{ChildError, ExceptionGroup, TaskGroup, TaskGroupError};
-pub use threadsafe::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture, TimeoutError};
-pub use timeouts::{timeout, timeout_at, wait_for, Timeout, TimeoutHandle, TimeoutScope};
+pub use threadsafe::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture};
 
 /// Creates a task on the running runtime (asyncio's `asyncio.create_task`).
 ///

@@ -282,7 +282,9 @@ mod imp {
     }
 
     pub(crate) mod thread {
-        pub(crate) use std::thread::{current, panicking, spawn, yield_now, Builder, JoinHandle};
+        pub(crate) use std::thread::{
+            current, panicking, park, spawn, yield_now, Builder, JoinHandle, Thread,
+        };
     }
 
     pub(crate) mod deque {
@@ -382,7 +384,7 @@ mod imp {
     }
 
     pub(crate) mod thread {
-        pub(crate) use loom::thread::{current, spawn, yield_now, JoinHandle};
+        pub(crate) use loom::thread::{current, park, spawn, yield_now, JoinHandle, Thread};
         pub(crate) use std::thread::panicking;
 
         /// `std::thread::Builder` shape over `loom::thread::spawn` (names are ignored).

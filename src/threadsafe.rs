@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::Handle;
 use crate::task::cancel::CancelledError;
-use crate::task::error::{PanicError, TaskError};
+use crate::task::error::{PanicError, TaskError, TimeoutError};
 use crate::task::{Task, TaskRef};
 
 /// Submits `future` to `handle`'s runtime from any thread; returns a future to block on.
@@ -74,32 +74,6 @@ impl fmt::Display for ConcurrentError {
 }
 
 impl std::error::Error for ConcurrentError {}
-
-/// A deadline passed (asyncio's `TimeoutError`).
-///
-/// ```
-/// let e = asyncio::TimeoutError::new();
-/// assert_eq!(e.to_string(), "TimeoutError");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TimeoutError {
-    _private: (),
-}
-
-impl TimeoutError {
-    /// A new `TimeoutError`.
-    pub fn new() -> Self {
-        TimeoutError { _private: () }
-    }
-}
-
-impl fmt::Display for TimeoutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TimeoutError")
-    }
-}
-
-impl std::error::Error for TimeoutError {}
 
 type CfCallback<T> = Box<dyn FnOnce(&ConcurrentFuture<T>) + Send + 'static>;
 

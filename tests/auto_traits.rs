@@ -187,16 +187,15 @@ mod runtime {
     assert_fn!(asyncio::sleep_with::<Cell<u32>>(Duration, Cell<u32>): Send & !Sync & !Unpin);
     assert_fn!(asyncio::sleep_with::<Rc<u32>>(Duration, Rc<u32>): !Send & !Sync & !Unpin);
 
-    // REPORTED: `ToThread<T>` is `!Sync` only because it keeps the not-yet-submitted
-    // job as a `Box<dyn FnOnce() + Send>`, which `&ToThread` never touches; it could be
-    // `Sync` (as tokio's `JoinHandle` is). Asserted as it is, so a fix updates this line.
-    assert_value!(ToThread<u32>: Send & !Sync & Unpin);
-    assert_value!(ToThread<Cell<u32>>: Send & !Sync & Unpin);
+    // `&ToThread<T>` reaches only its result slot, behind a lock: `Sync` for `T: Send`
+    // (as tokio's `JoinHandle`), though the job closure it submits is only `Send`.
+    assert_value!(ToThread<u32>: Send & Sync & Unpin);
+    assert_value!(ToThread<Cell<u32>>: Send & Sync & Unpin);
     assert_value!(ToThread<PhantomPinned>: Send & Unpin);
-    assert_fn!(asyncio::to_thread::<fn() -> u32, u32>(fn() -> u32): Send & !Sync & Unpin);
+    assert_fn!(asyncio::to_thread::<fn() -> u32, u32>(fn() -> u32): Send & Sync & Unpin);
     assert_fn!(
         asyncio::Handle::run_in_executor::<fn() -> u32, u32>(&Handle, fn() -> u32):
-            Send & !Sync & Unpin
+            Send & Sync & Unpin
     );
 }
 

@@ -23,8 +23,8 @@ use crate::runtime::time::sleep::Timer;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
+use crate::task::error::TimeoutError;
 use crate::task::{Task, TaskRef};
-use crate::threadsafe::TimeoutError;
 
 /// Why [`AsCompleted`] yielded no outcome.
 #[derive(Debug, Clone)]

@@ -1,20 +1,27 @@
 //! asyncio's composition functions: `gather`, `shield`, `wait`, `as_completed`,
-//! `ensure_future`, `sleep_with` (the scopes `timeout`/`wait_for` are in `timeouts.rs`,
-//! `TaskGroup` in `taskgroup.rs`).
+//! `ensure_future`, `sleep_with`, the scopes `timeout`/`timeout_at`/`wait_for`
+//! (`timeouts.rs`) and `TaskGroup` (`taskgroup.rs`).
 //!
-//! All of them are runtime-aware await points (DESIGN §4.2): a cancellation pending for
+//! This layer sits on the task and runtime layers (it awaits tasks, registers waiters,
+//! uses timers) and below the entry points (`runner.rs`, `threadsafe.rs`).
+//!
+//! All of them are runtime-aware await points (docs/design.md §4.2): a cancellation pending for
 //! the awaiting task is delivered as a value when they are polled, and they leave no
 //! completion hook or timer behind when they return early or are dropped.
 
 pub(crate) mod as_completed;
 pub(crate) mod gather;
 pub(crate) mod shield;
+pub(crate) mod taskgroup;
+pub(crate) mod timeouts;
 pub(crate) mod wait;
 pub(crate) mod watch;
 
 use std::future::Future;
 use std::time::Duration;
 
+use crate::runtime::time::sleep::sleep;
+use crate::runtime::Handle;
 use crate::task::cancel::CancelledError;
 use crate::task::Task;
 
@@ -35,7 +42,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    crate::create_task(fut)
+    Handle::current_or_panic("asyncio::ensure_future").create_task(fut)
 }
 
 /// Sleeps, then returns `value` (asyncio's `sleep(delay, result)`).
@@ -48,6 +55,6 @@ where
 /// });
 /// ```
 pub async fn sleep_with<T>(duration: Duration, value: T) -> Result<T, CancelledError> {
-    crate::sleep(duration).await?;
+    sleep(duration).await?;
     Ok(value)
 }

@@ -432,7 +432,7 @@ where
     let (slot, job) = make_job(f);
     ToThread {
         slot,
-        submit: Some((shared, job)),
+        submit: Some(Unshared((shared, job))),
         registered: false,
     }
 }
@@ -500,6 +500,17 @@ impl Handle {
     }
 }
 
+/// A value reached only through `&mut` or by value (a job waiting for its first poll):
+/// a shared `&` of it gives no access at all, so sharing one across threads is sound
+/// whatever it holds (std's unstable `Exclusive`). It is what lets `&ToThread<T>` cross
+/// threads though the job closure is only `Send`.
+struct Unshared<T>(T);
+
+// SAFETY: `Unshared` has no method taking `&self` and its field is private to this
+// module, which only moves it out of an owned or `&mut` value: a `&Unshared<T>` on
+// another thread can do nothing with the `T`.
+unsafe impl<T: Send> Sync for Unshared<T> {}
+
 /// Future returned by [`to_thread`] and [`Handle::run_in_executor`].
 ///
 /// ```
@@ -512,7 +523,7 @@ impl Handle {
 pub struct ToThread<T: Send + 'static> {
     slot: StdArc<Slot<T>>,
     /// `to_thread`: the job, submitted at the first poll.
-    submit: Option<(Arc<Shared>, Job)>,
+    submit: Option<Unshared<(Arc<Shared>, Job)>>,
     registered: bool,
 }
 
@@ -538,7 +549,7 @@ impl<T: Send + 'static> Future for ToThread<T> {
             this.unregister();
             return Poll::Ready(Err(TaskError::Cancelled(err)));
         }
-        if let Some((shared, job)) = this.submit.take() {
+        if let Some(Unshared((shared, job))) = this.submit.take() {
             submit(&shared, job);
         }
         let mut st = this.slot.state.lock();

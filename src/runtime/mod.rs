@@ -17,7 +17,6 @@ pub(crate) mod callbacks;
 pub(crate) mod context;
 pub(crate) mod exception;
 pub(crate) mod handle;
-pub(crate) mod runner;
 pub(crate) mod scheduler;
 pub(crate) mod time;
 
@@ -28,7 +27,6 @@ use std::time::Duration;
 use crate::loom::thread::JoinHandle;
 use crate::task::error::TaskError;
 use crate::task::Task;
-use crate::threadsafe::run_coroutine_threadsafe;
 
 pub use builder::Builder;
 pub use handle::Handle;
@@ -90,7 +88,7 @@ impl Runtime {
                  await the future instead"
             );
         }
-        match run_coroutine_threadsafe(future, &self.handle).wait() {
+        match self.handle.create_task(future).wait_blocking() {
             Ok(v) => v,
             Err(TaskError::Panicked(p)) => p.resume_unwind(),
             Err(TaskError::Cancelled(c)) => match self.handle.shared.panic_shutdown_cause() {
@@ -153,31 +151,6 @@ impl fmt::Debug for Runtime {
             .field("handle", &self.handle)
             .finish()
     }
-}
-
-/// Runs `future` as the main task of a new default runtime and returns its output
-/// (asyncio's `asyncio.run`). Then, as asyncio does, every task still pending is
-/// cancelled and awaited (their cleanup runs), and the runtime is shut down.
-///
-/// # Panics
-/// As [`Runtime::block_on`]; also if the runtime cannot start.
-///
-/// ```
-/// let n = asyncio::run(async {
-///     let t = asyncio::create_task(async { 20 });
-///     t.await.unwrap() + 1
-/// });
-/// assert_eq!(n, 21);
-/// ```
-pub fn run<F>(future: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let runner = runner::Runner::new().expect("asyncio::run: failed to start the runtime");
-    let out = runner.run(future);
-    runner.close();
-    out
 }
 
 /// Returns the handle of the running runtime (asyncio's `get_running_loop`).

@@ -229,3 +229,29 @@ impl fmt::Display for RuntimeError {
 }
 
 impl std::error::Error for RuntimeError {}
+
+/// A deadline passed (asyncio's `TimeoutError`).
+///
+/// ```
+/// let e = asyncio::TimeoutError::new();
+/// assert_eq!(e.to_string(), "TimeoutError");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeoutError {
+    _private: (),
+}
+
+impl TimeoutError {
+    /// A new `TimeoutError`.
+    pub fn new() -> Self {
+        TimeoutError { _private: () }
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TimeoutError")
+    }
+}
+
+impl std::error::Error for TimeoutError {}

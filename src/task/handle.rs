@@ -13,7 +13,9 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::loom::thread;
 
 use crate::task::cancel::waiter::{self, CancelTarget};
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
@@ -439,6 +441,32 @@ impl<T> Task<T> {
                 .exception_retrieved = true;
         }
         ret
+    }
+}
+
+impl<T> Task<T> {
+    /// Blocks this thread (not a worker: the caller checks) until the task is done, and
+    /// returns its outcome. For `Runtime::block_on`.
+    pub(crate) fn wait_blocking(mut self) -> Result<T, TaskError> {
+        /// Wakes the blocked thread.
+        struct Unpark(thread::Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(out) = self.poll_join(&mut cx) {
+                return out;
+            }
+            // Spurious returns are fine: the loop polls again.
+            thread::park();
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! `Runner` and the end of `asyncio::run` (asyncio's `runners.py`).
+//! `asyncio::run` and `Runner` (asyncio's `runners.py`): the entry point above the
+//! runtime and the composition layer (it waits for the cancelled tasks with `wait`).
 //!
 //! `close()` cancels every task still pending, waits until they have all finished (so
 //! their cleanup runs: `finally`-style code after an await point gets its
@@ -13,7 +14,33 @@ use std::io;
 
 use crate::compose::wait::{wait, ALL_COMPLETED};
 use crate::runtime::{Builder, Handle, Runtime};
+
 use crate::task::error::TaskError;
+
+/// Runs `future` as the main task of a new default runtime and returns its output
+/// (asyncio's `asyncio.run`). Then, as asyncio does, every task still pending is
+/// cancelled and awaited (their cleanup runs), and the runtime is shut down.
+///
+/// # Panics
+/// As [`Runtime::block_on`]; also if the runtime cannot start.
+///
+/// ```
+/// let n = asyncio::run(async {
+///     let t = asyncio::create_task(async { 20 });
+///     t.await.unwrap() + 1
+/// });
+/// assert_eq!(n, 21);
+/// ```
+pub fn run<F>(future: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let runner = Runner::new().expect("asyncio::run: failed to start the runtime");
+    let out = runner.run(future);
+    runner.close();
+    out
+}
 
 /// Runs several futures on one runtime, then closes it (asyncio's `asyncio.Runner`).
 ///

@@ -194,7 +194,8 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
         F: FnOnce(TaskGroup<E>) -> Fut,
         Fut: Future<Output = Result<R, E>>,
     {
-        let parent = crate::current_task()
+        let parent = crate::task::current::current_raw()
+            .map(TaskRef::clone_from_raw)
             .expect("TaskGroup::run must be awaited inside a task of an asyncio runtime");
         let shared = StdArc::new(Shared {
             state: Mutex::new(State {

@@ -49,9 +49,8 @@ use crate::runtime::scheduler::Shared;
 use crate::runtime::time::clock::{self, IntoDeadline};
 use crate::task::cancel::take_own_pending_cancel;
 use crate::task::current;
-use crate::task::error::RuntimeError;
+use crate::task::error::{RuntimeError, TimeoutError};
 use crate::task::TaskRef;
-use crate::threadsafe::TimeoutError;
 
 /// A timeout scope (asyncio's `asyncio.Timeout`), before it runs its body.
 ///
