@@ -1,4 +1,4 @@
-"""The DESIGN §6 workloads in CPython's asyncio, for the reference columns of
+"""The docs/design.md §6 workloads in CPython's asyncio, for the reference columns of
 benches/README.md: default task factory and asyncio.eager_task_factory.
 
 Run: PYENV_VERSION=3.13.0 python benches/asyncio_ref.py

@@ -1,5 +1,5 @@
 //! Scheduler workloads, this runtime side by side with tokio and async-executor (same
-//! worker count, same workload, one process, one after the other; DESIGN §6).
+//! worker count, same workload, one process, one after the other; docs/design.md §6).
 //!
 //! * `spawn_many_local`: a task on a worker spawns 10,000 tasks that each decrement a
 //!   counter; the last one signals the bench thread.

@@ -1,4 +1,4 @@
-//! `as_completed` (DESIGN §4.4): outcomes in completion order (`next()` and the
+//! `as_completed` (docs/design.md §4.4): outcomes in completion order (`next()` and the
 //! `futures_core::Stream` impl), the 3.13 form yielding the original tasks
 //! (`next_task()`), a timeout that yields `TimeoutError` for the tasks not done without
 //! cancelling them, resuming after a break, and a cancellation of the awaiting task that

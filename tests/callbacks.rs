@@ -1,4 +1,4 @@
-//! Done callbacks (DESIGN §4.1): run on the runtime, in registration order, never inline
+//! Done callbacks (docs/design.md §4.1): run on the runtime, in registration order, never inline
 //! inside the call that completed the task; one added after completion is scheduled.
 //! The exception handler: "Task exception was never retrieved" and callback panics.
 

@@ -1,4 +1,4 @@
-//! Cancellation (DESIGN §4.2): `cancel(msg)` counting, delegation to the awaited waiter,
+//! Cancellation (docs/design.md §4.2): `cancel(msg)` counting, delegation to the awaited waiter,
 //! delivery as a value at runtime-aware await points, tracked tokens deciding cancelled
 //! vs swallowed, completion with *must_cancel* still set, forced cancellation of tasks
 //! awaiting foreign futures, cancel before the first poll, `uncancel`, `abort`.

@@ -1,4 +1,4 @@
-//! Eager start (DESIGN §4.3): the first step runs inline inside `create_task` on a worker,
+//! Eager start (docs/design.md §4.3): the first step runs inline inside `create_task` on a worker,
 //! with `current_task()` swapped and the task in the eager registry; completion in that
 //! step never queues the task; suspension graduates it; nesting is capped; off the
 //! workers tasks are scheduled normally.

@@ -1,4 +1,4 @@
-//! `gather` (DESIGN §4.4): results in argument order; by default the first failure is
+//! `gather` (docs/design.md §4.4): results in argument order; by default the first failure is
 //! raised to the awaiter while the other children keep running; `return_exceptions`
 //! returns every outcome in place (untracked); cancelling the awaiting task cancels every
 //! child and the gather ends cancelled; a child cancelled on its own is a

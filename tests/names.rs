@@ -1,4 +1,4 @@
-//! Task names and ids (DESIGN §4.1): default `Task-N` from one process-wide counter,
+//! Task names and ids (docs/design.md §4.1): default `Task-N` from one process-wide counter,
 //! `set_name`/`get_name`, the builder's name, asyncio's repr.
 
 mod util;

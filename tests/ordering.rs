@@ -1,4 +1,4 @@
-//! FIFO order in the deterministic 1-worker mode (DESIGN §3.1): tasks and callbacks run in
+//! FIFO order in the deterministic 1-worker mode (docs/design.md §3.1): tasks and callbacks run in
 //! exactly asyncio's `call_soon` order.
 //!
 //! Each test mirrors a short CPython 3.13 script, kept as a comment above it; the expected

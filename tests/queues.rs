@@ -1210,7 +1210,7 @@ fn produce_consume_with_cancellations(
         async move {
             let q = Arc::new(Queue::new(capacity));
             let per = items / producers;
-            // A task cancelled before its first step never runs (DESIGN §4.2): the
+            // A task cancelled before its first step never runs (docs/design.md §4.2): the
             // canceller starts once every task has started.
             let started = Arc::new(AtomicUsize::new(0));
             let all_started = Arc::new(asyncio::Event::new());

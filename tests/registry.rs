@@ -1,4 +1,4 @@
-//! The dual registry (DESIGN §3.3): `all_tasks()` and `current_task()`, from tasks and
+//! The dual registry (docs/design.md §3.3): `all_tasks()` and `current_task()`, from tasks and
 //! from foreign threads, with the guarantee that a task alive for the whole call is
 //! listed exactly once and a finished task is never listed.
 

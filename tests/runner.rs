@@ -1,4 +1,4 @@
-//! `Runner` and `asyncio::run` (DESIGN §4.5): run several futures on one runtime; at
+//! `Runner` and `asyncio::run` (docs/design.md §4.5): run several futures on one runtime; at
 //! the end every task still pending is cancelled and awaited, so its cleanup runs (also
 //! cleanup that awaits), also when the main future panics; a leftover's unexpected panic
 //! goes to the exception handler; `run` inside a running runtime is an error.

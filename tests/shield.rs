@@ -1,4 +1,4 @@
-//! `shield` (DESIGN §4.4): cancelling the task that awaits a shield raises
+//! `shield` (docs/design.md §4.4): cancelling the task that awaits a shield raises
 //! `CancelledError` there while the shielded task goes on; the shielded task's own
 //! outcome (value, panic, cancellation) reaches the awaiter; nothing is left registered
 //! on the shielded task.

@@ -1,5 +1,5 @@
 //! Shutdown: every pending task's future is dropped exactly once, every cell is freed,
-//! and nothing hangs (DESIGN §4.5, issue "Runtime core" point 6).
+//! and nothing hangs (docs/design.md §4.5, issue "Runtime core" point 6).
 
 use asyncio::test_util::HandleTestExt;
 use std::future::Future;
@@ -594,7 +594,7 @@ fn test_asyncio_run_cancels_hanging_tasks() {
 //     return 123
 // print(asyncio.run(main()), cleanup, lo.cancelled())
 // -> 123 ['cleanup'] True
-/// DESIGN §4.5: `run` cancels the tasks still pending and waits for them, so their
+/// docs/design.md §4.5: `run` cancels the tasks still pending and waits for them, so their
 /// cancellation handling runs (the cancellation is delivered at their await point).
 #[test]
 fn asyncio_run_delivers_cancellation_to_pending_tasks_so_cleanup_runs() {

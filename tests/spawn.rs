@@ -1,4 +1,4 @@
-//! Spawning and awaiting tasks (issue "Runtime core", DESIGN §4.1): `create_task` inside the
+//! Spawning and awaiting tasks (issue "Runtime core", docs/design.md §4.1): `create_task` inside the
 //! runtime, `Handle::create_task` from foreign threads, awaiting `Task<T>`, panics caught
 //! into `TaskError::Panicked`, the "no running event loop" errors outside a runtime,
 //! `block_on`, detached tasks, the 1M-task foreign-spawn stress test, the task header size
@@ -47,7 +47,7 @@ fn test_create_task_with_async_function() {
     });
 }
 
-/// DESIGN §4.1: a (non-eager) task does not run before `create_task` returns. Checked on
+/// docs/design.md §4.1: a (non-eager) task does not run before `create_task` returns. Checked on
 /// the 1-worker runtime: the only worker is busy running the creator, so the task could
 /// only have run if `create_task` ran it inline.
 #[test]
@@ -553,7 +553,7 @@ fn test_asyncio_run_from_running_loop() {
 
 // ---- detached tasks ----------------------------------------------------------------------
 
-/// DESIGN §4.1: dropping a `Task<T>` handle neither cancels nor leaks the task.
+/// docs/design.md §4.1: dropping a `Task<T>` handle neither cancels nor leaks the task.
 #[test]
 fn dropping_task_handle_neither_cancels_nor_leaks() {
     util::deadline(|| {

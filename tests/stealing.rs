@@ -1,4 +1,4 @@
-//! Work stealing and worker coordination (DESIGN §3.1): a worker blocked in synchronous code
+//! Work stealing and worker coordination (docs/design.md §3.1): a worker blocked in synchronous code
 //! has its queued tasks (local queue and LIFO slot) stolen by the other worker, tasks spread
 //! over every worker (observed through the worker thread names), deep spawn chains, local
 //! queue overflow to the injector, and no lost wake-ups when work arrives at idle workers.

@@ -1,4 +1,4 @@
-//! `TaskGroup` (DESIGN §4.4, 3.13 semantics): children's results; the first failure
+//! `TaskGroup` (docs/design.md §4.4, 3.13 semantics): children's results; the first failure
 //! (an `Err` value or a panic) cancels the siblings and the body; the group exits with an
 //! `ExceptionGroup` listing every failure; cancelling the parent propagates; creating a
 //! task in a finished or shutting-down group is an error; a child that swallows its

@@ -1,4 +1,4 @@
-//! Cross-thread entry (DESIGN §3.4): `run_coroutine_threadsafe` and its `ConcurrentFuture`
+//! Cross-thread entry (docs/design.md §3.4): `run_coroutine_threadsafe` and its `ConcurrentFuture`
 //! (`result` with and without a timeout, `done`, `cancel`, `exception`, `add_done_callback`,
 //! `wait`), `Handle::call_soon_threadsafe` from foreign threads, and task wakers cloned to
 //! and woken from foreign threads, also after the task finished and after the runtime is

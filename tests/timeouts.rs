@@ -1,4 +1,4 @@
-//! `timeout` / `timeout_at` scopes (DESIGN §4.4): on expiry the enclosing task is
+//! `timeout` / `timeout_at` scopes (docs/design.md §4.4): on expiry the enclosing task is
 //! cancelled and *that* cancellation becomes `TimeoutError` at the scope's exit; nested
 //! scopes convert only their own; an outer cancellation is never converted; a body that
 //! catches the cancellation returns its value; `reschedule`, `when`, `expired`;

@@ -1,4 +1,4 @@
-//! Timers (issue "Runtime core" point 5, DESIGN §4.4): `sleep` ordering and "never early",
+//! Timers (issue "Runtime core" point 5, docs/design.md §4.4): `sleep` ordering and "never early",
 //! `sleep(0)` yielding exactly once, `call_later` / `call_at` (with an `Instant` or an f64 on
 //! the `time()` scale), cancelling `TimerHandle`s (the closure is dropped and the timer
 //! freed), the monotonic clock, 10,000 concurrent sleepers, and the ignored 1,000,000

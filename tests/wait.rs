@@ -1,4 +1,4 @@
-//! `wait` (DESIGN §4.4): `(done, pending)` for `FIRST_COMPLETED`, `FIRST_EXCEPTION`
+//! `wait` (docs/design.md §4.4): `(done, pending)` for `FIRST_COMPLETED`, `FIRST_EXCEPTION`
 //! (a cancelled task does not count) and `ALL_COMPLETED`; a timeout returns without
 //! cancelling anything; empty input is an error; the done set holds tasks that are
 //! really done; cancelling the waiting task is delivered to it and leaves the tasks, and

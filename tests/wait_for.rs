@@ -1,4 +1,4 @@
-//! `wait_for` (DESIGN §4.4, 3.12+ semantics on top of `timeout`): on expiry the awaited
+//! `wait_for` (docs/design.md §4.4, 3.12+ semantics on top of `timeout`): on expiry the awaited
 //! task is cancelled and waited for, then `TimeoutError`; a value produced meanwhile
 //! (the inner future caught the cancellation, or finished in a race) wins; a
 //! cancellation of the awaiting task is not turned into a timeout and cancels the inner

@@ -7,7 +7,7 @@
 //! The task signals from inside its first step, and the lister starts only after that
 //! signal, so the task is alive (and not done) for the whole `all_tasks()` call.
 //!
-//! Invariants (DESIGN §3.3): the task is listed exactly once — never missed between the
+//! Invariants (docs/design.md §3.3): the task is listed exactly once — never missed between the
 //! two registries, never twice; nothing leaks (the shutdown sweep cancels it).
 //!
 //! A second model races the graduation against the runtime's shutdown (`close` +

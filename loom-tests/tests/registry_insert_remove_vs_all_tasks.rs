@@ -3,7 +3,7 @@
 //! (registry remove) on one thread while another thread lists `all_tasks()`; a second
 //! task is pending for the whole call.
 //!
-//! Invariants (DESIGN §3.3): a task alive for the whole `all_tasks()` call is listed
+//! Invariants (docs/design.md §3.3): a task alive for the whole `all_tasks()` call is listed
 //! exactly once; a task created or finished during the call is listed at most once; no
 //! task is listed twice; the registry is empty once every task is done; nothing leaks
 //! (the shutdown sweep cancels the pending task).

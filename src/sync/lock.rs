@@ -23,7 +23,7 @@
 //! ## Cancellation
 //! `acquire()` is a runtime-aware await point: a pending cancellation of the awaiting task
 //! is delivered first, even when the lock is free (asyncio delivers it only at a real
-//! suspension; this runtime delivers at every await point, DESIGN §4.2). `cancel()` on a
+//! suspension; this runtime delivers at every await point, docs/design.md §4.2). `cancel()` on a
 //! task suspended in `acquire()` is forwarded to its wait entry (asyncio cancels the
 //! waiter future); a task cancelled after it was woken gets `CancelledError` and passes
 //! the wake-up on.

@@ -10,7 +10,7 @@
 //!   wakers with per-waiter state (`waiters.rs`): waiting, woken, or cancelled — the
 //!   three states of asyncio's waiter futures — and the algorithms are CPython's, step by
 //!   step, so `Builder::worker_threads(1)` reproduces asyncio's ordering.
-//! * **Cancellation** (DESIGN §4.2). Every await point (`acquire`, `wait`, `get`, `put`,
+//! * **Cancellation** (docs/design.md §4.2). Every await point (`acquire`, `wait`, `get`, `put`,
 //!   `join`, ...) delivers a pending cancellation of the awaiting task first, and a task
 //!   suspended in one has its `cancel()` forwarded to its wait entry (as asyncio cancels
 //!   the waiter future). A cancelled waiter gets `CancelledError` and **loses nothing**:
@@ -48,7 +48,7 @@
 //! * The primitives hand a value (a grant, an item) to the waiting *future*; if a
 //!   `cancel()` lands while the task's last poll runs and the task then completes, the
 //!   task ends cancelled and its output is dropped (asyncio's rule for a request still
-//!   pending at completion, DESIGN §4.2). Code that must not lose an item should act on it
+//!   pending at completion, docs/design.md §4.2). Code that must not lose an item should act on it
 //!   inside the task (as the stress test does), not only return it.
 
 pub(crate) mod barrier;

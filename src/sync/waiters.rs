@@ -1,5 +1,5 @@
 //! FIFO wait lists shared by every primitive, and the glue that lets `cancel()` reach a
-//! waiter (DESIGN §4.2 rule 3).
+//! waiter (docs/design.md §4.2 rule 3).
 //!
 //! A [`WaitList`] lives inside the primitive's state, behind the primitive's one facade
 //! [`Mutex`](crate::loom::Mutex). Each suspended wait future owns one entry, identified

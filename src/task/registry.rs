@@ -1,5 +1,5 @@
 //! The dual task registry: scheduled tasks in a sharded map, eager steps in per-worker
-//! stacks (DESIGN §3.3).
+//! stacks (docs/design.md §3.3).
 //!
 //! * **Scheduled registry** — a `DashMap` (through the `loom` facade) from task id to a
 //!   `TaskRef`, holding every task that has been scheduled at least once and is not

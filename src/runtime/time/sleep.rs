@@ -5,7 +5,7 @@
 //! it wakes its task during the task's own poll, which the scheduler treats as a yield
 //! and queues at the *back* (never the LIFO slot), like asyncio's `sleep(0)`.
 //!
-//! Every poll first delivers a pending cancellation of the current task (DESIGN §4.2), so
+//! Every poll first delivers a pending cancellation of the current task (docs/design.md §4.2), so
 //! a sleeping task that is cancelled wakes with `Err(CancelledError)`.
 
 use std::future::Future;
