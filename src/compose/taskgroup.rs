@@ -19,7 +19,7 @@
 //!   `Result<_, E>`, and a child's `Err(e)` is a failure recorded as `e.clone()` (so the
 //!   child's own task still returns its `Err`). `E: Clone`; wrap non-`Clone` errors in
 //!   `Arc`. A child or body `Err` that carries the cancellation of the parent (a tracked
-//!   `CancelledError`, see `task/cancel.rs`) is a cancellation, not a failure.
+//!   `CancelledError`, see `task/cancel/`) is a cancellation, not a failure.
 //! * Failures are seen through done callbacks, as in asyncio, so they take effect on
 //!   the runtime right after the child completes.
 
