@@ -67,9 +67,12 @@ pub(crate) mod task;
 pub mod test_util;
 pub(crate) mod threadsafe;
 
-#[cfg(loom)]
-#[doc(hidden)]
-pub mod loom_exports;
+/// Helpers of the loom models, which live next to the code they check (`*/tests/loom_*.rs`).
+#[cfg(all(test, loom))]
+mod loom_model;
+/// Loom models of `future.rs` and `threadsafe.rs`.
+#[cfg(all(test, loom))]
+mod tests;
 
 use std::time::Duration;
 

@@ -2,8 +2,10 @@
 //!
 //! Normally this re-exports `std::sync`, `std::thread`, `crossbeam-deque` and
 //! `crossbeam-utils`. Built with `RUSTFLAGS="--cfg loom"` it switches to
-//! [`loom`](https://docs.rs/loom) so that the models in `loom-tests/` explore every
-//! interleaving of the runtime's real code:
+//! [`loom`](https://docs.rs/loom) so that the loom models — inside the crate, next to the
+//! code they check (`src/*/tests/loom_*.rs`, helpers in `loom_model.rs`), and in
+//! `loom-tests/` for those that only use the public API — explore every interleaving of
+//! the runtime's real code:
 //!
 //! * atomics, `Arc`, `Mutex`, `Condvar`, threads and thread-locals come from `loom`
 //!   (normally the [`Mutex`]/[`Condvar`] are `parking_lot`'s, the rest `std`'s);

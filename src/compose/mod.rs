@@ -13,6 +13,8 @@ pub(crate) mod as_completed;
 pub(crate) mod gather;
 pub(crate) mod shield;
 pub(crate) mod taskgroup;
+#[cfg(all(test, loom))]
+mod tests;
 pub(crate) mod timeouts;
 pub(crate) mod wait;
 pub(crate) mod watch;

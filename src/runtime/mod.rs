@@ -18,6 +18,8 @@ pub(crate) mod context;
 pub(crate) mod exception;
 pub(crate) mod handle;
 pub(crate) mod scheduler;
+#[cfg(all(test, loom))]
+mod tests;
 pub(crate) mod time;
 
 use std::fmt;

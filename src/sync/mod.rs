@@ -57,6 +57,8 @@ pub(crate) mod event;
 pub(crate) mod lock;
 pub(crate) mod queue;
 pub(crate) mod semaphore;
+#[cfg(all(test, loom))]
+mod tests;
 pub(crate) mod waiters;
 
 use std::fmt;

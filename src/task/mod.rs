@@ -21,6 +21,8 @@ pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod spawn;
 pub(crate) mod state;
+#[cfg(all(test, loom))]
+mod tests;
 pub(crate) mod waker;
 
 pub use handle::{Task, TaskId, TaskRef};

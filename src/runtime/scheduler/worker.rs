@@ -323,9 +323,9 @@ impl WorkerCore {
     }
 }
 
-/// Entry points for the loom models (`src/loom_exports.rs`): the private steps of the
-/// worker loop, unchanged.
-#[cfg(loom)]
+/// Entry points for the loom models (`LoomWorker` in `src/loom_model.rs`): the private
+/// steps of the worker loop, unchanged.
+#[cfg(all(test, loom))]
 impl WorkerCore {
     pub(crate) fn loom_next_task(&self, injector_first: bool) -> Option<Notified> {
         self.next_task(injector_first)
@@ -339,15 +339,7 @@ impl WorkerCore {
         self.search()
     }
 
-    pub(crate) fn loom_park(&self) {
-        self.park()
-    }
-
     pub(crate) fn loom_push_back(&self, task: Notified) {
         self.push_back(task)
-    }
-
-    pub(crate) fn loom_local_len(&self) -> usize {
-        self.local.len()
     }
 }

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! A real task force-cancelled (`TaskRef::abort`: CANCELLED + a wake-up) on one thread
 //! while a worker thread polls it and its `Task<T>` join handle is dropped on the main
 //! thread.
@@ -7,9 +6,8 @@
 //! first; its future is dropped exactly once; the output is dropped exactly once; the
 //! registry is empty afterwards; nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, PendingThen, WakerSlot};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, PendingThen, Sched, WakerSlot};
 
 #[test]
 fn abort_vs_run_vs_join_drop() {

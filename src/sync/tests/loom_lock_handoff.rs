@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! `Lock` hand-off (`sync/lock.rs`): a holder releases the lock on one thread while the
 //! first waiter B is cancelled on another (`TaskRef::cancel` forwards to B's wait entry,
 //! or sets *must_cancel* if B was already woken), and the main thread runs the tasks
@@ -10,12 +9,11 @@
 //! poll); at most one task holds the lock at a time; the lock ends unlocked with no
 //! waiter entry left.
 
-use std::sync::Arc;
+use crate::loom::StdArc as Arc;
 
-use asyncio::{CancelledError, Lock};
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, Sched};
+use crate::{CancelledError, Lock};
 
 #[test]
 fn release_vs_cancel_first_waiter() {
@@ -51,11 +49,11 @@ fn release_vs_cancel_first_waiter() {
         assert!(c.done(), "lost wake-up: C never got the lock");
         assert!(b.done(), "B never finished");
         let c_ok = matches!(
-            loom_tests::poll_once(&mut { c }),
+            crate::loom_model::poll_once(&mut { c }),
             std::task::Poll::Ready(Ok(Ok(())))
         );
         assert!(c_ok, "C did not acquire");
-        match loom_tests::poll_once(&mut { b }) {
+        match crate::loom_model::poll_once(&mut { b }) {
             std::task::Poll::Ready(Ok(Ok(()))) => assert_eq!(acquired.get(), 2),
             std::task::Poll::Ready(Err(e)) => {
                 assert!(
@@ -101,7 +99,7 @@ fn release_vs_abort_first_waiter() {
         assert!(b.done());
         assert!(c.done(), "lost wake-up: C never got the lock");
         let c_ok = matches!(
-            loom_tests::poll_once(&mut { c }),
+            crate::loom_model::poll_once(&mut { c }),
             std::task::Poll::Ready(Ok(Ok(())))
         );
         assert!(c_ok, "C did not acquire");

@@ -1,5 +1,4 @@
-#![cfg(loom)]
-//! `asyncio::gather` (`src/compose/gather.rs` over a `WatchSet`: one completion waker —
+//! `crate::gather` (`src/compose/gather.rs` over a `WatchSet`: one completion waker —
 //! a task hook — per child, an index pushed to a ready list, then the awaiter woken)
 //! while its two children complete on two other threads.
 //!
@@ -12,9 +11,8 @@
 //! while one child completes: the awaiting task always ends, cancelled with the message;
 //! the shutdown sweep then ends any child left running, and nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, PendingThen, WakerSlot};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, PendingThen, Sched, WakerSlot};
 
 #[test]
 fn gather_vs_children_completion() {
@@ -32,7 +30,7 @@ fn gather_vs_children_completion() {
                 })
             })
             .collect();
-        let parent = sched.spawn(asyncio::gather(children));
+        let parent = sched.spawn(crate::gather(children));
         // Both children pending, the parent registered its completion wakers.
         assert_eq!(sched.run_injector(), 3);
         assert!(!parent.done());
@@ -55,7 +53,7 @@ fn gather_vs_children_completion() {
         sched.run_injector();
 
         assert!(parent.done(), "lost wake-up: the gather never completed");
-        let out = loom_tests::poll_once(&mut { parent });
+        let out = crate::loom_model::poll_once(&mut { parent });
         let std::task::Poll::Ready(out) = out else {
             panic!("done task not ready")
         };
@@ -80,7 +78,7 @@ fn cancel_vs_gather() {
                 })
             })
             .collect();
-        let parent = sched.spawn(asyncio::gather(children));
+        let parent = sched.spawn(crate::gather(children));
         assert_eq!(sched.run_injector(), 3);
         // Only the first child is ever woken by its own waker.
         let waker = slots[0].take().unwrap();
@@ -101,7 +99,7 @@ fn cancel_vs_gather() {
         assert!(accepted);
         assert!(parent.done(), "the cancelled gather never completed");
         assert!(parent.cancelled());
-        let out = loom_tests::poll_once(&mut { parent });
+        let out = crate::loom_model::poll_once(&mut { parent });
         let std::task::Poll::Ready(Err(e)) = out else {
             panic!("a cancelled task must be ready with an error")
         };

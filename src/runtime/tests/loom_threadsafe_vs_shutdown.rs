@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! `run_coroutine_threadsafe` / `call_soon_threadsafe` from a foreign thread racing the
 //! runtime's shutdown (`Shared::close` + `finish_shutdown`: late pushes drop their entry,
 //! shutdown waits for pushes in flight, then sweeps the LIFO slots, queues, injector and
@@ -11,10 +10,9 @@
 //! which each cell holds — a task stranded in the injector after the sweep keeps it
 //! alive).
 
-use asyncio::ConcurrentError;
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, Forever};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, Forever, Sched};
+use crate::ConcurrentError;
 
 /// No worker runs: the coroutine can only end by being cancelled by the shutdown.
 #[test]
@@ -25,7 +23,7 @@ fn run_coroutine_threadsafe_vs_shutdown() {
         let h = sched.handle();
         let d = drops.clone();
         let submitter = thread::spawn(move || {
-            let cf = asyncio::run_coroutine_threadsafe(
+            let cf = crate::run_coroutine_threadsafe(
                 Forever {
                     slot: None,
                     _drop: DropCount(d),
@@ -70,35 +68,5 @@ fn call_soon_threadsafe_vs_shutdown() {
         );
         drop(handle);
         assert_eq!(drops.get(), 1, "the closure was dropped {drops:?} times");
-    });
-}
-
-/// The real runtime (`Builder::build` with one worker thread) dropped while a foreign
-/// thread submits a coroutine and blocks on its result.
-#[test]
-fn run_coroutine_threadsafe_vs_runtime_drop() {
-    model(|| {
-        let rt = asyncio::Builder::new().worker_threads(1).build().unwrap();
-        let drops = Counter::new();
-        let h = rt.handle().clone();
-        let d = drops.clone();
-        let submitter = thread::spawn(move || {
-            let guard = DropCount(d);
-            let cf = asyncio::run_coroutine_threadsafe(
-                async move {
-                    let _guard = guard;
-                    6 * 7
-                },
-                &h,
-            );
-            cf.result(None)
-        });
-        drop(rt);
-        match submitter.join().unwrap() {
-            Ok(v) => assert_eq!(v, 42),
-            Err(ConcurrentError::Cancelled(_)) => {}
-            Err(e) => panic!("unexpected outcome {e:?}"),
-        }
-        assert_eq!(drops.get(), 1, "the coroutine was dropped {drops:?} times");
     });
 }

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! LIFO slot handoff: the owning worker puts woken tasks in its LIFO slot
 //! (`schedule_local` → `Remote::replace_lifo`, the displaced task going to the back of
 //! its queue) and runs from it (`next_task` → `take_lifo`), while an idle worker steals
@@ -7,9 +6,8 @@
 //! Invariants: every task put in the slot runs exactly once (a slot entry is never taken
 //! twice nor lost when displaced), and nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, Sched};
 
 #[test]
 fn replace_lifo_vs_take_lifo() {

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! The scheduled registry: a task is created (registry insert) and runs to completion
 //! (registry remove) on one thread while another thread lists `all_tasks()`; a second
 //! task is pending for the whole call.
@@ -8,9 +7,8 @@
 //! task is listed twice; the registry is empty once every task is done; nothing leaks
 //! (the shutdown sweep cancels the pending task).
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, Forever};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, Forever, Sched};
 
 #[test]
 fn insert_remove_vs_all_tasks() {

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! asyncio `Task.cancel(msg)` (`TaskRef::cancel`: count the request, forward it to the
 //! awaited task, else set *must_cancel* and wake the task) racing the task's first poll,
 //! its completion, and — for an outer task awaiting an inner one — the inner task's
@@ -10,9 +9,8 @@
 //! cancelled task carries the message; an outer task whose inner task ended cancelled
 //! ends cancelled too; futures are dropped exactly once; nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, Forever, PendingThen, WakerSlot};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, Forever, PendingThen, Sched, WakerSlot};
 
 /// Cancel from another thread vs the task's first poll; the task awaits something that
 /// never completes (and knows nothing of the runtime).
@@ -37,7 +35,7 @@ fn cancel_vs_first_poll() {
             "the cancel was lost: the task is still pending"
         );
         assert!(task.cancelled());
-        let err = loom_tests::poll_once(&mut { task }).map(|r| r.unwrap_err());
+        let err = crate::loom_model::poll_once(&mut { task }).map(|r| r.unwrap_err());
         match err {
             std::task::Poll::Ready(e) => {
                 assert_eq!(e.as_cancelled().unwrap().message(), Some("stop"))
@@ -78,7 +76,7 @@ fn cancel_vs_completion() {
         sched.run_injector();
 
         assert!(task.done(), "never completed");
-        let out = loom_tests::poll_once(&mut { task });
+        let out = crate::loom_model::poll_once(&mut { task });
         let std::task::Poll::Ready(out) = out else {
             panic!("done task not ready")
         };
@@ -135,7 +133,7 @@ fn cancel_delegation_vs_inner_completion() {
         if inner_ref.cancelled() {
             assert!(outer.cancelled(), "inner ended cancelled, outer did not");
         }
-        let out = loom_tests::poll_once(&mut { outer });
+        let out = crate::loom_model::poll_once(&mut { outer });
         let std::task::Poll::Ready(out) = out else {
             panic!("done task not ready")
         };

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! Eager graduation: on a worker, an eager task's first step runs inline inside
 //! `create_task` with the task in the worker's eager stack; it suspends, so it graduates
 //! (scheduled-registry insert, then pop from the eager stack) — while another thread lists
@@ -18,11 +17,10 @@
 //! eager step. Either way it ends cancelled, its future dropped exactly once, and nothing
 //! leaks.
 
-use loom::sync::atomic::{AtomicBool, Ordering};
-use loom::sync::Arc;
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount};
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::loom::sync::Arc;
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, Sched};
 
 use std::future::Future;
 use std::pin::Pin;

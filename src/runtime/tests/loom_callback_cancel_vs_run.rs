@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! `call_soon` callbacks (asyncio `Handle`): `CallbackHandle::cancel` on one thread vs a
 //! worker running the queued callback cell on another, with the handle dropped while the
 //! cell may still be queued.
@@ -6,9 +5,8 @@
 //! Invariants: the callback runs exactly once or is cancelled (never both, never
 //! neither); its closure is dropped exactly once; nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, Sched};
 
 #[test]
 fn cancel_vs_run() {

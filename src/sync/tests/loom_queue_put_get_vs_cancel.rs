@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! `Queue` (`sync/queue.rs`): `put_nowait` on one thread wakes the first getter G1 while
 //! G1 is cancelled on another; the tasks run concurrently on the main thread. A second
 //! getter G2 queued behind G1.
@@ -8,12 +7,11 @@
 //! passed on); a cancelled G1 got the message; after a second item, both getters are
 //! done and the queue is empty with no getter entry left.
 
-use std::sync::Arc;
+use crate::loom::StdArc as Arc;
 
-use asyncio::Queue;
-use loom::thread;
-use loom_tests::model;
-use loom_tests::rt::Sched;
+use crate::loom::thread;
+use crate::loom_model::{model, Sched};
+use crate::Queue;
 
 /// Items a getter received, recorded the moment `get()` returned it (a task's output
 /// may be discarded by a cancel that lands during its last poll, asyncio's rule: the
@@ -41,7 +39,7 @@ fn put_vs_cancel_woken_getter() {
         let getter = |q: Arc<Queue<u32>>, got: Got| async move {
             let v = q.get().await?;
             got.push(v);
-            Ok::<_, asyncio::GetError>(())
+            Ok::<_, crate::GetError>(())
         };
         let g1 = sched.spawn(getter(q.clone(), got.clone()));
         let g2 = sched.spawn(getter(q.clone(), got.clone()));
@@ -71,7 +69,7 @@ fn put_vs_cancel_woken_getter() {
         }
         assert!(g2.done());
         let g2_ok = matches!(
-            loom_tests::poll_once(&mut { g2 }),
+            crate::loom_model::poll_once(&mut { g2 }),
             std::task::Poll::Ready(Ok(Ok(())))
         );
         assert!(g2_ok, "G2 failed");
@@ -95,7 +93,7 @@ fn put_vs_abort_woken_getter() {
         let getter = |q: Arc<Queue<u32>>, got: Got| async move {
             let v = q.get().await?;
             got.push(v);
-            Ok::<_, asyncio::GetError>(())
+            Ok::<_, crate::GetError>(())
         };
         let g1 = sched.spawn(getter(q.clone(), got.clone()));
         let g2 = sched.spawn(getter(q.clone(), got.clone()));

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! A real task (cell, harness, waker vtable, scheduler): its waker fires on one thread
 //! while its `Task<T>` join handle is dropped on another and a third thread runs it.
 //!
@@ -11,9 +10,8 @@
 //! (loom's leak check of the runtime's `loom::sync::Arc<Shared>`, which every cell holds,
 //! fails the model otherwise).
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, PendingThen, WakerSlot};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, PendingThen, Sched, WakerSlot};
 
 #[test]
 fn wake_vs_run_vs_join_drop() {
@@ -74,7 +72,7 @@ fn wake_and_run_vs_join_poll() {
             s.run_injector();
         });
         // Blocks (loom-visibly) until the join waker fires: a lost wake-up is a deadlock.
-        let out = loom_tests::block_on(task);
+        let out = crate::loom_model::block_on(task);
         assert!(out.is_ok());
         drop(out);
         assert_eq!(output_drops.get(), 1);

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! Done-callback registration (`TaskRef::add_done_callback` / `remove_done_callback`,
 //! `src/task/hooks.rs`: HAS_HOOKS set under the task's `Extra` lock unless COMPLETE)
 //! racing the task's completion on another thread (which drains the hooks under the same
@@ -8,9 +7,8 @@
 //! done; a callback removed before completion never runs and one removed too late (its
 //! removal returns 0) runs exactly once; nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, PendingThen, WakerSlot};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, PendingThen, Sched, WakerSlot};
 
 #[test]
 fn add_remove_done_callback_vs_completion() {

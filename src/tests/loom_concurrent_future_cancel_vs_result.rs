@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! `run_coroutine_threadsafe` + `ConcurrentFuture`: a thread blocks in `result(None)`
 //! while another cancels the future (`ConcurrentFuture::cancel` → `TaskRef::cancel`) and a
 //! worker thread runs the real worker loop; the coroutine yields once (a runtime-aware
@@ -12,23 +11,22 @@
 //! `cancel()` returns `false` only when the value was already there; `done()` and
 //! `cancelled()` agree with it; nothing leaks once the runtime is shut down.
 
-use asyncio::{CancelledError, ConcurrentError};
-use loom::thread;
-use loom_tests::model;
-use loom_tests::rt::Sched;
+use crate::loom::thread;
+use crate::loom_model::{model, Sched};
+use crate::{CancelledError, ConcurrentError};
 
 #[test]
 fn cancel_vs_result() {
     model(|| {
         let (sched, mut parts) = Sched::new(1);
-        let cf = asyncio::run_coroutine_threadsafe(
+        let cf = crate::run_coroutine_threadsafe(
             async {
-                asyncio::yield_now().await?;
+                crate::yield_now().await?;
                 Ok::<u32, CancelledError>(5)
             },
             &sched.handle(),
         );
-        let cf = std::sync::Arc::new(cf);
+        let cf = crate::loom::StdArc::new(cf);
 
         let s = sched.clone();
         let parts = parts.pop().unwrap();

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! A pending task's waker fires on a foreign thread while the runtime shuts down
 //! (`close` + `finish_shutdown` cancel every pending task by force through the registry
 //! sweep; a wake-up pushed after `close` drops its queue entry).
@@ -7,9 +6,8 @@
 //! is stranded; the cell is freed once the last waker is gone (loom's leak check of the
 //! runtime's `Arc<Shared>`).
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, Forever, WakerSlot};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, Forever, Sched, WakerSlot};
 
 #[test]
 fn wake_vs_shutdown() {

@@ -1,19 +1,17 @@
-#![cfg(loom)]
 //! Work stealing: a worker fills its local queue past `LOCAL_QUEUE_CAPACITY` (4 under
 //! loom), so the real `WorkerCore::push_back` moves the older half to the injector, and
 //! pops its own queue, while another worker steals half of it (`search` →
 //! `steal_batch_and_pop`) and the injector, through the facade's loom-visible deque model.
 //!
 //! A second model goes through the real spawn path: a task running on the owner spawns
-//! six children (`asyncio::create_task` → `schedule_local`: LIFO slot, displaced entries
+//! six children (`crate::create_task` → `schedule_local`: LIFO slot, displaced entries
 //! to the back of the queue, overflow to the injector) while the other worker steals.
 //!
 //! Invariants: every queued callback / child task runs exactly once (none lost, none
 //! duplicated by a steal racing a pop or the overflow), and nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, Sched};
 
 const TASKS: usize = 5;
 
@@ -92,7 +90,7 @@ fn spawn_burst_vs_steal() {
             let w = owner_parts.enter(&s);
             let parent = s.spawn(async move {
                 for c in r {
-                    drop(asyncio::create_task(async move {
+                    drop(crate::create_task(async move {
                         c.inc();
                     }));
                 }

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! `Semaphore` (`sync/semaphore.rs`): `release()` hands the one permit to the first
 //! waiter A on one thread while A is cancelled on another; the tasks run concurrently on
 //! the main thread. A second waiter B queued behind A.
@@ -7,12 +6,11 @@
 //! it observed it, or after A gave it back); A either acquired or ended cancelled; the
 //! counter ends at 1 (the released permit is back) with no waiter entry left.
 
-use std::sync::Arc;
+use crate::loom::StdArc as Arc;
 
-use asyncio::{CancelledError, Semaphore};
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, Sched};
+use crate::{CancelledError, Semaphore};
 
 #[test]
 fn release_vs_cancel_woken_waiter() {
@@ -42,11 +40,11 @@ fn release_vs_cancel_woken_waiter() {
         assert!(b.done(), "lost permit: B never acquired");
         assert!(a.done());
         let b_ok = matches!(
-            loom_tests::poll_once(&mut { b }),
+            crate::loom_model::poll_once(&mut { b }),
             std::task::Poll::Ready(Ok(Ok(())))
         );
         assert!(b_ok, "B did not acquire");
-        match loom_tests::poll_once(&mut { a }) {
+        match crate::loom_model::poll_once(&mut { a }) {
             std::task::Poll::Ready(Ok(Ok(()))) => assert_eq!(acquired.get(), 2),
             std::task::Poll::Ready(Err(e)) => {
                 assert!(

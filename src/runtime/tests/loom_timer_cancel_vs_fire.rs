@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! Timers: `TimerHandle::cancel` (remove the timer entry, then cancel the callback cell:
 //! `CallbackHandle::cancel` → `transition_to_shutdown`) on one thread vs the timer firing
 //! on a worker (`TimerDriver::fire_due` wakes the cell's waker, which queues the cell)
@@ -11,9 +10,8 @@
 //! never neither; its closure is dropped exactly once; no timer entry is left; nothing
 //! leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, Sched};
 
 #[test]
 fn cancel_vs_fire() {

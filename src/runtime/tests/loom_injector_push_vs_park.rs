@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! No lost wake-up: a foreign thread pushes onto the injector (`call_soon_threadsafe` →
 //! `Shared::push_remote` → `notify_parked`) while workers run the **real** worker loop
 //! (`WorkerCore::run`: next_task, search, spin, `park` with the real `Idle` protocol and
@@ -11,9 +10,8 @@
 //! Invariants: the callback runs exactly once; every worker leaves its loop; nothing
 //! leaks (loom's `Arc` leak check).
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, Sched};
 
 fn push_vs_park(workers: usize) {
     model(move || {

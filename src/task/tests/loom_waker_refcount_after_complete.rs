@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! Waker reference counts: a task's waker is cloned, dropped and woken (by reference and
 //! by value) on other threads while the task completes, and after the runtime shut down.
 //!
@@ -12,9 +11,8 @@
 //! in the shutdown model at most one) and dropped exactly once; the value it carries is
 //! dropped exactly once; no leak.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter, DropCount, PendingThen, WakerSlot};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, DropCount, PendingThen, Sched, WakerSlot};
 
 /// Two threads clone, drop and wake the waker while the main thread runs the task to
 /// completion; the join handle is dropped on one of them.

@@ -1,5 +1,4 @@
-#![cfg(loom)]
-//! `asyncio::Future`: `set_result` on one thread, `cancel` on another and
+//! `crate::Future`: `set_result` on one thread, `cancel` on another and
 //! `add_done_callback` on a third, while a task awaits the future (it registered its
 //! waker and itself as the task's cancel target in its first poll).
 //!
@@ -9,15 +8,14 @@
 //! completes) with that same outcome (a cancelled future cancels the task that awaits
 //! it); nothing leaks.
 
-use loom::thread;
-use loom_tests::rt::Sched;
-use loom_tests::{model, Counter};
+use crate::loom::thread;
+use crate::loom_model::{model, Counter, Sched};
 
 #[test]
 fn set_result_vs_cancel_vs_add_done_callback() {
     model(|| {
         let (sched, _parts) = Sched::new(1);
-        let fut = asyncio::Future::<u32>::new_on(&sched.handle());
+        let fut = crate::Future::<u32>::new_on(&sched.handle());
         let f = fut.clone();
         // A task awaiting the future (the future itself is a valid task body).
         let waiter = sched.spawn(f);
@@ -55,7 +53,7 @@ fn set_result_vs_cancel_vs_add_done_callback() {
             waiter.done(),
             "lost wake-up: the awaiting task never completed"
         );
-        let out = loom_tests::poll_once(&mut { waiter });
+        let out = crate::loom_model::poll_once(&mut { waiter });
         let std::task::Poll::Ready(out) = out else {
             panic!("done task not ready")
         };

@@ -1,0 +1,13 @@
+//! Loom models of the task protocols: the state word driven through the real cell and
+//! harness, wakers, join handles, cancellation, done callbacks, the registries.
+//!
+//! Compiled only with `RUSTFLAGS="--cfg loom"` for `cargo test --lib`: see
+//! `loom-tests/README.md`. Helpers: `crate::loom_model`.
+
+mod loom_cancel_vs_completion_and_delegation;
+mod loom_done_callback_vs_completion;
+mod loom_eager_graduation_vs_all_tasks;
+mod loom_registry_insert_remove_vs_all_tasks;
+mod loom_task_abort_vs_run_vs_join_drop;
+mod loom_task_wake_vs_run_vs_join_drop;
+mod loom_waker_refcount_after_complete;
