@@ -561,7 +561,7 @@ fn test_asyncio_run_cancels_hanging_tasks() {
                     // Propagates the cancellation (`?`), so it ends cancelled.
                     asyncio::create_task(async move {
                         let _t = t;
-                        asyncio::sleep(Duration::from_millis(100)).await?;
+                        asyncio::sleep(Duration::from_secs(3600)).await?;
                         Ok::<_, asyncio::CancelledError>(())
                     })
                     .task_ref()
