@@ -395,12 +395,7 @@ impl<T> Task<T> {
             ));
         };
         if let Err(TaskError::Panicked(_)) = &out {
-            self.task
-                .header()
-                .asyncio
-                .lock()
-                .name_and_completion()
-                .exception_retrieved = true;
+            self.task.mark_exception_retrieved();
         }
         Ok(out)
     }
@@ -433,12 +428,7 @@ impl<T> Task<T> {
                 .try_read_output(&mut ret as *mut _ as *mut (), cx.waker())
         };
         if let Poll::Ready(Err(TaskError::Panicked(_))) = &ret {
-            self.task
-                .header()
-                .asyncio
-                .lock()
-                .name_and_completion()
-                .exception_retrieved = true;
+            self.task.mark_exception_retrieved();
         }
         ret
     }
