@@ -10,7 +10,7 @@
 //! freed (the live-cell counter is back to zero).
 //!
 //! Then the `UnhandledPanic::ShutdownRuntime` policy, and the default handler with a
-//! closed stderr (in a child process).
+//! failing stderr (in a child process).
 
 mod util;
 
@@ -627,29 +627,35 @@ fn report_policy_keeps_the_runtime_running() {
     });
 }
 
-// ---- the default handler with stderr closed --------------------------------------------
+// ---- the default handler with a failing stderr -------------------------------------------
 
 const CHILD_ENV: &str = "ASYNCIO_PANICS_CHILD";
 
-/// `eprintln!` panics when stderr is closed; the default exception handler must not take
-/// the worker down then. Runs in a child process (this test binary, re-run with only
-/// this test), whose stderr is closed first.
+/// `eprintln!` panics when writing to stderr fails (a full disk, a pipe nobody reads);
+/// the default exception handler must not take the worker down then. Runs in a child
+/// process (this test binary, re-run with only this test) whose stderr is `/dev/full`,
+/// where every write fails with ENOSPC. (A closed stderr would not do: Rust treats
+/// EBADF on stderr as success.)
 #[test]
-fn default_handler_survives_a_closed_stderr() {
+fn default_handler_survives_a_failing_stderr() {
     if std::env::var_os(CHILD_ENV).is_some() {
-        child_with_closed_stderr();
+        child_with_failing_stderr();
         return;
     }
     util::deadline(|| {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "default_handler_survives_a_closed_stderr",
+                "default_handler_survives_a_failing_stderr",
                 "--nocapture",
                 "--test-threads=1",
             ])
             .env(CHILD_ENV, "1")
-            .stderr(std::process::Stdio::null())
+            .stderr(full)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -658,18 +664,12 @@ fn default_handler_survives_a_closed_stderr() {
     });
 }
 
-fn child_with_closed_stderr() {
-    #[cfg(unix)]
-    {
-        use std::os::fd::FromRawFd;
-        // SAFETY: fd 2 is this process's stderr; closing it is the point of the test.
-        drop(unsafe { std::os::fd::OwnedFd::from_raw_fd(2) });
-    }
+fn child_with_failing_stderr() {
     util::deadline(|| {
         let rt = Builder::new().worker_threads(1).build().unwrap();
         rt.block_on(async {
             for _ in 0..3 {
-                asyncio::call_soon(|| panic!("reported to a closed stderr"));
+                asyncio::call_soon(|| panic!("reported to a failing stderr"));
                 asyncio::sleep(Duration::ZERO).await.unwrap();
             }
         });
