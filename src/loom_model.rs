@@ -11,6 +11,9 @@
 //!   either by popping `Notified` queue entries from the injector / a queue / a LIFO slot
 //!   and running them, or by entering a [`LoomWorker`] (a real `WorkerCore` with the
 //!   thread's worker context set) and running the real worker loop or its steps;
+//! * [`HandMade`]: a task cell built with `RawTask::new` in a chosen initial state, whose
+//!   refs are handed out as the runtime's own wrappers (`Notified`, `Waker`, `TaskRef`,
+//!   `Task<T>`), for the models of the state word driven through the real harness;
 //! * bookkeeping: [`Counter`], [`DropCount`], and the futures and wakers the models use
 //!   ([`PendingThen`], [`Forever`], [`WakerSlot`], [`block_on`], [`ThreadWaker`]).
 //!
@@ -34,15 +37,19 @@ use crate::loom::deque::{Steal, Worker};
 use crate::loom::parker::Parker;
 use crate::loom::sync::atomic::AtomicBool;
 use crate::loom::sync::Arc;
-use crate::loom::{thread, Mutex, StdArc};
+use crate::loom::{thread, IdCounter, Mutex, StdArc};
 use crate::runtime::context::{self, WorkerGuard};
 use crate::runtime::exception::UnhandledPanic;
 use crate::runtime::handle::Handle;
 use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::{Config, ScheduleKind, Shared};
+use crate::task::core::{AsyncioFields, Kind};
 use crate::task::notified::Notified;
+use crate::task::raw::RawTask;
 use crate::task::spawn::{spawn, SpawnOptions, Start};
-use crate::task::Task;
+use crate::task::state::Initial;
+use crate::task::waker::waker_from_ref;
+use crate::task::{Task, TaskRef};
 
 // ---- running a model -------------------------------------------------------------------
 
@@ -493,5 +500,94 @@ impl LoomWorker {
     /// `WorkerCore::drain_on_exit`.
     pub(crate) fn drain_on_exit(&self) {
         self.core.drain_on_exit()
+    }
+}
+
+// ---- a cell built by hand ---------------------------------------------------------------
+
+/// A task cell made with `RawTask::new` in a chosen initial state (the models of the
+/// state word start a task running, or with a waker ref, or without a registry entry),
+/// whose `init.refs` references are handed out one at a time as the wrappers the runtime
+/// itself uses. Every ref must be handed out (checked on drop), so the model owns all of
+/// them: loom's leak check on the scheduler's `Arc` then catches a cell never freed.
+pub(crate) struct HandMade<T> {
+    raw: RawTask,
+    refs: usize,
+    join_interest: bool,
+    notified: bool,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static> HandMade<T> {
+    /// A task cell (`Kind::Task`, not in the registry) holding `future`.
+    pub(crate) fn new<F>(sched: &Sched, future: F, init: Initial) -> HandMade<T>
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        static IDS: IdCounter = IdCounter::new();
+        assert!(!init.registered, "a hand-made cell is not in the registry");
+        let raw = RawTask::new(
+            future,
+            sched.shared.clone(),
+            IDS.next(),
+            Kind::Task,
+            init,
+            AsyncioFields::default(),
+        );
+        HandMade {
+            raw,
+            refs: init.refs,
+            join_interest: init.join_interest,
+            notified: init.notified,
+            _output: PhantomData,
+        }
+    }
+
+    fn take_ref(&mut self) -> RawTask {
+        assert!(
+            self.refs > 0,
+            "more refs handed out than the cell was made with"
+        );
+        self.refs -= 1;
+        self.raw
+    }
+
+    /// The `Notified` the cell was created with (NOTIFIED set), submitted to the
+    /// scheduler (from a model thread: the injector).
+    pub(crate) fn schedule(&mut self) {
+        assert!(std::mem::take(&mut self.notified), "one Notified per cell");
+        self.take_ref().schedule(ScheduleKind::Spawn);
+    }
+
+    /// A `Waker` owning one ref.
+    pub(crate) fn waker(&mut self) -> Waker {
+        waker_from_ref(self.take_ref())
+    }
+
+    /// A `TaskRef` owning one ref.
+    pub(crate) fn task_ref(&mut self) -> TaskRef {
+        let raw = self.take_ref();
+        // SAFETY: `take_ref` transferred one of the refs the cell was created with.
+        unsafe { TaskRef::from_raw(raw) }
+    }
+
+    /// The `Task<T>` join handle (the cell was created with JOIN_INTEREST).
+    pub(crate) fn join_handle(&mut self) -> Task<T> {
+        assert!(
+            std::mem::take(&mut self.join_interest),
+            "one Task<T> per cell"
+        );
+        let raw = self.take_ref();
+        // SAFETY: one ref is transferred with JOIN_INTEREST set for it, and `T` is the
+        // output type of the future the cell was made with (`HandMade::new`).
+        unsafe { Task::from_raw(raw) }
+    }
+}
+
+impl<T> Drop for HandMade<T> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_eq!(self.refs, 0, "refs of a hand-made cell left unowned");
+        }
     }
 }
