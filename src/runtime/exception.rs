@@ -126,6 +126,7 @@ pub(crate) fn call_handler(handler: Option<&ExceptionHandler>, ctx: &ExceptionCo
 }
 
 /// Runs `f`; a panic in it is returned as a [`PanicError`] instead of unwinding.
+#[inline]
 pub(crate) fn catch_user_panic(f: impl FnOnce()) -> Option<PanicError> {
     panic::catch_unwind(AssertUnwindSafe(f))
         .err()
@@ -152,9 +153,21 @@ impl crate::runtime::scheduler::Shared {
     /// Runs user code the runtime calls on its own stack; a panic in it is reported to
     /// the exception handler (with `task`, if the code belongs to one) and goes no
     /// further.
+    #[inline]
     pub(crate) fn run_user_code(&self, what: UserCode, task: Option<u64>, f: impl FnOnce()) {
         if let Some(panic) = catch_user_panic(f) {
-            self.report_exception(what.what(), Some(panic), task);
+            self.report_user_code_panic(what, task, panic);
         }
+    }
+
+    /// Reports a panic caught in user code the runtime called.
+    #[cold]
+    pub(crate) fn report_user_code_panic(
+        &self,
+        what: UserCode,
+        task: Option<u64>,
+        panic: PanicError,
+    ) {
+        self.report_exception(what.what(), Some(panic), task);
     }
 }

@@ -105,12 +105,26 @@ pub(crate) struct NameAndCompletion {
 }
 
 impl AsyncioFields {
+    /// The fields of a new task, named `name` if given (`Task-N` otherwise).
+    #[inline]
     pub(crate) fn with_name(name: Option<StdArc<str>>) -> AsyncioFields {
-        let mut fields = AsyncioFields::default();
-        if let Some(name) = name {
-            fields.name_and_completion().name = Some(name);
+        AsyncioFields {
+            cancel: CancelState::default(),
+            name_and_completion: name.map(|name| {
+                Box::new(NameAndCompletion {
+                    name: Some(name),
+                    ..NameAndCompletion::default()
+                })
+            }),
         }
-        fields
+    }
+
+    /// `true` if the fields hold no user value ([`take_user_values`] would find nothing).
+    ///
+    /// [`take_user_values`]: Self::take_user_values
+    #[inline]
+    pub(crate) fn holds_no_user_value(&self) -> bool {
+        self.name_and_completion.is_none() && self.cancel.waiter.is_none()
     }
 
     /// Takes out what holds user values (done callbacks, the recorded panic's payload,

@@ -28,7 +28,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::StdArc;
-use crate::runtime::exception::UserCode;
+use crate::runtime::exception::{catch_user_panic, UserCode};
 use crate::runtime::scheduler::ScheduleKind;
 use crate::task::cancel::{self, CancelledError, PendingRequest, StepReport};
 use crate::task::completion;
@@ -370,10 +370,13 @@ where
 
     /// Runs user code the harness reaches (a destructor, a foreign waker) under a guard
     /// that reports a panic to the exception handler.
+    #[inline]
     fn run_user_code(&self, what: UserCode, f: impl FnOnce()) {
-        let header = self.header();
-        let task = (self.kind() == Kind::Task).then_some(header.id);
-        header.scheduler.run_user_code(what, task, f);
+        if let Some(panic) = catch_user_panic(f) {
+            let header = self.header();
+            let task = (self.kind() == Kind::Task).then_some(header.id);
+            header.scheduler.report_user_code_panic(what, task, panic);
+        }
     }
 
     /// # Safety
@@ -493,15 +496,22 @@ where
     /// report a panic; then the cell, which holds only the runtime's own fields.
     pub(crate) fn dealloc(self) {
         completion::report_unretrieved(self.header());
-        // SAFETY: the last ref is gone: nobody else can reach the cell, so the stage and
-        // the join waker slot are ours.
-        let stage = unsafe { self.set_stage(Stage::Consumed) };
-        // SAFETY: as above.
-        let join_waker = unsafe { self.set_join_waker(None) };
-        // SAFETY: as above: exclusive access to the whole cell, so no locking either.
+        // SAFETY: the last ref is gone: nobody else can reach the cell, so the whole cell,
+        // stage and join waker slot included, is ours (no locking either).
         let cell = unsafe { &mut *self.cell.as_ptr() };
-        let user_fields = cell.header.asyncio.get_mut().take_user_values();
-        if !matches!(stage, Stage::Consumed) || join_waker.is_some() || user_fields.is_some() {
+        // SAFETY: as above, exclusive access to the cell.
+        let stage_is_empty = cell
+            .stage
+            .with(|s| unsafe { matches!(&*s, Stage::Consumed) });
+        // SAFETY: as above.
+        let no_join_waker = cell.header.join_waker.with(|w| unsafe { (*w).is_none() });
+        let fields = cell.header.asyncio.get_mut();
+        if !(stage_is_empty && no_join_waker && fields.holds_no_user_value()) {
+            let user_fields = fields.take_user_values();
+            // SAFETY: as above.
+            let stage = unsafe { self.set_stage(Stage::Consumed) };
+            // SAFETY: as above.
+            let join_waker = unsafe { self.set_join_waker(None) };
             self.run_user_code(UserCode::Destructor, move || {
                 drop(stage);
                 drop(join_waker);
