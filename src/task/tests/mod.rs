@@ -8,6 +8,7 @@ mod loom_cancel_chain_vs_completion;
 mod loom_cancel_vs_completion_and_delegation;
 mod loom_done_callback_vs_completion;
 mod loom_eager_graduation_vs_all_tasks;
+mod loom_panic_vs_cancel;
 mod loom_registry_insert_remove_vs_all_tasks;
 mod loom_result_vs_completion;
 mod loom_state_abort_vs_run;
