@@ -15,7 +15,8 @@
 //! * No lost wake-up: a push is followed by a `SeqCst` read of the word; a worker going to
 //!   sleep decrements it with `SeqCst` and, if it was the last searcher, re-checks every
 //!   queue afterwards (`Shared::notify_if_work_pending`). Either the pusher sees a searcher
-//!   or the sleeper sees the work. `loom-tests/` models this.
+//!   or the sleeper sees the work. The loom model
+//!   `runtime/tests/loom_injector_push_vs_park.rs` checks this.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::Mutex;
