@@ -223,12 +223,18 @@ fn test_max_blocking_threads() {
         assert_eq!((a.min(b), a.max(b)), (0, 1));
         assert_eq!(rt.handle().blocking_threads(), 2);
         assert!(started_rx.try_recv().is_err(), "a third job started");
-        for (i, tx) in releases.into_iter().enumerate() {
-            tx.send(()).unwrap();
-            if i >= 2 {
-                assert_eq!(started_rx.recv().unwrap(), i);
-            }
-        }
+        // Releasing the two running jobs frees both threads: the next two queued jobs
+        // start, in either order (two threads race to start them), and the fifth waits.
+        releases[0].send(()).unwrap();
+        releases[1].send(()).unwrap();
+        let mut next = [started_rx.recv().unwrap(), started_rx.recv().unwrap()];
+        next.sort();
+        assert_eq!(next, [2, 3]);
+        assert!(started_rx.try_recv().is_err(), "a third job runs at once");
+        releases[2].send(()).unwrap();
+        assert_eq!(started_rx.recv().unwrap(), 4);
+        releases[3].send(()).unwrap();
+        releases[4].send(()).unwrap();
         for (i, j) in jobs.into_iter().enumerate() {
             assert_eq!(rt.block_on(j).unwrap(), i);
         }
