@@ -421,18 +421,7 @@ impl Sched {
     /// Debug builds: task and callback cells allocated and not yet freed (`None` in
     /// release builds).
     pub(crate) fn live_cells(&self) -> Option<usize> {
-        #[cfg(debug_assertions)]
-        {
-            Some(
-                self.shared
-                    .live_cells
-                    .load(crate::loom::sync::atomic::Ordering::SeqCst),
-            )
-        }
-        #[cfg(not(debug_assertions))]
-        {
-            None
-        }
+        self.shared.live_cells()
     }
 }
 

@@ -39,18 +39,7 @@ impl HandleTestExt for Handle {
     }
 
     fn live_cells(&self) -> Option<usize> {
-        #[cfg(debug_assertions)]
-        {
-            Some(
-                self.shared
-                    .live_cells
-                    .load(crate::loom::sync::atomic::Ordering::SeqCst),
-            )
-        }
-        #[cfg(not(debug_assertions))]
-        {
-            None
-        }
+        self.shared.live_cells()
     }
 
     fn idle_counts(&self) -> (usize, usize) {

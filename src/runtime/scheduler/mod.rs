@@ -336,6 +336,19 @@ impl Shared {
         self.close();
     }
 
+    /// Debug builds: task and callback cells allocated and not yet freed (`None` in
+    /// release builds), for the leak checks of the tests and loom models.
+    pub(crate) fn live_cells(&self) -> Option<usize> {
+        #[cfg(debug_assertions)]
+        {
+            Some(self.live_cells.load(Ordering::SeqCst))
+        }
+        #[cfg(not(debug_assertions))]
+        {
+            None
+        }
+    }
+
     /// Why the runtime shut down, if a panic did it (`UnhandledPanic::ShutdownRuntime`).
     pub(crate) fn panic_shutdown_cause(&self) -> Option<String> {
         self.panic_shutdown.lock().clone()
