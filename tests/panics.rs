@@ -417,6 +417,33 @@ fn future_destructor_panicking() {
     }
 }
 
+/// A future that panics in its poll and again in its destructor: the poll's panic is the
+/// task's exception, the destructor's goes to the handler.
+#[test]
+fn future_panicking_in_poll_then_in_its_destructor() {
+    for n in WORKER_COUNTS {
+        util::deadline(move || {
+            let (rt, reports) = recording_runtime(n);
+            /// Panics in `poll`; its field panics again when the runtime drops it.
+            struct PanicsTwice(#[allow(dead_code)] PanicOnDrop);
+            impl Future for PanicsTwice {
+                type Output = ();
+                fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+                    panic!("poll panicked");
+                }
+            }
+            let err = rt.block_on(async {
+                let guard = PanicOnDrop("destructor after the poll's panic");
+                asyncio::create_task(PanicsTwice(guard)).await.unwrap_err()
+            });
+            assert_eq!(err.to_string(), "task panicked: poll panicked");
+            reports.wait_for(IN_A_DESTRUCTOR, "destructor after the poll's panic");
+            assert_workers_alive(&rt, n);
+            assert_no_cell_leaked(rt);
+        });
+    }
+}
+
 /// An output whose destructor panics: dropped by the completing worker (no `Task<T>`
 /// left), by the `Task<T>` handle, and when a cancellation replaces it.
 #[test]

@@ -236,7 +236,14 @@ where
             }
             Err(payload) => {
                 let panic = PanicError::new(payload);
-                let _ = self.drop_future();
+                if let Some(second) = self.drop_future() {
+                    // The poll's panic is the task's exception; the destructor's, which
+                    // followed it, is reported on its own.
+                    let task = is_task.then_some(header.id);
+                    header
+                        .scheduler
+                        .report_user_code_panic(UserCode::Destructor, task, second);
+                }
                 self.complete(Err(TaskError::Panicked(panic)));
                 PollOnce::Done
             }
