@@ -102,8 +102,8 @@ pub(crate) fn forward_from(from: &TaskRef, target: CancelTarget, msg: Option<Arc
 
 /// The running task `me` offers its pending request to `target`, the awaitable it is
 /// about to suspend on (`deliver::forward_or_deliver_pending_cancel`). Returns whether
-/// `target` accepted. `me` is on the path, so a chain that leads back to it ends there
-/// (it keeps its request and receives it at its next await point).
+/// `target` accepted. `me` is on the path, so a chain that leads back to it ends at the
+/// task before it, which arms the request itself (and the cycle unwinds from there).
 pub(crate) fn offer(me: &TaskRef, target: CancelTarget, msg: Option<Arc<str>>) -> bool {
     let mut walk = Walk::new(msg);
     walk.path.ids.insert(me.id().as_u64());
