@@ -187,11 +187,7 @@ fn foreign_join_waker_panicking_in_wake() {
             assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
             drop(waker);
             // Completing the task wakes the panicking join waker on a worker.
-            let done = task.task_ref();
-            rt.block_on(async move {
-                go.set();
-                done.wait_done().await.unwrap();
-            });
+            go_and_wait(&rt, go, &task);
             let waker = noop_waker();
             let out = Pin::new(&mut task).poll(&mut Context::from_waker(&waker));
             assert!(matches!(out, Poll::Ready(Ok(7))), "workers={n}");

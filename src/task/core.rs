@@ -119,14 +119,6 @@ impl AsyncioFields {
         }
     }
 
-    /// `true` if the fields hold no user value ([`take_user_values`] would find nothing).
-    ///
-    /// [`take_user_values`]: Self::take_user_values
-    #[inline]
-    pub(crate) fn holds_no_user_value(&self) -> bool {
-        self.name_and_completion.is_none() && self.cancel.waiter.is_none()
-    }
-
     /// Takes out what holds user values (done callbacks, the recorded panic's payload,
     /// the name, the waiter registration), for the cell's last owner to drop under a
     /// guard. `None` when there is nothing (the common case).

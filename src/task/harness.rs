@@ -187,7 +187,7 @@ where
                 StepReport::starting_with(snapshot.is_must_cancel()),
             )
         } else {
-            current::enter(None, StepReport::default())
+            current::enter(None, StepReport::NONE)
         };
         let res = panic::catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: we hold RUNNING.
@@ -239,10 +239,7 @@ where
                 if let Some(second) = self.drop_future() {
                     // The poll's panic is the task's exception; the destructor's, which
                     // followed it, is reported on its own.
-                    let task = is_task.then_some(header.id);
-                    header
-                        .scheduler
-                        .report_user_code_panic(UserCode::Destructor, task, second);
+                    self.report_user_code_panic(UserCode::Destructor, second);
                 }
                 self.complete(Err(TaskError::Panicked(panic)));
                 PollOnce::Done
@@ -366,8 +363,7 @@ where
         }
 
         if let Some(p) = &panic {
-            let task = (self.kind() == Kind::Task).then_some(header.id);
-            header.scheduler.on_unhandled_panic(task, p);
+            header.scheduler.on_unhandled_panic(self.task_id(), p);
         }
 
         if self.state().transition_to_terminal(release) {
@@ -380,10 +376,20 @@ where
     #[inline]
     fn run_user_code(&self, what: UserCode, f: impl FnOnce()) {
         if let Some(panic) = catch_user_panic(f) {
-            let header = self.header();
-            let task = (self.kind() == Kind::Task).then_some(header.id);
-            header.scheduler.report_user_code_panic(what, task, panic);
+            self.report_user_code_panic(what, panic);
         }
+    }
+
+    /// Reports a panic of user code the harness ran, naming the task (not a callback).
+    fn report_user_code_panic(&self, what: UserCode, panic: PanicError) {
+        self.header()
+            .scheduler
+            .report_user_code_panic(what, self.task_id(), panic);
+    }
+
+    /// The task's id for a report; `None` for a callback cell.
+    fn task_id(&self) -> Option<u64> {
+        (self.kind() == Kind::Task).then_some(self.header().id)
     }
 
     /// # Safety
@@ -512,9 +518,8 @@ where
             .with(|s| unsafe { matches!(&*s, Stage::Consumed) });
         // SAFETY: as above.
         let no_join_waker = cell.header.join_waker.with(|w| unsafe { (*w).is_none() });
-        let fields = cell.header.asyncio.get_mut();
-        if !(stage_is_empty && no_join_waker && fields.holds_no_user_value()) {
-            let user_fields = fields.take_user_values();
+        let user_fields = cell.header.asyncio.get_mut().take_user_values();
+        if !(stage_is_empty && no_join_waker && user_fields.is_none()) {
             // SAFETY: as above.
             let stage = unsafe { self.set_stage(Stage::Consumed) };
             // SAFETY: as above.
