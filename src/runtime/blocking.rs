@@ -46,9 +46,7 @@ use std::time::{Duration, Instant};
 use crate::loom::sync::Arc;
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::context;
-use crate::runtime::exception::{
-    call_handler, catch_user_panic, ExceptionContext, ExceptionHandler,
-};
+use crate::runtime::exception::{call_handler, catch_user_panic, ExceptionHandler};
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
@@ -241,12 +239,12 @@ impl PoolInner {
     fn run_guarded(&self, f: impl FnOnce()) {
         if let Some(panic) = catch_user_panic(f) {
             let handler = self.state.lock().config.exception_handler.clone();
-            let ctx = ExceptionContext {
-                message: "Exception in a waker or destructor run by a blocking thread".to_owned(),
-                exception: Some(panic),
-                task_id: None,
-            };
-            call_handler(handler.as_ref(), &ctx);
+            call_handler(
+                handler.as_ref(),
+                "Exception in a waker or destructor run by a blocking thread",
+                Some(panic),
+                None,
+            );
         }
     }
 

@@ -117,11 +117,21 @@ impl UserCode {
     }
 }
 
-/// Calls `handler` (or the default one) with `ctx`, swallowing a panic in it.
-pub(crate) fn call_handler(handler: Option<&ExceptionHandler>, ctx: &ExceptionContext) {
+/// Reports an exception to `handler` (or the default one), swallowing a panic in it.
+pub(crate) fn call_handler(
+    handler: Option<&ExceptionHandler>,
+    message: &str,
+    exception: Option<PanicError>,
+    task_id: Option<u64>,
+) {
+    let ctx = ExceptionContext {
+        message: message.to_owned(),
+        exception,
+        task_id: task_id.map(TaskId),
+    };
     let _ = panic::catch_unwind(AssertUnwindSafe(|| match handler {
-        Some(handler) => handler(ctx),
-        None => default_handler(ctx),
+        Some(handler) => handler(&ctx),
+        None => default_handler(&ctx),
     }));
 }
 

@@ -49,7 +49,7 @@ use crate::loom::{Condvar, Mutex};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context;
 use crate::runtime::exception::{
-    call_handler, shutdown_message, ExceptionContext, ExceptionHandler, UnhandledPanic, UserCode,
+    call_handler, shutdown_message, ExceptionHandler, UnhandledPanic, UserCode,
 };
 use crate::runtime::time::TimerDriver;
 use crate::task::core::Header;
@@ -312,12 +312,12 @@ impl Shared {
         exception: Option<PanicError>,
         task_id: Option<u64>,
     ) {
-        let ctx = ExceptionContext {
-            message: message.to_owned(),
+        call_handler(
+            self.config.exception_handler.as_ref(),
+            message,
             exception,
-            task_id: task_id.map(crate::task::TaskId),
-        };
-        call_handler(self.config.exception_handler.as_ref(), &ctx);
+            task_id,
+        );
     }
 
     /// A task (`Some(id)`) or a callback panicked: under
