@@ -58,7 +58,10 @@
 
 pub(crate) mod compose;
 pub(crate) mod future;
+pub(crate) mod io;
 pub(crate) mod loom;
+#[cfg(not(loom))]
+pub mod net;
 pub(crate) mod runner;
 pub(crate) mod runtime;
 pub(crate) mod sync;

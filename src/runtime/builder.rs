@@ -218,6 +218,8 @@ impl Builder {
             config,
             locals.iter().map(|w| w.stealer()).collect(),
             parkers.iter().map(|p| p.unparker().clone()).collect(),
+            #[cfg(not(loom))]
+            crate::io::driver::IoDriver::new(n)?,
         ));
         let mut blocking = self.blocking;
         blocking.stack_size = self.stack_size;

@@ -147,6 +147,9 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     /// The blocking-thread pool of `to_thread` / `run_in_executor` (`runtime/blocking.rs`).
     pub(crate) blocking: BlockingPool,
+    /// The reactor (`io/driver.rs`), polled by the worker that sleeps with the timer duty.
+    #[cfg(not(loom))]
+    pub(crate) io: crate::io::driver::IoDriver,
     closed: AtomicBool,
     /// Cross-thread pushes in progress (see `push_remote`).
     remote_pushers: AtomicUsize,
@@ -168,6 +171,7 @@ impl Shared {
         config: Config,
         stealers: Vec<Stealer<Notified>>,
         unparkers: Vec<Unparker>,
+        #[cfg(not(loom))] io: crate::io::driver::IoDriver,
     ) -> Shared {
         let n = config.num_workers;
         let remotes = stealers
@@ -190,6 +194,8 @@ impl Shared {
             registry: Registry::new(),
             config,
             blocking: BlockingPool::new(),
+            #[cfg(not(loom))]
+            io,
             closed: AtomicBool::new(false),
             remote_pushers: AtomicUsize::new(0),
             workers_alive: Mutex::new(n),
@@ -247,7 +253,7 @@ impl Shared {
     /// Wakes one sleeping worker if nobody is searching.
     pub(crate) fn notify_parked(&self) {
         if let Some(i) = self.idle.worker_to_notify() {
-            self.remotes[i].unparker.unpark();
+            self.unpark_worker(i);
         }
     }
 
@@ -263,9 +269,12 @@ impl Shared {
         }
     }
 
-    /// Wakes a specific worker (timer duty changes).
+    /// Wakes a specific worker, on its thread parker or, if it sleeps in the I/O driver,
+    /// through the driver's `mio::Waker`.
     pub(crate) fn unpark_worker(&self, index: usize) {
         self.remotes[index].unparker.unpark();
+        #[cfg(not(loom))]
+        self.io.unpark(index);
     }
 
     /// Takes a task from the injector. With several workers, a batch comes along into
@@ -300,8 +309,13 @@ impl Shared {
     /// executor (a `Sleep` polled outside a task): its wake runs guarded, so a panic there
     /// reaches the exception handler, not the worker. Returns `true` if any fired.
     pub(crate) fn fire_due_timers(&self) -> bool {
-        self.timers
-            .fire_due(|waker| self.run_user_code(UserCode::Waker, None, || waker.wake()))
+        self.timers.fire_due(|waker| self.wake_guarded(waker))
+    }
+
+    /// Wakes a waker the runtime took from a timer or an I/O registration. It may belong
+    /// to a foreign executor: the wake runs guarded, a panic goes to the handler.
+    pub(crate) fn wake_guarded(&self, waker: std::task::Waker) {
+        self.run_user_code(UserCode::Waker, None, || waker.wake())
     }
 
     /// Reports an exception nobody else will see (asyncio's `call_exception_handler`).
@@ -359,8 +373,8 @@ impl Shared {
     /// Stops accepting remote work and wakes every worker so they exit.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        for r in self.remotes.iter() {
-            r.unparker.unpark();
+        for i in 0..self.remotes.len() {
+            self.unpark_worker(i);
         }
     }
 
@@ -435,6 +449,13 @@ impl Shared {
                 drop(waker);
                 progressed = true;
             }
+            // Sockets that outlive their tasks (held elsewhere) stop waiting; their wakers
+            // belong to tasks that were just cancelled, so waking them does nothing.
+            #[cfg(not(loom))]
+            self.io.shutdown(|waker| {
+                self.wake_guarded(waker);
+                progressed = true;
+            });
             if !progressed {
                 break;
             }

@@ -79,6 +79,7 @@ impl WorkerCore {
             let maintenance = tick % GLOBAL_QUEUE_INTERVAL == 0;
             if maintenance {
                 self.fire_due_timers();
+                self.poll_io_now();
             }
             if let Some(task) = self.next_task(maintenance) {
                 self.run_task(task);
@@ -137,7 +138,10 @@ impl WorkerCore {
 
     /// Queues a task scheduled from this worker's thread.
     pub(crate) fn schedule_local(&self, task: Notified, kind: ScheduleKind) {
+        // Wake-ups from the timers and the I/O driver (`parked`) go to the back of the
+        // queue: a busy connection must not starve the others through the LIFO slot.
         let to_lifo = self.shared.config.lifo_enabled
+            && !self.parked.get()
             && matches!(kind, ScheduleKind::Spawn | ScheduleKind::Wake);
         if to_lifo {
             match self.remote().replace_lifo(task) {
@@ -259,6 +263,20 @@ impl WorkerCore {
         self.shared.fire_due_timers()
     }
 
+    /// A busy worker's zero-timeout look at the sockets (see `io/driver.rs`).
+    fn poll_io_now(&self) {
+        #[cfg(not(loom))]
+        {
+            // The woken tasks go to the back of this worker's queue, not its LIFO slot.
+            self.parked.set(true);
+            self.shared.io.poll_now(|w| self.shared.wake_guarded(w));
+            self.parked.set(false);
+            if self.local.len() > 1 {
+                self.shared.notify_parked();
+            }
+        }
+    }
+
     fn park(&self) {
         if self.has_local_tasks() {
             return;
@@ -299,8 +317,20 @@ impl WorkerCore {
     /// deadline) if no other worker has it. Returns `true` if it had the duty.
     fn park_once(&self) -> bool {
         match self.shared.timers.begin_park(self.index) {
+            #[cfg(not(loom))]
+            ParkMode::Driver(deadline) => {
+                self.shared
+                    .io
+                    .park(self.index, deadline, |w| self.shared.wake_guarded(w));
+                // Consume the parker's token of the unpark that ended the poll, so the
+                // next plain park does not return at once for it.
+                self.parker.park_timeout(std::time::Duration::ZERO);
+            }
+            #[cfg(loom)]
             ParkMode::Driver(Some(deadline)) => self.parker.park_deadline(deadline),
-            ParkMode::Driver(None) | ParkMode::Plain => self.parker.park(),
+            #[cfg(loom)]
+            ParkMode::Driver(None) => self.parker.park(),
+            ParkMode::Plain => self.parker.park(),
         }
         self.shared.timers.end_park(self.index)
     }

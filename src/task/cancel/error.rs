@@ -135,3 +135,27 @@ impl fmt::Display for CancelledError {
 }
 
 impl std::error::Error for CancelledError {}
+
+/// A cancellation delivered at an I/O await point (`asyncio::net`, the streams) travels
+/// as an `io::Error` of kind [`Other`](std::io::ErrorKind::Other) wrapping the
+/// `CancelledError`. It stays tracked inside: propagating the `io::Error` with `?` ends
+/// the task cancelled, as propagating the `CancelledError` would.
+impl From<CancelledError> for std::io::Error {
+    fn from(err: CancelledError) -> std::io::Error {
+        std::io::Error::other(err)
+    }
+}
+
+impl CancelledError {
+    /// The cancellation inside an `io::Error` returned by an I/O await point, if that is
+    /// what it is.
+    ///
+    /// ```
+    /// let err: std::io::Error = asyncio::CancelledError::new(Some("bye")).into();
+    /// assert_eq!(asyncio::CancelledError::from_io(&err).unwrap().message(), Some("bye"));
+    /// assert!(asyncio::CancelledError::from_io(&std::io::ErrorKind::BrokenPipe.into()).is_none());
+    /// ```
+    pub fn from_io(err: &std::io::Error) -> Option<&CancelledError> {
+        err.get_ref()?.downcast_ref::<CancelledError>()
+    }
+}
