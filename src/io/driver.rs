@@ -187,12 +187,7 @@ impl IoDriver {
 
     /// Sleeps in `epoll_wait` until `deadline` (or forever), an I/O event or an unpark
     /// of `worker`, then hands each woken waker to `wake`.
-    pub(crate) fn park(
-        &self,
-        worker: usize,
-        deadline: Option<Instant>,
-        wake: impl FnMut(Waker),
-    ) {
+    pub(crate) fn park(&self, worker: usize, deadline: Option<Instant>, wake: impl FnMut(Waker)) {
         // Only a zero-timeout poll of a busy worker can hold the lock here (the timer
         // duty, which this worker has, is the only way to sleep in the driver).
         let mut state = self.state.lock();

@@ -69,7 +69,9 @@ impl<E: Source> IoSource<E> {
 
     /// The source.
     pub(crate) fn get_ref(&self) -> &E {
-        self.source.as_ref().expect("present until drop or into_inner")
+        self.source
+            .as_ref()
+            .expect("present until drop or into_inner")
     }
 
     /// Waits until the source is ready in `direction`.
@@ -129,7 +131,10 @@ impl<E: Source> IoSource<E> {
 
     /// Deregisters and returns the source.
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
-        let mut source = self.source.take().expect("present until drop or into_inner");
+        let mut source = self
+            .source
+            .take()
+            .expect("present until drop or into_inner");
         self.shared.io.deregister(self.token, &mut source)?;
         Ok(source)
     }

@@ -112,9 +112,7 @@ impl Direction {
     pub(crate) fn mask(self) -> Ready {
         match self {
             Direction::Read => Ready(Ready::READABLE.0 | Ready::READ_CLOSED.0 | Ready::ERROR.0),
-            Direction::Write => {
-                Ready(Ready::WRITABLE.0 | Ready::WRITE_CLOSED.0 | Ready::ERROR.0)
-            }
+            Direction::Write => Ready(Ready::WRITABLE.0 | Ready::WRITE_CLOSED.0 | Ready::ERROR.0),
         }
     }
 }

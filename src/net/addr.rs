@@ -187,7 +187,10 @@ pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>
 }
 
 /// Tries each address in turn, returning the first success or the last error.
-pub(crate) async fn each_addr<T, F, Fut>(addr: &(impl ToSocketAddrs + ?Sized), mut f: F) -> io::Result<T>
+pub(crate) async fn each_addr<T, F, Fut>(
+    addr: &(impl ToSocketAddrs + ?Sized),
+    mut f: F,
+) -> io::Result<T>
 where
     F: FnMut(SocketAddr) -> Fut,
     Fut: std::future::Future<Output = io::Result<T>>,
@@ -206,6 +209,9 @@ where
         }
     }
     Err(last.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any address",
+        )
     }))
 }

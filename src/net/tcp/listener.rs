@@ -39,7 +39,11 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (the first address that works) and listens.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        each_addr(&addr, |a| async move { Self::bind_addr(a, DEFAULT_BACKLOG) }).await
+        each_addr(
+            &addr,
+            |a| async move { Self::bind_addr(a, DEFAULT_BACKLOG) },
+        )
+        .await
     }
 
     /// Binds to one resolved address with `backlog`.
