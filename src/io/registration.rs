@@ -128,16 +128,6 @@ impl<E: Source> IoSource<E> {
         }
         result
     }
-
-    /// Deregisters and returns the source.
-    pub(crate) fn into_inner(mut self) -> io::Result<E> {
-        let mut source = self
-            .source
-            .take()
-            .expect("present until drop or into_inner");
-        self.shared.io.deregister(self.token, &mut source)?;
-        Ok(source)
-    }
 }
 
 impl<E: Source> Drop for IoSource<E> {

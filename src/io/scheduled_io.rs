@@ -57,6 +57,7 @@ impl Ready {
         self.0 == 0
     }
 
+    #[cfg(test)]
     pub(crate) fn contains(self, other: Ready) -> bool {
         self.0 & other.0 == other.0 && other.0 != 0
     }

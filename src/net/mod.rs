@@ -42,10 +42,14 @@
 
 pub(crate) mod addr;
 pub(crate) mod tcp;
+pub(crate) mod traits;
+pub(crate) mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::listener::TcpListener;
 pub use tcp::stream::TcpStream;
+pub use unix::listener::UnixListener;
+pub use unix::stream::UnixStream;
 
 use std::io;
 

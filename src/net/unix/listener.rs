@@ -1,0 +1,91 @@
+//! [`UnixListener`]: a listening Unix-domain stream socket.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use crate::io::registration::IoSource;
+use crate::io::scheduled_io::Direction;
+use crate::net::cancel_point;
+use crate::net::unix::stream::UnixStream;
+
+/// A Unix-domain socket accepting connections (asyncio's `start_unix_server` socket).
+///
+/// ```
+/// asyncio::run(async {
+///     let dir = std::env::temp_dir().join(format!("asyncio-doc-{}", std::process::id()));
+///     std::fs::create_dir_all(&dir).unwrap();
+///     let path = dir.join("listener.sock");
+///     let _ = std::fs::remove_file(&path);
+///     let listener = asyncio::net::UnixListener::bind(&path).unwrap();
+///     let p = path.clone();
+///     let client = asyncio::create_task(async move {
+///         asyncio::net::UnixStream::connect(&p).await.unwrap()
+///     });
+///     let (_conn, _) = listener.accept().await.unwrap();
+///     client.await.unwrap();
+///     std::fs::remove_file(&path).unwrap();
+/// });
+/// ```
+pub struct UnixListener {
+    io: IoSource<mio::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds to `path` and listens. The socket file is not removed on drop (as with
+    /// std and tokio); remove it when done.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        Ok(UnixListener {
+            io: IoSource::with_interest(
+                mio::net::UnixListener::bind(path)?,
+                mio::Interest::READABLE,
+            )?,
+        })
+    }
+
+    /// Takes over a listening std socket (made non-blocking here).
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: IoSource::with_interest(
+                mio::net::UnixListener::from_std(listener),
+                mio::Interest::READABLE,
+            )?,
+        })
+    }
+
+    /// Waits for a connection. Cancelling the wait loses no connection.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection (the poll form of [`accept`](Self::accept)).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        cancel_point()?;
+        let (stream, addr) =
+            std::task::ready!(self.io.poll_io(cx, Direction::Read, |l| l.accept()))?;
+        Poll::Ready(UnixStream::from_mio(stream).map(|s| (s, addr)))
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl std::os::fd::AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
