@@ -4,44 +4,21 @@
 //! sleeper, the sleeper waits forever and loom reports the deadlock (a lost wake-up).
 
 use crate::io::park_state::{AfterNotify, BeforePoll, ParkStates};
+use crate::io::tests::Signal;
 use crate::loom::sync::Arc;
 use crate::loom::thread;
-use crate::loom::{Condvar, Mutex};
 use crate::loom_model::model;
-
-/// The eventfd of `mio::Waker`: `wake` makes the next (or current) wait return.
-#[derive(Default)]
-struct EventFd {
-    written: Mutex<bool>,
-    cond: Condvar,
-}
-
-impl EventFd {
-    fn wake(&self) {
-        *self.written.lock() = true;
-        self.cond.notify_all();
-    }
-
-    /// `epoll_wait` without a timeout: returns once the eventfd was written.
-    fn wait(&self) {
-        let mut written = self.written.lock();
-        while !*written {
-            written = self.cond.wait(written);
-        }
-        *written = false;
-    }
-}
 
 #[test]
 fn unpark_vs_sleep_in_driver() {
     model(|| {
         let states = Arc::new(ParkStates::new(1));
-        let eventfd = Arc::new(EventFd::default());
+        let eventfd = Arc::new(Signal::default());
         let unparker = {
             let (states, eventfd) = (states.clone(), eventfd.clone());
             thread::spawn(move || {
                 if states.notify(0) == AfterNotify::WakeDriver {
-                    eventfd.wake();
+                    eventfd.set();
                 }
             })
         };
@@ -60,7 +37,7 @@ fn unpark_vs_sleep_in_driver() {
 fn stale_notification_costs_one_spurious_return() {
     model(|| {
         let states = Arc::new(ParkStates::new(1));
-        let eventfd = Arc::new(EventFd::default());
+        let eventfd = Arc::new(Signal::default());
         // An unpark while the worker was not in the driver (its thread parker took it).
         assert_eq!(states.notify(0), AfterNotify::Nothing);
         // The next driver park returns at once, and the one after sleeps until notified.
@@ -69,7 +46,7 @@ fn stale_notification_costs_one_spurious_return() {
             let (states, eventfd) = (states.clone(), eventfd.clone());
             thread::spawn(move || {
                 if states.notify(0) == AfterNotify::WakeDriver {
-                    eventfd.wake();
+                    eventfd.set();
                 }
             })
         };
