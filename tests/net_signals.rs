@@ -10,6 +10,7 @@
 
 mod util;
 
+use std::future::Future;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +29,21 @@ fn serial() -> MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Runs the future `body` makes as the main task of a 1-worker and of a 2-worker runtime,
+/// holding `SERIAL`, under the deadline.
+fn on_each_runtime<F, Fut>(body: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let _serial = serial();
+    util::deadline(move || {
+        for workers in util::WORKER_COUNTS {
+            util::rt(workers).block_on(body());
+        }
+    });
+}
+
 /// Sends `sig` to this process (the signal is delivered to some thread of it).
 fn raise(sig: libc::c_int) {
     // SAFETY: `kill` with our own pid only sends a signal; every caller has a handler
@@ -43,33 +59,25 @@ fn open_fds() -> usize {
 
 #[test]
 fn handler_runs_when_the_signal_arrives() {
-    let _serial = serial();
-    util::deadline(|| {
-        for workers in util::WORKER_COUNTS {
-            let rt = util::rt(workers);
-            let calls = rt.block_on(async {
-                let calls = Arc::new(AtomicUsize::new(0));
-                let (tx, rx) = async_channel();
-                let c = calls.clone();
-                add_signal_handler(SIGUSR1, move || {
-                    c.fetch_add(1, Ordering::SeqCst);
-                    // Runs on a worker, as a callback: no current task.
-                    assert!(asyncio::current_task().is_none());
-                    assert!(asyncio::get_running_loop().is_ok());
-                    tx.set();
-                })
-                .unwrap();
-                for round in 1..=3 {
-                    raise(SIGUSR1);
-                    rx.wait().await.unwrap();
-                    rx.clear();
-                    assert_eq!(calls.load(Ordering::SeqCst), round);
-                }
-                assert!(remove_signal_handler(SIGUSR1).unwrap());
-                calls.load(Ordering::SeqCst)
-            });
-            assert_eq!(calls, 3, "{workers} workers");
+    on_each_runtime(|| async {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = async_channel();
+        let c = calls.clone();
+        add_signal_handler(SIGUSR1, move || {
+            // Runs on a worker, as a callback: no current task.
+            if asyncio::current_task().is_none() && asyncio::get_running_loop().is_ok() {
+                c.fetch_add(1, Ordering::SeqCst);
+            }
+            tx.set();
+        })
+        .unwrap();
+        for round in 1..=3 {
+            raise(SIGUSR1);
+            rx.wait().await.unwrap();
+            rx.clear();
+            assert_eq!(calls.load(Ordering::SeqCst), round);
         }
+        assert!(remove_signal_handler(SIGUSR1).unwrap());
     });
 }
 
@@ -81,49 +89,37 @@ fn async_channel() -> (Arc<Event>, Arc<Event>) {
 
 #[test]
 fn a_handler_replaces_the_previous_one() {
-    let _serial = serial();
-    util::deadline(|| {
-        for workers in util::WORKER_COUNTS {
-            let rt = util::rt(workers);
-            rt.block_on(async {
-                let old_calls = Arc::new(AtomicUsize::new(0));
-                let c = old_calls.clone();
-                add_signal_handler(SIGUSR2, move || {
-                    c.fetch_add(1, Ordering::SeqCst);
-                })
-                .unwrap();
-                let (tx, rx) = async_channel();
-                add_signal_handler(SIGUSR2, move || tx.set()).unwrap();
-                raise(SIGUSR2);
-                rx.wait().await.unwrap();
-                // The drain that ran the new handler read the signal: the old one was
-                // replaced before, and never runs.
-                assert_eq!(old_calls.load(Ordering::SeqCst), 0);
-                // One removal removes the (single) handler.
-                assert!(remove_signal_handler(SIGUSR2).unwrap());
-                assert!(!remove_signal_handler(SIGUSR2).unwrap());
-            });
-        }
+    on_each_runtime(|| async {
+        let old_calls = Arc::new(AtomicUsize::new(0));
+        let c = old_calls.clone();
+        add_signal_handler(SIGUSR2, move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+        let (tx, rx) = async_channel();
+        add_signal_handler(SIGUSR2, move || tx.set()).unwrap();
+        raise(SIGUSR2);
+        rx.wait().await.unwrap();
+        // The drain that ran the new handler read the signal: the old one was
+        // replaced before, and never runs.
+        assert_eq!(old_calls.load(Ordering::SeqCst), 0);
+        // One removal removes the (single) handler.
+        assert!(remove_signal_handler(SIGUSR2).unwrap());
+        assert!(!remove_signal_handler(SIGUSR2).unwrap());
     });
 }
 
 #[test]
 fn remove_returns_true_then_false() {
-    let _serial = serial();
-    util::deadline(|| {
-        for workers in util::WORKER_COUNTS {
-            let rt = util::rt(workers);
-            rt.block_on(async {
-                assert!(!remove_signal_handler(SIGHUP).unwrap(), "never registered");
-                add_signal_handler(SIGHUP, || {}).unwrap();
-                assert!(remove_signal_handler(SIGHUP).unwrap());
-                assert!(!remove_signal_handler(SIGHUP).unwrap());
-                // And again after re-adding.
-                add_signal_handler(SIGHUP, || {}).unwrap();
-                assert!(remove_signal_handler(SIGHUP).unwrap());
-                assert!(!remove_signal_handler(SIGHUP).unwrap());
-            });
-        }
+    on_each_runtime(|| async {
+        assert!(!remove_signal_handler(SIGHUP).unwrap(), "never registered");
+        add_signal_handler(SIGHUP, || {}).unwrap();
+        assert!(remove_signal_handler(SIGHUP).unwrap());
+        assert!(!remove_signal_handler(SIGHUP).unwrap());
+        // And again after re-adding.
+        add_signal_handler(SIGHUP, || {}).unwrap();
+        assert!(remove_signal_handler(SIGHUP).unwrap());
+        assert!(!remove_signal_handler(SIGHUP).unwrap());
     });
 }
 
@@ -174,51 +170,40 @@ fn futures_block_on_ready<F: std::future::Future>(fut: F) -> Option<F::Output> {
 
 #[test]
 fn ctrl_c_resolves_on_sigint() {
-    let _serial = serial();
-    util::deadline(|| {
-        for workers in util::WORKER_COUNTS {
-            let rt = util::rt(workers);
-            rt.block_on(async {
-                // Listening from the call on: two waiters, both resolved by one SIGINT,
-                // and a SIGINT handler of the runtime runs too.
-                let first = ctrl_c();
-                let second = asyncio::create_task(ctrl_c());
-                let (tx, rx) = async_channel();
-                add_signal_handler(SIGINT, move || tx.set()).unwrap();
-                raise(SIGINT);
-                first.await.unwrap();
-                second.await.unwrap().unwrap();
-                rx.wait().await.unwrap();
-                assert!(remove_signal_handler(SIGINT).unwrap());
-            });
-        }
+    on_each_runtime(|| async {
+        // Listening from the call on: two waiters, both resolved by one SIGINT,
+        // and a SIGINT handler of the runtime runs too.
+        let first = ctrl_c();
+        let second = asyncio::create_task(ctrl_c());
+        let (tx, rx) = async_channel();
+        add_signal_handler(SIGINT, move || tx.set()).unwrap();
+        raise(SIGINT);
+        first.await.unwrap();
+        second.await.unwrap().unwrap();
+        rx.wait().await.unwrap();
+        assert!(remove_signal_handler(SIGINT).unwrap());
     });
 }
 
 #[test]
 fn cancelling_a_ctrl_c_wait_delivers_cancelled_error() {
-    let _serial = serial();
-    util::deadline(|| {
-        for workers in util::WORKER_COUNTS {
-            util::rt(workers).block_on(async {
-                let started = Arc::new(Event::new());
-                let s = started.clone();
-                let t = asyncio::create_task(async move {
-                    let wait = ctrl_c();
-                    s.set();
-                    wait.await
-                });
-                started.wait().await.unwrap();
-                t.cancel(Some("stop waiting"));
-                match t.await {
-                    Ok(Err(e)) => {
-                        let c = asyncio::CancelledError::from_io(&e).expect("a cancellation");
-                        assert_eq!(c.message(), Some("stop waiting"));
-                    }
-                    Err(e) => assert!(e.is_cancelled(), "{e:?}"),
-                    Ok(Ok(())) => panic!("no SIGINT was sent"),
-                }
-            });
+    on_each_runtime(|| async {
+        let started = Arc::new(Event::new());
+        let s = started.clone();
+        let t = asyncio::create_task(async move {
+            let wait = ctrl_c();
+            s.set();
+            wait.await
+        });
+        started.wait().await.unwrap();
+        t.cancel(Some("stop waiting"));
+        match t.await {
+            Ok(Err(e)) => {
+                let c = asyncio::CancelledError::from_io(&e).expect("a cancellation");
+                assert_eq!(c.message(), Some("stop waiting"));
+            }
+            Err(e) => assert!(e.is_cancelled(), "{e:?}"),
+            Ok(Ok(())) => panic!("no SIGINT was sent"),
         }
     });
 }
