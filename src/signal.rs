@@ -93,6 +93,13 @@ use crate::runtime::context;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
 
+/// The usual signal numbers (the C library's), for the functions of this module; any
+/// other valid number works too.
+///
+/// ```
+/// assert_eq!(asyncio::signal::SIGINT, libc::SIGINT);
+/// assert_ne!(asyncio::signal::SIGTERM, asyncio::signal::SIGINT);
+/// ```
 pub use libc::{
     SIGALRM, SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH,
 };
