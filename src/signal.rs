@@ -76,7 +76,9 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+// Through the facade like every primitive; this module is compiled only without loom, where
+// the facade's atomics are std's (signal-hook's flag API takes `Arc<std AtomicBool>`).
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 use libc::c_int;
