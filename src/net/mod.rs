@@ -41,9 +41,11 @@
 //! ```
 
 pub(crate) mod addr;
-pub(crate) mod tcp;
+pub(crate) mod ops;
+pub(crate) mod split;
+pub mod tcp;
 pub(crate) mod traits;
-pub(crate) mod unix;
+pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::listener::TcpListener;

@@ -1,15 +1,24 @@
 //! [`TcpStream`]: a connected TCP socket.
 
 use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, Read};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::task::{Context, Poll};
 
 use crate::io::registration::IoSource;
 use crate::io::scheduled_io::Direction;
 use crate::net::addr::{each_addr, ToSocketAddrs};
-use crate::net::cancel_point;
+use crate::net::ops;
+use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// The set-up of the method examples: `a` a client stream, `b` its accepted peer.
+macro_rules! SETUP {
+    () => {
+        r#"    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let a = asyncio::net::TcpStream::connect(listener.local_addr()?).await?;
+    let (b, _) = listener.accept().await?;
+"#
+    };
+}
 
 /// A connected TCP socket (asyncio's socket transport, tokio's `TcpStream`).
 ///
@@ -46,23 +55,9 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        poll_fn(|cx| {
-            cancel_point()?;
-            loop {
-                let event = std::task::ready!(stream.io.poll_ready(cx, Direction::Write))?;
-                let s = stream.io.get_ref();
-                if let Some(e) = s.take_error()? {
-                    return Poll::Ready(Err(e));
-                }
-                match s.peer_addr() {
-                    Ok(_) => return Poll::Ready(Ok(())),
-                    // Still connecting: that readiness was not the connect's.
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        stream.io.clear_readiness(event)
-                    }
-                    Err(e) => return Poll::Ready(Err(e)),
-                }
-            }
+        ops::finish_connect(&stream.io, |s| match s.take_error()? {
+            Some(e) => Err(e),
+            None => s.peer_addr().map(drop),
         })
         .await?;
         Ok(stream)
@@ -80,128 +75,123 @@ impl TcpStream {
         TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
     }
 
-    /// Reads into `buf`; `Ok(0)` at end of stream. Cancelling the read loses nothing.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read(cx, buf)).await
-    }
-
-    /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends first. A
-    /// cancelled `read_exact` may have consumed part of `buf` (use the streams API's
-    /// `readexactly` to keep partial data).
-    pub async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.read(buf).await? {
-                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                n => buf = &mut buf[n..],
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes some of `buf`, returning how much.
-    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write(cx, buf)).await
-    }
-
-    /// Writes all of `buf`.
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads without removing the data from the socket's queue.
+    /// Reads without removing the data from the socket's queue: the next read returns
+    /// the same bytes.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    b.write_all(b"hi").await?;
+    let mut buf = [0u8; 2];
+    a.peek(&mut buf).await?;
+    a.read_exact(&mut buf).await?;
+    assert_eq!(&buf, b"hi");
+"#)]
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            cancel_point()?;
-            self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))
-        })
-        .await
+        ops::op(&self.io, Direction::Read, |s| s.peek(buf)).await
     }
 
-    /// Waits until the socket is readable (data, EOF or an error).
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| {
-            cancel_point()?;
-            self.io.poll_ready(cx, Direction::Read).map_ok(|_| ())
-        })
-        .await
-    }
-
-    /// Waits until the socket is writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| {
-            cancel_point()?;
-            self.io.poll_ready(cx, Direction::Write).map_ok(|_| ())
-        })
-        .await
-    }
-
-    /// Reads what is there now; `WouldBlock` if nothing is.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |mut s| s.read(buf))
-    }
-
-    /// Writes what fits now; `WouldBlock` if nothing does.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| send(s, buf))
-    }
+    ops::stream_read_methods!(SETUP!());
+    ops::stream_write_methods!(SETUP!());
 
     /// Shuts down the read side, the write side (a FIN: the peer reads EOF) or both.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    a.shutdown(std::net::Shutdown::Write)?;
+    assert_eq!(b.read(&mut [0u8; 4]).await?, 0); // EOF
+    b.write_all(b"still open").await?; // the other direction works
+"#)]
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
 
     /// `TCP_NODELAY`.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    a.set_nodelay(true)?;
+    assert!(a.nodelay()?);
+"#)]
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.get_ref().nodelay()
     }
 
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    a.set_nodelay(false)?;
+    assert!(!a.nodelay()?);
+"#)]
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.io.get_ref().set_nodelay(nodelay)
     }
 
     /// The local address.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    assert_eq!(a.local_addr()?, b.peer_addr()?);
+"#)]
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
 
     /// The peer's address.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    assert_eq!(a.peer_addr()?, listener.local_addr()?);
+"#)]
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
 
     /// `IP_TTL`.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    assert!(a.ttl()? > 0);
+"#)]
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
     }
 
     /// Sets `IP_TTL`.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    a.set_ttl(42)?;
+    assert_eq!(a.ttl()?, 42);
+"#)]
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
     }
 
-    /// Polls a read into `buf` (the poll form of [`read`](Self::read)).
-    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        cancel_point()?;
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+    /// Splits the stream into a read half and a write half that two tasks can own
+    /// (tokio's `into_split`). Dropping the write half shuts the write side down; the
+    /// halves [`reunite`](crate::net::tcp::OwnedReadHalf::reunite) into the stream.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    let (rd, wr) = a.into_split();
+    let reader = asyncio::create_task(async move {
+        let mut buf = [0u8; 4];
+        rd.read_exact(&mut buf).await.map(|()| buf)
+    });
+    wr.write_all(b"ping").await?;
+    let mut echo = [0u8; 4];
+    b.read_exact(&mut echo).await?;
+    b.write_all(&echo).await?;
+    assert_eq!(&reader.await.unwrap()?, b"ping");
+"#)]
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        crate::net::tcp::split::split(self)
     }
 
-    /// Polls a write of `buf` (the poll form of [`write`](Self::write)).
-    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        cancel_point()?;
-        self.io.poll_io(cx, Direction::Write, |s| send(s, buf))
+    /// Deregisters the socket and returns it as a std `TcpStream`, still in non-blocking
+    /// mode (`set_nonblocking(false)` to use it blocking).
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    let std_stream = a.into_std()?;
+    std_stream.set_nonblocking(false)?;
+    std::io::Write::write_all(&mut &std_stream, b"x")?;
+    assert_eq!(b.read(&mut [0u8; 1]).await?, 1);
+"#)]
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.io.into_inner().map(std::net::TcpStream::from)
+    }
+
+    pub(crate) fn source(&self) -> &IoSource<mio::net::TcpStream> {
+        &self.io
     }
 }
 
-/// `send(2)` with `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never a `SIGPIPE`.
-pub(crate) fn send(stream: &mio::net::TcpStream, buf: &[u8]) -> io::Result<usize> {
-    socket2::SockRef::from(stream).send_with_flags(buf, libc::MSG_NOSIGNAL)
+impl crate::net::traits::ShutdownWrite for TcpStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
 }
 
 crate::net::traits::impl_async_io!(TcpStream);
