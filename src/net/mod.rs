@@ -45,11 +45,13 @@ pub(crate) mod ops;
 pub(crate) mod split;
 pub mod tcp;
 pub(crate) mod traits;
+pub(crate) mod udp;
 pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::listener::TcpListener;
 pub use tcp::stream::TcpStream;
+pub use udp::UdpSocket;
 pub use unix::listener::UnixListener;
 pub use unix::stream::UnixStream;
 

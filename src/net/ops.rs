@@ -70,6 +70,15 @@ pub(crate) fn send(socket: &impl AsFd, buf: &[u8]) -> io::Result<usize> {
     socket2::SockRef::from(socket).send_with_flags(buf, libc::MSG_NOSIGNAL)
 }
 
+/// `sendto(2)` with `MSG_NOSIGNAL`.
+pub(crate) fn send_to(
+    socket: &impl AsFd,
+    buf: &[u8],
+    addr: &socket2::SockAddr,
+) -> io::Result<usize> {
+    socket2::SockRef::from(socket).send_to_with_flags(buf, addr, libc::MSG_NOSIGNAL)
+}
+
 /// Fills `buf` from `read` (one await point per call); `UnexpectedEof` if it ends first.
 pub(crate) async fn read_exact(
     mut read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
@@ -267,4 +276,125 @@ macro_rules! stream_write_methods {
     };
 }
 
-pub(crate) use {doc_example, stream_read_methods, stream_write_methods};
+/// The methods both datagram types share, on `self.source()`. `$setup` binds `a` (a
+/// value of the type) and `b`, two sockets connected to each other; `$addr` is the
+/// type's address type.
+macro_rules! datagram_methods {
+    ($setup:expr, $addr:ty) => {
+        /// Sends `buf` as one datagram to the connected peer.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    assert_eq!(a.send(b"ping").await?, 4);
+    assert_eq!(b.recv(&mut [0u8; 16]).await?, 4);
+"#)]
+        pub async fn send(&self, buf: &[u8]) -> std::io::Result<usize> {
+            $crate::net::ops::op(
+                self.source(),
+                $crate::io::scheduled_io::Direction::Write,
+                |s| $crate::net::ops::send(s, buf),
+            )
+            .await
+        }
+
+        /// Receives one datagram from the connected peer; the part that does not fit
+        /// in `buf` is discarded. Cancelling the wait loses no datagram.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    b.send(b"ping").await?;
+    let mut buf = [0u8; 16];
+    let n = a.recv(&mut buf).await?;
+    assert_eq!(&buf[..n], b"ping");
+"#)]
+        pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            $crate::net::ops::op(
+                self.source(),
+                $crate::io::scheduled_io::Direction::Read,
+                |s| s.recv(buf),
+            )
+            .await
+        }
+
+        /// Receives one datagram and the address it came from. Cancelling the wait
+        /// loses no datagram.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    b.send(b"ping").await?;
+    let mut buf = [0u8; 16];
+    let (n, _from) = a.recv_from(&mut buf).await?;
+    assert_eq!(&buf[..n], b"ping");
+"#)]
+        pub async fn recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> {
+            $crate::net::ops::op(
+                self.source(),
+                $crate::io::scheduled_io::Direction::Read,
+                |s| s.recv_from(buf),
+            )
+            .await
+        }
+
+        /// Waits until a datagram (or an error) can be received.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    b.send(b"x").await?;
+    a.readable().await?;
+    assert_eq!(a.try_recv(&mut [0u8; 4])?, 1);
+"#)]
+        pub async fn readable(&self) -> std::io::Result<()> {
+            $crate::net::ops::ready(self.source(), $crate::io::scheduled_io::Direction::Read).await
+        }
+
+        /// Waits until a datagram can be sent.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    a.writable().await?;
+    assert_eq!(a.try_send(b"x")?, 1);
+"#)]
+        pub async fn writable(&self) -> std::io::Result<()> {
+            $crate::net::ops::ready(self.source(), $crate::io::scheduled_io::Direction::Write).await
+        }
+
+        /// Sends `buf` to the connected peer now; `WouldBlock` if the socket's buffer
+        /// is full.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    a.writable().await?;
+    assert_eq!(a.try_send(b"ping")?, 4);
+"#)]
+        pub fn try_send(&self, buf: &[u8]) -> std::io::Result<usize> {
+            self.source()
+                .try_io($crate::io::scheduled_io::Direction::Write, |s| {
+                    $crate::net::ops::send(s, buf)
+                })
+        }
+
+        /// Receives a datagram that is there now; `WouldBlock` if none is.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    let err = a.try_recv(&mut [0u8; 4]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+"#)]
+        pub fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.source()
+                .try_io($crate::io::scheduled_io::Direction::Read, |s| s.recv(buf))
+        }
+
+        /// Receives a datagram that is there now, with its sender's address;
+        /// `WouldBlock` if none is.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    b.send(b"x").await?;
+    a.readable().await?;
+    let (n, _from) = a.try_recv_from(&mut [0u8; 4])?;
+    assert_eq!(n, 1);
+"#)]
+        pub fn try_recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> {
+            self.source()
+                .try_io($crate::io::scheduled_io::Direction::Read, |s| {
+                    s.recv_from(buf)
+                })
+        }
+
+        /// Takes the socket's pending error (`SO_ERROR`), if any: for example the
+        /// `ConnectionRefused` of a datagram that an unreachable peer bounced.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    assert!(a.take_error()?.is_none());
+"#)]
+        pub fn take_error(&self) -> std::io::Result<Option<std::io::Error>> {
+            self.source().get_ref().take_error()
+        }
+    };
+}
+
+pub(crate) use {datagram_methods, doc_example, stream_read_methods, stream_write_methods};
