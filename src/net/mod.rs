@@ -52,6 +52,7 @@ pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::listener::TcpListener;
 pub use tcp::stream::TcpStream;
 pub use udp::UdpSocket;
+pub use unix::datagram::UnixDatagram;
 pub use unix::listener::UnixListener;
 pub use unix::stream::UnixStream;
 

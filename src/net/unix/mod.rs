@@ -28,6 +28,7 @@
 //! .unwrap();
 //! ```
 
+pub(crate) mod datagram;
 pub(crate) mod listener;
 pub(crate) mod split;
 pub(crate) mod stream;
