@@ -397,4 +397,102 @@ macro_rules! datagram_methods {
     };
 }
 
-pub(crate) use {datagram_methods, doc_example, stream_read_methods, stream_write_methods};
+/// `ttl` / `set_ttl` (`IP_TTL`) on `self.io`; `$setup` binds `a`, a value of the type.
+macro_rules! ttl_methods {
+    ($setup:expr) => {
+        /// `IP_TTL`: the time-to-live of outgoing packets.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    assert!(a.ttl()? > 0);
+"#)]
+        pub fn ttl(&self) -> std::io::Result<u32> {
+            self.io.get_ref().ttl()
+        }
+
+        /// Sets `IP_TTL`.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    a.set_ttl(42)?;
+    assert_eq!(a.ttl()?, 42);
+"#)]
+        pub fn set_ttl(&self, ttl: u32) -> std::io::Result<()> {
+            self.io.get_ref().set_ttl(ttl)
+        }
+    };
+}
+
+/// What both stream types have besides their read and write methods: `into_std`,
+/// `shutdown`,
+/// `source()` for the method macros and the halves, the I/O traits, `Debug` and the
+/// descriptor traits. `$setup` binds `a` and its connected peer `b`.
+macro_rules! stream_impls {
+    ($t:ident, $mio:ty, $std:ty, $setup:expr) => {
+        impl $t {
+            /// Deregisters the socket and returns it as a std stream, still in
+            /// non-blocking mode (`set_nonblocking(false)` to use it blocking).
+            #[doc = $crate::net::ops::doc_example!($setup, r#"
+    let std_stream = a.into_std()?;
+    std_stream.set_nonblocking(false)?;
+    std::io::Write::write_all(&mut &std_stream, b"x")?;
+    assert_eq!(b.read(&mut [0u8; 1]).await?, 1);
+"#)]
+            pub fn into_std(self) -> std::io::Result<$std> {
+                self.io
+                    .into_inner()
+                    .map(|s| <$std>::from(std::os::fd::OwnedFd::from(s)))
+            }
+
+            /// Shuts down the read side, the write side (the peer reads EOF) or both.
+            #[doc = $crate::net::ops::doc_example!($setup, r#"
+    a.shutdown(std::net::Shutdown::Write)?;
+    assert_eq!(b.read(&mut [0u8; 4]).await?, 0); // EOF
+    b.write_all(b"still open").await?; // the other direction works
+"#)]
+            pub fn shutdown(&self, how: std::net::Shutdown) -> std::io::Result<()> {
+                self.io.get_ref().shutdown(how)
+            }
+
+            pub(crate) fn source(&self) -> &$crate::io::registration::IoSource<$mio> {
+                &self.io
+            }
+        }
+
+        impl $crate::net::traits::ShutdownWrite for $t {
+            fn shutdown_write(&self) -> std::io::Result<()> {
+                self.shutdown(std::net::Shutdown::Write)
+            }
+        }
+
+        $crate::net::traits::impl_async_io!($t);
+        $crate::net::ops::impl_socket_traits!($t: local_addr, peer_addr);
+    };
+}
+
+/// `Debug` (showing the listed address methods), `AsRawFd` and `AsFd` for a socket type
+/// whose `io` field is an `IoSource`.
+macro_rules! impl_socket_traits {
+    ($t:ident: $($field:ident),+) => {
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t))
+                    $(.field(stringify!($field), &self.$field().ok()))+
+                    .finish()
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $t {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::os::fd::AsFd for $t {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+    };
+}
+
+pub(crate) use {
+    datagram_methods, doc_example, impl_socket_traits, stream_impls, stream_read_methods,
+    stream_write_methods, ttl_methods,
+};

@@ -15,6 +15,42 @@
 /// `$addr`). `$setup` is the example set-up binding `a` (a value of the documented
 /// half) and `b` (the peer stream); `$pair` binds `stream` and `b`, a connected pair.
 macro_rules! owned_halves {
+    // What both halves have: the stream's addresses, `AsRef`, `Debug`, the source.
+    (@common $half:ident, $stream:ident, $mio:ty, $addr:ty, $setup:expr) => {
+        impl $half {
+            /// The local address of the stream.
+            #[doc = ops::doc_example!($setup, r#"
+    let _ = a.local_addr()?;
+"#)]
+            pub fn local_addr(&self) -> io::Result<$addr> {
+                self.inner.local_addr()
+            }
+
+            /// The peer's address.
+            #[doc = ops::doc_example!($setup, r#"
+    let _ = a.peer_addr()?;
+"#)]
+            pub fn peer_addr(&self) -> io::Result<$addr> {
+                self.inner.peer_addr()
+            }
+
+            fn source(&self) -> &IoSource<$mio> {
+                self.inner.source()
+            }
+        }
+
+        impl AsRef<$stream> for $half {
+            fn as_ref(&self) -> &$stream {
+                &self.inner
+            }
+        }
+
+        impl std::fmt::Debug for $half {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($half)).field(&self.inner).finish()
+            }
+        }
+    };
     ($stream:ident, $mio:ty, $addr:ty, read_setup: $rsetup:expr, write_setup: $wsetup:expr, pair: $pair:expr) => {
         use std::io;
         use std::sync::Arc;
@@ -66,18 +102,34 @@ macro_rules! owned_halves {
 "#)]
         pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
 
-        /// The halves of `stream` (its `into_split`).
-        pub(crate) fn split(stream: $stream) -> (OwnedReadHalf, OwnedWriteHalf) {
-            let inner = Arc::new(stream);
-            (
-                OwnedReadHalf {
-                    inner: inner.clone(),
-                },
-                OwnedWriteHalf {
-                    inner,
-                    shutdown_on_drop: true,
-                },
-            )
+        impl $stream {
+            /// Splits the stream into a read half and a write half that two tasks can
+            /// own (tokio's `into_split`). Dropping the write half shuts the write side
+            /// down; the halves `reunite` into the stream.
+            #[doc = ops::doc_example!($pair, r#"
+    let (rd, wr) = stream.into_split();
+    let reader = asyncio::create_task(async move {
+        let mut buf = [0u8; 4];
+        rd.read_exact(&mut buf).await.map(|()| buf)
+    });
+    wr.write_all(b"ping").await?;
+    let mut echo = [0u8; 4];
+    b.read_exact(&mut echo).await?;
+    b.write_all(&echo).await?;
+    assert_eq!(&reader.await.unwrap()?, b"ping");
+"#)]
+            pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+                let inner = Arc::new(self);
+                (
+                    OwnedReadHalf {
+                        inner: inner.clone(),
+                    },
+                    OwnedWriteHalf {
+                        inner,
+                        shutdown_on_drop: true,
+                    },
+                )
+            }
         }
 
         fn reunite(
@@ -109,25 +161,6 @@ macro_rules! owned_halves {
 
             ops::stream_read_methods!($rsetup);
 
-            /// The local address of the stream.
-            #[doc = ops::doc_example!($rsetup, r#"
-    let _ = a.local_addr()?;
-"#)]
-            pub fn local_addr(&self) -> io::Result<$addr> {
-                self.inner.local_addr()
-            }
-
-            /// The peer's address.
-            #[doc = ops::doc_example!($rsetup, r#"
-    let _ = a.peer_addr()?;
-"#)]
-            pub fn peer_addr(&self) -> io::Result<$addr> {
-                self.inner.peer_addr()
-            }
-
-            fn source(&self) -> &IoSource<$mio> {
-                self.inner.source()
-            }
         }
 
         impl OwnedWriteHalf {
@@ -154,25 +187,6 @@ macro_rules! owned_halves {
 
             ops::stream_write_methods!($wsetup);
 
-            /// The local address of the stream.
-            #[doc = ops::doc_example!($wsetup, r#"
-    let _ = a.local_addr()?;
-"#)]
-            pub fn local_addr(&self) -> io::Result<$addr> {
-                self.inner.local_addr()
-            }
-
-            /// The peer's address.
-            #[doc = ops::doc_example!($wsetup, r#"
-    let _ = a.peer_addr()?;
-"#)]
-            pub fn peer_addr(&self) -> io::Result<$addr> {
-                self.inner.peer_addr()
-            }
-
-            fn source(&self) -> &IoSource<$mio> {
-                self.inner.source()
-            }
         }
 
         impl Drop for OwnedWriteHalf {
@@ -190,29 +204,8 @@ macro_rules! owned_halves {
             }
         }
 
-        impl AsRef<$stream> for OwnedReadHalf {
-            fn as_ref(&self) -> &$stream {
-                &self.inner
-            }
-        }
-
-        impl AsRef<$stream> for OwnedWriteHalf {
-            fn as_ref(&self) -> &$stream {
-                &self.inner
-            }
-        }
-
-        impl std::fmt::Debug for OwnedReadHalf {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_tuple("OwnedReadHalf").field(&self.inner).finish()
-            }
-        }
-
-        impl std::fmt::Debug for OwnedWriteHalf {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_tuple("OwnedWriteHalf").field(&self.inner).finish()
-            }
-        }
+        $crate::net::split::owned_halves!(@common OwnedReadHalf, $stream, $mio, $addr, $rsetup);
+        $crate::net::split::owned_halves!(@common OwnedWriteHalf, $stream, $mio, $addr, $wsetup);
 
         impl std::fmt::Debug for ReuniteError {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

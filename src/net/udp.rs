@@ -10,7 +10,6 @@
 //! an `Arc` each receive different datagrams: every waiting receiver is woken on
 //! readiness, the ones that find the queue empty wait again.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
@@ -189,22 +188,7 @@ impl UdpSocket {
         self.io.get_ref().set_broadcast(on)
     }
 
-    /// `IP_TTL`.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    assert!(a.ttl()? > 0);
-"#)]
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Sets `IP_TTL`.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    a.set_ttl(7)?;
-    assert_eq!(a.ttl()?, 7);
-"#)]
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
-    }
+    ops::ttl_methods!(SETUP!());
 
     fn source(&self) -> &IoSource<mio::net::UdpSocket> {
         &self.io
@@ -222,23 +206,4 @@ fn first_addr(addrs: Vec<SocketAddr>) -> io::Result<socket2::SockAddr> {
     }
 }
 
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket")
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
-    }
-}
-
-impl std::os::fd::AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl std::os::fd::AsFd for UdpSocket {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
+ops::impl_socket_traits!(UdpSocket: local_addr, peer_addr);

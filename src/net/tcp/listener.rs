@@ -1,6 +1,5 @@
 //! [`TcpListener`]: a listening TCP socket.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -10,6 +9,7 @@ use crate::io::registration::IoSource;
 use crate::io::scheduled_io::Direction;
 use crate::net::addr::{each_addr, ToSocketAddrs};
 use crate::net::cancel_point;
+use crate::net::ops;
 use crate::net::tcp::stream::TcpStream;
 
 /// Backlog of listening sockets (asyncio's `start_server` default is 100; tokio's 1024).
@@ -104,36 +104,7 @@ impl TcpListener {
         self.io.get_ref().local_addr()
     }
 
-    /// `IP_TTL`.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Sets `IP_TTL`.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
-    }
+    ops::ttl_methods!("    let a = asyncio::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n");
 }
 
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for TcpListener {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        // SAFETY: the fd is owned by `self.io`, which lives as long as the borrow.
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(self)) }
-    }
-}
+ops::impl_socket_traits!(TcpListener: local_addr);

@@ -1,14 +1,12 @@
 //! [`TcpStream`]: a connected TCP socket.
 
-use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::io::registration::IoSource;
 use crate::io::scheduled_io::Direction;
 use crate::net::addr::{each_addr, ToSocketAddrs};
 use crate::net::ops;
-use crate::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 /// The set-up of the method examples: `a` a client stream, `b` its accepted peer.
 macro_rules! SETUP {
@@ -91,16 +89,6 @@ impl TcpStream {
     ops::stream_read_methods!(SETUP!());
     ops::stream_write_methods!(SETUP!());
 
-    /// Shuts down the read side, the write side (a FIN: the peer reads EOF) or both.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    a.shutdown(std::net::Shutdown::Write)?;
-    assert_eq!(b.read(&mut [0u8; 4]).await?, 0); // EOF
-    b.write_all(b"still open").await?; // the other direction works
-"#)]
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-
     /// `TCP_NODELAY`.
     #[doc = ops::doc_example!(SETUP!(), r#"
     a.set_nodelay(true)?;
@@ -135,87 +123,12 @@ impl TcpStream {
         self.io.get_ref().peer_addr()
     }
 
-    /// `IP_TTL`.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    assert!(a.ttl()? > 0);
-"#)]
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Sets `IP_TTL`.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    a.set_ttl(42)?;
-    assert_eq!(a.ttl()?, 42);
-"#)]
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
-    }
-
-    /// Splits the stream into a read half and a write half that two tasks can own
-    /// (tokio's `into_split`). Dropping the write half shuts the write side down; the
-    /// halves [`reunite`](crate::net::tcp::OwnedReadHalf::reunite) into the stream.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    let (rd, wr) = a.into_split();
-    let reader = asyncio::create_task(async move {
-        let mut buf = [0u8; 4];
-        rd.read_exact(&mut buf).await.map(|()| buf)
-    });
-    wr.write_all(b"ping").await?;
-    let mut echo = [0u8; 4];
-    b.read_exact(&mut echo).await?;
-    b.write_all(&echo).await?;
-    assert_eq!(&reader.await.unwrap()?, b"ping");
-"#)]
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        crate::net::tcp::split::split(self)
-    }
-
-    /// Deregisters the socket and returns it as a std `TcpStream`, still in non-blocking
-    /// mode (`set_nonblocking(false)` to use it blocking).
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    let std_stream = a.into_std()?;
-    std_stream.set_nonblocking(false)?;
-    std::io::Write::write_all(&mut &std_stream, b"x")?;
-    assert_eq!(b.read(&mut [0u8; 1]).await?, 1);
-"#)]
-    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        self.io.into_inner().map(std::net::TcpStream::from)
-    }
-
-    pub(crate) fn source(&self) -> &IoSource<mio::net::TcpStream> {
-        &self.io
-    }
+    ops::ttl_methods!(SETUP!());
 }
 
-impl crate::net::traits::ShutdownWrite for TcpStream {
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-crate::net::traits::impl_async_io!(TcpStream);
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for TcpStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        // SAFETY: the fd is owned by `self.io`, which lives as long as the borrow.
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(self)) }
-    }
-}
+ops::stream_impls!(
+    TcpStream,
+    mio::net::TcpStream,
+    std::net::TcpStream,
+    SETUP!()
+);

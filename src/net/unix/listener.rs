@@ -1,6 +1,5 @@
 //! [`UnixListener`]: a listening Unix-domain stream socket.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::os::unix::net::SocketAddr;
@@ -10,6 +9,7 @@ use std::task::{Context, Poll};
 use crate::io::registration::IoSource;
 use crate::io::scheduled_io::Direction;
 use crate::net::cancel_point;
+use crate::net::ops;
 use crate::net::unix::stream::UnixStream;
 
 /// A Unix-domain socket accepting connections (asyncio's `start_unix_server` socket).
@@ -76,16 +76,4 @@ impl UnixListener {
     }
 }
 
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener")
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
-}
-
-impl std::os::fd::AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
+ops::impl_socket_traits!(UnixListener: local_addr);

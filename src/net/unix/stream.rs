@@ -1,14 +1,11 @@
 //! [`UnixStream`]: a connected Unix-domain stream socket.
 
-use std::fmt;
 use std::io;
-use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
 use crate::io::registration::IoSource;
 use crate::net::ops;
-use crate::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 
 /// The set-up of the method examples: `a` and `b`, a connected pair.
 macro_rules! SETUP {
@@ -89,16 +86,6 @@ impl UnixStream {
     ops::stream_read_methods!(SETUP!());
     ops::stream_write_methods!(SETUP!());
 
-    /// Shuts down the read side, the write side (the peer reads EOF) or both.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    a.shutdown(std::net::Shutdown::Write)?;
-    assert_eq!(b.read(&mut [0u8; 4]).await?, 0); // EOF
-    b.write_all(b"still open").await?; // the other direction works
-"#)]
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-
     /// The local address (unnamed for a socket of `pair` or an unbound client).
     #[doc = ops::doc_example!(SETUP!(), r#"
     assert!(a.local_addr()?.is_unnamed());
@@ -114,73 +101,11 @@ impl UnixStream {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
-
-    /// Splits the stream into a read half and a write half that two tasks can own
-    /// (tokio's `into_split`). Dropping the write half shuts the write side down; the
-    /// halves [`reunite`](crate::net::unix::OwnedReadHalf::reunite) into the stream.
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    let (rd, wr) = a.into_split();
-    let reader = asyncio::create_task(async move {
-        let mut buf = [0u8; 4];
-        rd.read_exact(&mut buf).await.map(|()| buf)
-    });
-    wr.write_all(b"ping").await?;
-    let mut echo = [0u8; 4];
-    b.read_exact(&mut echo).await?;
-    b.write_all(&echo).await?;
-    assert_eq!(&reader.await.unwrap()?, b"ping");
-"#)]
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        crate::net::unix::split::split(self)
-    }
-
-    /// Deregisters the socket and returns it as a std `UnixStream`, still in non-blocking
-    /// mode (`set_nonblocking(false)` to use it blocking).
-    #[doc = ops::doc_example!(SETUP!(), r#"
-    let std_stream = a.into_std()?;
-    std_stream.set_nonblocking(false)?;
-    std::io::Write::write_all(&mut &std_stream, b"x")?;
-    assert_eq!(b.read(&mut [0u8; 1]).await?, 1);
-"#)]
-    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
-        self.io
-            .into_inner()
-            .map(|s| std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(s)))
-    }
-
-    pub(crate) fn source(&self) -> &IoSource<mio::net::UnixStream> {
-        &self.io
-    }
 }
 
-impl crate::net::traits::ShutdownWrite for UnixStream {
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-crate::net::traits::impl_async_io!(UnixStream);
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixStream")
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for UnixStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        // SAFETY: the fd is owned by `self.io`, which lives as long as the borrow.
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(self)) }
-    }
-}
+ops::stream_impls!(
+    UnixStream,
+    mio::net::UnixStream,
+    std::os::unix::net::UnixStream,
+    SETUP!()
+);
