@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asyncio::net::{lookup_host, TcpListener, TcpStream};
-use net_util::{cancel_message, on_both, pattern, read_to_end, tcp_pair};
+use net_util::{
+    cancel_delivered_at, cancel_while_waiting, on_both, pattern, read_to_end, tcp_pair,
+};
 
 const SHORT: Duration = Duration::from_millis(2);
 
@@ -231,48 +233,11 @@ fn from_std_and_into_std() {
 
 // ---- owned halves --------------------------------------------------------------------
 
-/// Both directions at once, each half in its own task: 1 MiB each way does not fit in
-/// the socket buffers, so this deadlocks unless the halves really run concurrently.
 #[test]
 fn owned_halves_used_by_two_tasks_at_once() {
     on_both(|_| async {
         let (a, b) = tcp_pair().await;
-        let up = pattern(2, 1 << 20);
-        let down = pattern(3, 1 << 20);
-        let (a_rd, a_wr) = a.into_split();
-        let (b_rd, b_wr) = b.into_split();
-        let tasks = vec![
-            {
-                let up = up.clone();
-                asyncio::create_task(async move {
-                    a_wr.write_all(&up).await?;
-                    io::Result::Ok(Vec::new())
-                })
-            },
-            {
-                let down = down.clone();
-                asyncio::create_task(async move {
-                    b_wr.write_all(&down).await?;
-                    io::Result::Ok(Vec::new())
-                })
-            },
-            asyncio::create_task(async move {
-                let mut buf = vec![0u8; 1 << 20];
-                a_rd.read_exact(&mut buf).await?;
-                io::Result::Ok(buf)
-            }),
-            asyncio::create_task(async move {
-                let mut buf = vec![0u8; 1 << 20];
-                b_rd.read_exact(&mut buf).await?;
-                io::Result::Ok(buf)
-            }),
-        ];
-        let mut results = Vec::new();
-        for t in tasks {
-            results.push(t.await.unwrap().unwrap());
-        }
-        assert_eq!(results[2], down, "a read what b wrote");
-        assert_eq!(results[3], up, "b read what a wrote");
+        net_util::full_duplex(a.into_split(), b.into_split(), 1 << 20).await;
     });
 }
 
@@ -436,21 +401,12 @@ fn a_cancelled_read_ends_the_task_cancelled_with_the_message() {
     on_both(|_| async {
         let (a, b) = tcp_pair().await;
         let a = Arc::new(a);
-        let started = Arc::new(asyncio::Event::new());
-        let t = {
-            let (a, started) = (a.clone(), started.clone());
-            asyncio::create_task(async move {
-                started.set();
-                let mut buf = [0u8; 8];
-                let n = a.read(&mut buf).await?;
-                io::Result::Ok(n)
-            })
-        };
-        started.wait().await.unwrap();
-        assert!(t.cancel(Some("stop reading")));
-        let err = t.await.unwrap_err();
-        assert!(err.is_cancelled());
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("stop reading"));
+        let reader = a.clone();
+        cancel_while_waiting(
+            "stop reading",
+            async move { reader.read(&mut [0u8; 8]).await },
+        )
+        .await;
         b.write_all(b"kept").await.unwrap();
         let mut buf = [0u8; 4];
         a.read_exact(&mut buf).await.unwrap();
@@ -467,17 +423,8 @@ fn a_pending_cancel_is_delivered_at_the_read_and_takes_no_byte() {
         b.write_all(b"waiting").await.unwrap();
         a.readable().await.unwrap();
         let a = Arc::new(a);
-        let t = {
-            let a = a.clone();
-            asyncio::create_task(async move {
-                asyncio::current_task().unwrap().cancel(Some("self"));
-                let err = a.read(&mut [0u8; 16]).await.unwrap_err();
-                assert_eq!(cancel_message(&err).as_deref(), Some("self"));
-                Err::<(), _>(err)
-            })
-        };
-        let err = t.await.unwrap_err();
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("self"));
+        let reader = a.clone();
+        cancel_delivered_at("self", async move { reader.read(&mut [0u8; 16]).await }).await;
         let mut buf = [0u8; 7];
         a.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"waiting");
@@ -491,36 +438,15 @@ fn a_cancelled_accept_leaves_the_connection_for_the_next() {
     on_both(|_| async {
         let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
         let addr = listener.local_addr().unwrap();
-        // Cancelled while waiting.
-        let started = Arc::new(asyncio::Event::new());
-        let t = {
-            let (listener, started) = (listener.clone(), started.clone());
-            asyncio::create_task(async move {
-                started.set();
-                listener.accept().await?;
-                io::Result::Ok(())
-            })
-        };
-        started.wait().await.unwrap();
-        t.cancel(Some("stop accepting"));
-        let err = t.await.unwrap_err();
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("stop accepting"));
+        let l = listener.clone();
+        cancel_while_waiting("stop accepting", async move { l.accept().await }).await;
         let c1 = TcpStream::connect(addr).await.unwrap();
         let (_s1, peer) = listener.accept().await.unwrap();
         assert_eq!(peer, c1.local_addr().unwrap());
 
-        // Cancelled with a connection queued.
         let c2 = TcpStream::connect(addr).await.unwrap();
-        let t = {
-            let listener = listener.clone();
-            asyncio::create_task(async move {
-                asyncio::current_task().unwrap().cancel(Some("queued"));
-                listener.accept().await?;
-                io::Result::Ok(())
-            })
-        };
-        let err = t.await.unwrap_err();
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("queued"));
+        let l = listener.clone();
+        cancel_delivered_at("queued", async move { l.accept().await }).await;
         let (_s2, peer) = listener.accept().await.unwrap();
         assert_eq!(peer, c2.local_addr().unwrap());
     });

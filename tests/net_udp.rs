@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use asyncio::net::UdpSocket;
-use net_util::{cancel_message, on_both};
+use net_util::{cancel_delivered_at, cancel_while_waiting, on_both};
 
 const SHORT: Duration = Duration::from_millis(2);
 
@@ -256,33 +256,12 @@ fn a_cancelled_recv_loses_no_datagram() {
     on_both(|_| async {
         let (a, b) = connected().await;
         let a = Arc::new(a);
-        let started = Arc::new(asyncio::Event::new());
-        let t = {
-            let (a, started) = (a.clone(), started.clone());
-            asyncio::create_task(async move {
-                started.set();
-                a.recv(&mut [0u8; 8]).await?;
-                io::Result::Ok(())
-            })
-        };
-        started.wait().await.unwrap();
-        t.cancel(Some("stop receiving"));
-        let err = t.await.unwrap_err();
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("stop receiving"));
-
+        let r = a.clone();
+        cancel_while_waiting("stop receiving", async move { r.recv(&mut [0u8; 8]).await }).await;
         b.send(b"first").await.unwrap();
         a.readable().await.unwrap();
-        let t = {
-            let a = a.clone();
-            asyncio::create_task(async move {
-                asyncio::current_task().unwrap().cancel(Some("queued"));
-                let err = a.recv_from(&mut [0u8; 8]).await.unwrap_err();
-                assert_eq!(cancel_message(&err).as_deref(), Some("queued"));
-                Err::<(), _>(err)
-            })
-        };
-        let err = t.await.unwrap_err();
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("queued"));
+        let r = a.clone();
+        cancel_delivered_at("queued", async move { r.recv_from(&mut [0u8; 8]).await }).await;
         let mut buf = [0u8; 8];
         let n = a.recv(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"first");

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asyncio::net::{unix, UnixDatagram, UnixListener, UnixStream};
-use net_util::{cancel_message, on_both, pattern, read_to_end, TempDir};
+use net_util::{cancel_delivered_at, cancel_while_waiting, on_both, pattern, read_to_end, TempDir};
 
 const SHORT: Duration = Duration::from_millis(2);
 
@@ -121,36 +121,11 @@ fn std_conversions() {
     });
 }
 
-/// 1 MiB each way through the owned halves, each in its own task: deadlocks unless
-/// the halves run concurrently.
 #[test]
 fn owned_halves_used_by_two_tasks_at_once() {
     on_both(|_| async {
         let (a, b) = UnixStream::pair().unwrap();
-        let up = pattern(12, 1 << 20);
-        let down = pattern(13, 1 << 20);
-        let (a_rd, a_wr) = a.into_split();
-        let (b_rd, b_wr) = b.into_split();
-        let w1 = {
-            let up = up.clone();
-            asyncio::create_task(async move { a_wr.write_all(&up).await })
-        };
-        let w2 = {
-            let down = down.clone();
-            asyncio::create_task(async move { b_wr.write_all(&down).await })
-        };
-        let r1 = asyncio::create_task(async move {
-            let mut buf = vec![0u8; 1 << 20];
-            a_rd.read_exact(&mut buf).await.map(|()| buf)
-        });
-        let r2 = asyncio::create_task(async move {
-            let mut buf = vec![0u8; 1 << 20];
-            b_rd.read_exact(&mut buf).await.map(|()| buf)
-        });
-        w1.await.unwrap().unwrap();
-        w2.await.unwrap().unwrap();
-        assert_eq!(r1.await.unwrap().unwrap(), down);
-        assert_eq!(r2.await.unwrap().unwrap(), up);
+        net_util::full_duplex(a.into_split(), b.into_split(), 1 << 20).await;
     });
 }
 
@@ -184,22 +159,13 @@ fn a_cancelled_accept_leaves_the_connection_for_the_next() {
         let dir = TempDir::new("unix-cancel-accept");
         let path = dir.path("s");
         let listener = Arc::new(UnixListener::bind(&path).unwrap());
-        let started = Arc::new(asyncio::Event::new());
-        let t = {
-            let (listener, started) = (listener.clone(), started.clone());
-            asyncio::create_task(async move {
-                started.set();
-                listener.accept().await?;
-                io::Result::Ok(())
-            })
-        };
-        started.wait().await.unwrap();
-        t.cancel(Some("stop accepting"));
-        let err = t.await.unwrap_err();
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("stop accepting"));
+        let l = listener.clone();
+        cancel_while_waiting("stop accepting", async move { l.accept().await }).await;
         let r = asyncio::wait_for(listener.accept(), Some(SHORT)).await;
         assert!(r.is_err(), "nobody connected yet");
         let client = UnixStream::connect(&path).await.unwrap();
+        let l = listener.clone();
+        cancel_delivered_at("queued", async move { l.accept().await }).await;
         let (server, _) = listener.accept().await.unwrap();
         client.write_all(b"hi").await.unwrap();
         let mut buf = [0u8; 2];
@@ -224,16 +190,8 @@ fn cancelled_reads_lose_no_byte() {
             b.write_all(piece).await.unwrap();
             a.readable().await.unwrap();
             // A task cancelled at its read, with the piece queued: takes nothing.
-            let t = {
-                let a = a.clone();
-                asyncio::create_task(async move {
-                    asyncio::current_task().unwrap().cancel(Some("at the read"));
-                    let err = a.read(&mut [0u8; 64]).await.unwrap_err();
-                    assert_eq!(cancel_message(&err).as_deref(), Some("at the read"));
-                    Err::<(), _>(err)
-                })
-            };
-            assert!(t.await.unwrap_err().is_cancelled());
+            let r = a.clone();
+            cancel_delivered_at("at the read", async move { r.read(&mut [0u8; 64]).await }).await;
             let target = got.len() + piece.len();
             while got.len() < target {
                 let n = a.read(&mut buf).await.unwrap();
@@ -361,24 +319,16 @@ fn a_cancelled_datagram_recv_loses_no_datagram() {
     on_both(|_| async {
         let (a, b) = UnixDatagram::pair().unwrap();
         let a = Arc::new(a);
-        let started = Arc::new(asyncio::Event::new());
-        let t = {
-            let (a, started) = (a.clone(), started.clone());
-            asyncio::create_task(async move {
-                started.set();
-                a.recv(&mut [0u8; 8]).await?;
-                io::Result::Ok(())
-            })
-        };
-        started.wait().await.unwrap();
-        t.cancel(Some("stop"));
-        let err = t.await.unwrap_err();
-        assert_eq!(util::cancel_msg(&err).as_deref(), Some("stop"));
+        let r = a.clone();
+        cancel_while_waiting("stop", async move { r.recv(&mut [0u8; 8]).await }).await;
         let r = asyncio::timeout(Some(SHORT))
             .run(a.recv(&mut [0u8; 8]))
             .await;
         assert!(r.is_err(), "nothing was sent");
         b.send(b"kept").await.unwrap();
+        a.readable().await.unwrap();
+        let r = a.clone();
+        cancel_delivered_at("queued", async move { r.recv(&mut [0u8; 8]).await }).await;
         let mut buf = [0u8; 8];
         let n = a.recv(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"kept");

@@ -131,3 +131,87 @@ pub fn cancel_message(err: &io::Error) -> Option<String> {
         .message()
         .map(str::to_owned)
 }
+
+/// Runs `op` in a task that sets an event just before awaiting it, cancels the task
+/// with `msg` once the event is set (on 1 worker the task then waits in `op`), and
+/// checks that it ended cancelled with `msg`: it propagated the `io::Error` with `?`.
+pub async fn cancel_while_waiting<T: Send + 'static>(
+    msg: &str,
+    op: impl Future<Output = io::Result<T>> + Send + 'static,
+) {
+    let started = std::sync::Arc::new(asyncio::Event::new());
+    let s = started.clone();
+    let t = asyncio::create_task(async move {
+        s.set();
+        op.await?;
+        io::Result::Ok(())
+    });
+    started.wait().await.unwrap();
+    assert!(t.cancel(Some(msg)));
+    let err = t.await.unwrap_err();
+    assert_eq!(util::cancel_msg(&err).as_deref(), Some(msg));
+}
+
+/// Runs `op` in a task whose own cancel (with `msg`) is pending when it starts `op`:
+/// `op` fails with the cancellation at once (taking nothing), and the task, which
+/// returns that error, ends cancelled with `msg`.
+pub async fn cancel_delivered_at<T: Send + 'static>(
+    msg: &'static str,
+    op: impl Future<Output = io::Result<T>> + Send + 'static,
+) {
+    let t = asyncio::create_task(async move {
+        asyncio::current_task().unwrap().cancel(Some(msg));
+        let err = op.await.err().expect("the cancellation");
+        assert_eq!(cancel_message(&err).as_deref(), Some(msg));
+        Err::<(), _>(err)
+    });
+    let err = t.await.unwrap_err();
+    assert_eq!(util::cancel_msg(&err).as_deref(), Some(msg));
+}
+
+/// `len` bytes each way through two pairs of halves at once, each half in its own task,
+/// through the futures-io traits. More than the socket buffers hold: this deadlocks
+/// unless the halves of one stream really run concurrently.
+pub async fn full_duplex<R, W>(a: (R, W), b: (R, W), len: usize)
+where
+    R: futures_io::AsyncRead + Unpin + Send + 'static,
+    W: futures_io::AsyncWrite + Unpin + Send + 'static,
+{
+    let up = pattern(2, len);
+    let down = pattern(3, len);
+    let ((a_rd, a_wr), (b_rd, b_wr)) = (a, b);
+    let writers = [(a_wr, up.clone()), (b_wr, down.clone())].map(|(mut w, data)| {
+        asyncio::create_task(async move {
+            let mut sent = 0;
+            while sent < data.len() {
+                let n = std::future::poll_fn(|cx| {
+                    std::pin::Pin::new(&mut w).poll_write(cx, &data[sent..])
+                })
+                .await?;
+                sent += n;
+            }
+            io::Result::Ok(())
+        })
+    });
+    let readers = [a_rd, b_rd].map(|mut r| {
+        asyncio::create_task(async move {
+            let mut buf = vec![0u8; len];
+            let mut got = 0;
+            while got < len {
+                let n = std::future::poll_fn(|cx| {
+                    std::pin::Pin::new(&mut r).poll_read(cx, &mut buf[got..])
+                })
+                .await?;
+                assert!(n > 0, "EOF before the end");
+                got += n;
+            }
+            io::Result::Ok(buf)
+        })
+    });
+    for w in writers {
+        w.await.unwrap().unwrap();
+    }
+    let [a_got, b_got] = readers;
+    assert!(a_got.await.unwrap().unwrap() == down, "a read what b wrote");
+    assert!(b_got.await.unwrap().unwrap() == up, "b read what a wrote");
+}
