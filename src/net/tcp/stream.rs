@@ -46,7 +46,16 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to `addr`, trying each resolved address in turn.
+    /// Connects to `addr`, trying each resolved address in turn (host names are
+    /// resolved on the blocking pool). Cancelling the connect closes the half-made
+    /// socket.
+    #[doc = ops::doc_example!("", r#"
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let client = asyncio::net::TcpStream::connect(("localhost", port)).await?;
+    let (_server, peer) = listener.accept().await?;
+    assert_eq!(peer, client.local_addr()?);
+"#)]
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         each_addr(&addr, Self::connect_addr).await
     }
@@ -68,6 +77,14 @@ impl TcpStream {
     }
 
     /// Takes over a connected std socket (made non-blocking here).
+    #[doc = ops::doc_example!("", r#"
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    let client = asyncio::net::TcpStream::from_std(std_stream)?;
+    let (server, _) = listener.accept().await?;
+    client.write_all(b"x").await?;
+    assert_eq!(server.read(&mut [0u8; 1]).await?, 1);
+"#)]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
