@@ -47,6 +47,13 @@ fn send_to_and_recv_from() {
         a.send_to(&[7u8; 100], b_addr).await.unwrap();
         let (n, _) = b.recv_from(&mut buf).await.unwrap();
         assert_eq!(n, 16);
+        // By name: the address of the socket's family is used, wherever it is in the
+        // resolver's answer.
+        a.send_to(b"three", ("localhost", b_addr.port()))
+            .await
+            .unwrap();
+        let (n, _) = b.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"three");
         let err = a.send_to(b"x", "not an address").await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         let none: &[SocketAddr] = &[];

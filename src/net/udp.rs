@@ -110,7 +110,8 @@ impl UdpSocket {
 
     ops::datagram_methods!(SETUP!(), SocketAddr);
 
-    /// Sends `buf` as one datagram to `target` (its first resolved address).
+    /// Sends `buf` as one datagram to `target`: its first resolved address of the
+    /// socket's family (IPv4 or IPv6), else its first address.
     #[doc = ops::doc_example!("", r#"
     use asyncio::net::UdpSocket;
     let c = UdpSocket::bind("127.0.0.1:0").await?;
@@ -121,7 +122,7 @@ impl UdpSocket {
     assert_eq!((&buf[..n], from), (&b"hi"[..], d.local_addr()?));
 "#)]
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = first_addr(resolve(&target).await?)?;
+        let target = pick_addr(resolve(&target).await?, self.local_addr()?)?;
         ops::op(&self.io, Direction::Write, |s| {
             ops::send_to(s, buf, &target)
         })
@@ -195,9 +196,12 @@ impl UdpSocket {
     }
 }
 
-/// The address `send_to` uses: the first one resolved (as tokio).
-fn first_addr(addrs: Vec<SocketAddr>) -> io::Result<socket2::SockAddr> {
-    match addrs.first() {
+/// The address `send_to` uses: the first one resolved of the socket's family, else the
+/// first one (so `("localhost", port)` works from an IPv4 socket where `localhost`
+/// resolves to `::1` first; tokio takes the first address whatever its family).
+fn pick_addr(addrs: Vec<SocketAddr>, local: SocketAddr) -> io::Result<socket2::SockAddr> {
+    let same_family = addrs.iter().find(|a| a.is_ipv4() == local.is_ipv4());
+    match same_family.or(addrs.first()) {
         Some(addr) => Ok((*addr).into()),
         None => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
