@@ -11,6 +11,16 @@ use crate::io::scheduled_io::Direction;
 use crate::net::ops;
 use crate::net::unix::stream::UnixStream;
 
+/// The set-up of the method examples: a fresh directory `dir` and a `path` in it.
+macro_rules! DIR {
+    () => {
+        r#"    let dir = std::env::temp_dir().join(format!("asyncio-doc-ul-{}-{}", std::process::id(), line!()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("s.sock");
+"#
+    };
+}
+
 /// A Unix-domain socket accepting connections (asyncio's `start_unix_server` socket).
 ///
 /// ```
@@ -36,12 +46,10 @@ pub struct UnixListener {
 impl UnixListener {
     /// Binds to `path` and listens. The socket file is not removed on drop (as with
     /// std and tokio); remove it when done.
-    #[doc = ops::doc_example!("", r#"
-    let dir = std::env::temp_dir().join(format!("asyncio-doc-ul-{}-{}", std::process::id(), line!()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("s.sock");
-    let listener = asyncio::net::UnixListener::bind(&path)?;
-    assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+    #[doc = ops::doc_example!(DIR!(), r#"
+    let _listener = asyncio::net::UnixListener::bind(&path)?;
+    let err = asyncio::net::UnixListener::bind(&path).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
     std::fs::remove_dir_all(&dir)?;
 "#)]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
@@ -54,10 +62,7 @@ impl UnixListener {
     }
 
     /// Takes over a listening std socket (made non-blocking here).
-    #[doc = ops::doc_example!("", r#"
-    let dir = std::env::temp_dir().join(format!("asyncio-doc-ul-{}-{}", std::process::id(), line!()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("s.sock");
+    #[doc = ops::doc_example!(DIR!(), r#"
     let std_listener = std::os::unix::net::UnixListener::bind(&path)?;
     let listener = asyncio::net::UnixListener::from_std(std_listener)?;
     let _client = asyncio::net::UnixStream::connect(&path).await?;
@@ -75,10 +80,7 @@ impl UnixListener {
     }
 
     /// Waits for a connection. Cancelling the wait loses no connection.
-    #[doc = ops::doc_example!("", r#"
-    let dir = std::env::temp_dir().join(format!("asyncio-doc-ul-{}-{}", std::process::id(), line!()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("s.sock");
+    #[doc = ops::doc_example!(DIR!(), r#"
     let listener = asyncio::net::UnixListener::bind(&path)?;
     let client = asyncio::net::UnixStream::connect(&path).await?;
     let (server, _peer) = listener.accept().await?;
@@ -91,10 +93,7 @@ impl UnixListener {
     }
 
     /// Polls for a connection (the poll form of [`accept`](Self::accept)).
-    #[doc = ops::doc_example!("", r#"
-    let dir = std::env::temp_dir().join(format!("asyncio-doc-ul-{}-{}", std::process::id(), line!()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("s.sock");
+    #[doc = ops::doc_example!(DIR!(), r#"
     let listener = asyncio::net::UnixListener::bind(&path)?;
     let _client = asyncio::net::UnixStream::connect(&path).await?;
     let (_server, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
@@ -107,10 +106,7 @@ impl UnixListener {
     }
 
     /// The address the listener is bound to.
-    #[doc = ops::doc_example!("", r#"
-    let dir = std::env::temp_dir().join(format!("asyncio-doc-ul-{}-{}", std::process::id(), line!()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("s.sock");
+    #[doc = ops::doc_example!(DIR!(), r#"
     let listener = asyncio::net::UnixListener::bind(&path)?;
     assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
     std::fs::remove_dir_all(&dir)?;
