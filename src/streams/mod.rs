@@ -11,7 +11,7 @@
 //!             loop {
 //!                 let line = reader.readline().await?;
 //!                 if line.is_empty() {
-//!                     return writer.wait_closed().await.or(Ok::<_, std::io::Error>(()));
+//!                     return Ok::<_, std::io::Error>(()); // EOF; dropping `writer` closes
 //!                 }
 //!                 writer.write(&line)?;
 //!                 writer.drain().await?;
@@ -425,6 +425,11 @@ pub async fn open_unix_connection(
 /// each connection's reader and writer, and the future it returns runs as its own task
 /// (asyncio's `client_connected_cb`). Its output is `()` or a `Result`, whose error
 /// is reported to the exception handler (see [`HandlerOutput`]).
+///
+/// The callback owns the connection: dropping the writer closes it (as asyncio's
+/// `StreamWriter.__del__`), so a closure written `|reader, _writer| async move { .. }`
+/// that never names the writer inside the `async move` block closes the connection
+/// before the handler runs; move it in (`let _writer = writer;`) to keep it open.
 ///
 /// `host` is resolved and every address it has is bound (so `"localhost"` may listen
 /// on `::1` and `127.0.0.1`); `""` binds every interface. Port 0 picks a free port:
