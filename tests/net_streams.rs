@@ -26,6 +26,17 @@ use asyncio::streams::{StreamError, StreamOptions};
 use asyncio::{open_connection, start_server, Queue, Server, StreamReader, StreamWriter};
 use util::{deadline, rt, rt1, WORKER_COUNTS};
 
+/// Runs `body` under `deadline` on a 1-worker and on a 2-worker runtime.
+fn on_each_runtime<F, Fut>(body: F)
+where
+    F: Fn() -> Fut + Send + Copy + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    for n in WORKER_COUNTS {
+        deadline(move || rt(n).block_on(body()))
+    }
+}
+
 /// A server on 127.0.0.1 handing each accepted connection's ends to the test.
 async fn conduit() -> (Server, Arc<Queue<(StreamReader, StreamWriter)>>) {
     let q = Arc::new(Queue::new(0));
@@ -98,6 +109,14 @@ async fn pending_once<F: Future>(fut: F) -> bool {
     std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
 }
 
+/// The message of the `ValueError` that `res` must be.
+fn value_error(res: Result<bytes::Bytes, StreamError>) -> String {
+    match res {
+        Err(StreamError::Value(e)) => e.to_string(),
+        other => panic!("expected a ValueError: {other:?}"),
+    }
+}
+
 fn reader_with(data: &[u8], eof: bool, limit: usize) -> StreamReader {
     let mut r = StreamReader::with_limit(limit).unwrap();
     r.feed_data(data);
@@ -156,27 +175,17 @@ fn readline_over_limit_is_value_error_and_drops_the_line() {
         rt1().block_on(async {
             // Newline found past the limit: the line and its newline go.
             let mut r = reader_with(b"abcdefg\nxy\n", false, 4);
-            match r.readline().await {
-                Err(StreamError::Value(e)) => {
-                    assert_eq!(
-                        e.to_string(),
-                        "Separator is found, but chunk is longer than limit"
-                    )
-                }
-                other => panic!("{other:?}"),
-            }
+            assert_eq!(
+                value_error(r.readline().await),
+                "Separator is found, but chunk is longer than limit"
+            );
             assert_eq!(&r.readline().await.unwrap()[..], b"xy\n");
             // Newline not found: the whole buffer goes.
             let mut r = reader_with(b"abcdefgh", false, 4);
-            match r.readline().await {
-                Err(StreamError::Value(e)) => {
-                    assert_eq!(
-                        e.to_string(),
-                        "Separator is not found, and chunk exceed the limit"
-                    )
-                }
-                other => panic!("{other:?}"),
-            }
+            assert_eq!(
+                value_error(r.readline().await),
+                "Separator is not found, and chunk exceed the limit"
+            );
             r.feed_data(b"z\n");
             assert_eq!(&r.readline().await.unwrap()[..], b"z\n");
         })
@@ -266,39 +275,35 @@ fn readuntil_eof_empty_separator_and_several_separators() {
 
 #[test]
 fn echo_over_tcp() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async {
-                let server = start_server(
-                    |mut r, w| async move {
-                        while let Ok(line) = r.readline().await {
-                            if line.is_empty() {
-                                break;
-                            }
-                            w.write(&line)?;
-                            w.drain().await?;
-                        }
-                        Ok::<_, io::Error>(())
-                    },
-                    "127.0.0.1",
-                    0,
-                )
-                .await
-                .unwrap();
-                let (mut r, w) = open_connection("127.0.0.1", port(&server)).await.unwrap();
-                for i in 0..50 {
-                    let msg = format!("message {i}\n");
-                    w.write(msg.as_bytes()).unwrap();
-                    assert_eq!(&r.readline().await.unwrap()[..], msg.as_bytes());
+    on_each_runtime(|| async {
+        let server = start_server(
+            |mut r, w| async move {
+                while let Ok(line) = r.readline().await {
+                    if line.is_empty() {
+                        break;
+                    }
+                    w.write(&line)?;
+                    w.drain().await?;
                 }
-                w.write_eof();
-                assert!(r.read(-1).await.unwrap().is_empty());
-                assert!(r.at_eof());
-                server.close();
-                server.wait_closed().await.unwrap();
-            })
-        })
-    }
+                Ok::<_, io::Error>(())
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .unwrap();
+        let (mut r, w) = open_connection("127.0.0.1", port(&server)).await.unwrap();
+        for i in 0..50 {
+            let msg = format!("message {i}\n");
+            w.write(msg.as_bytes()).unwrap();
+            assert_eq!(&r.readline().await.unwrap()[..], msg.as_bytes());
+        }
+        w.write_eof();
+        assert!(r.read(-1).await.unwrap().is_empty());
+        assert!(r.at_eof());
+        server.close();
+        server.wait_closed().await.unwrap();
+    })
 }
 
 #[test]
@@ -331,24 +336,20 @@ fn unix_server_and_connection() {
 
 #[test]
 fn readexactly_eof_gives_the_partial_bytes() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async {
-                let (server, (mut r, _w), (_sr, sw)) = connected().await;
-                sw.write(b"only9byte").unwrap();
-                sw.close();
-                match r.readexactly(20).await {
-                    Err(StreamError::IncompleteRead(e)) => {
-                        assert_eq!(&e.partial[..], b"only9byte");
-                        assert_eq!(e.expected, Some(20));
-                    }
-                    other => panic!("{other:?}"),
-                }
-                assert!(r.at_eof());
-                server.close();
-            })
-        })
-    }
+    on_each_runtime(|| async {
+        let (server, (mut r, _w), (_sr, sw)) = connected().await;
+        sw.write(b"only9byte").unwrap();
+        sw.close();
+        match r.readexactly(20).await {
+            Err(StreamError::IncompleteRead(e)) => {
+                assert_eq!(&e.partial[..], b"only9byte");
+                assert_eq!(e.expected, Some(20));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(r.at_eof());
+        server.close();
+    })
 }
 
 #[test]
@@ -454,30 +455,11 @@ fn cancel_reads_lose_nothing(workers: usize, op: Op) {
 }
 
 #[test]
-fn cancelled_read_loses_nothing() {
-    for n in WORKER_COUNTS {
-        cancel_reads_lose_nothing(n, Op::Read);
-    }
-}
-
-#[test]
-fn cancelled_readline_loses_nothing() {
-    for n in WORKER_COUNTS {
-        cancel_reads_lose_nothing(n, Op::Readline);
-    }
-}
-
-#[test]
-fn cancelled_readexactly_loses_nothing() {
-    for n in WORKER_COUNTS {
-        cancel_reads_lose_nothing(n, Op::Readexactly);
-    }
-}
-
-#[test]
-fn cancelled_readuntil_loses_nothing() {
-    for n in WORKER_COUNTS {
-        cancel_reads_lose_nothing(n, Op::Readuntil);
+fn cancelled_reads_lose_nothing() {
+    for op in [Op::Read, Op::Readline, Op::Readexactly, Op::Readuntil] {
+        for n in WORKER_COUNTS {
+            cancel_reads_lose_nothing(n, op);
+        }
     }
 }
 
@@ -485,49 +467,43 @@ fn cancelled_readuntil_loses_nothing() {
 /// each expiry drops or cancels the read; the bytes must all arrive anyway.
 #[test]
 fn timed_out_reads_lose_nothing() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async move {
-                let (server, (mut r, _w), (_sr, sw)) = connected().await;
-                let data = pattern(3000);
-                let sender = {
-                    let data = data.clone();
-                    asyncio::create_task(async move {
-                        send_in_odd_chunks(&sw, &data).await.unwrap();
-                        sw.close();
-                        sw
-                    })
-                };
-                let ops = [Op::Read, Op::Readline, Op::Readexactly, Op::Readuntil];
-                let mut got = Vec::new();
-                let mut i = 0usize;
-                while !r.at_eof() {
-                    i += 1;
-                    assert!(i < 1_000_000, "bounded");
-                    let op = ops[i % ops.len()];
-                    let limit = Some(Duration::from_micros((i % 7) as u64 * 50));
-                    let out = if i % 2 == 0 {
-                        asyncio::wait_for(one_read(&mut r, op), limit).await
-                    } else {
-                        asyncio::timeout(limit).run(one_read(&mut r, op)).await
-                    };
-                    match out {
-                        Err(_timeout) => {}
-                        Ok(Ok(b)) => got.extend_from_slice(&b),
-                        Ok(Err(StreamError::IncompleteRead(e))) => {
-                            got.extend_from_slice(&e.partial)
-                        }
-                        Ok(Err(e)) if e.as_cancelled().is_some() => {}
-                        Ok(Err(e)) => panic!("{op:?}: {e:?}"),
-                    }
-                }
-                sender.await.unwrap();
-                assert_eq!(got.len(), data.len());
-                assert!(got == data);
-                server.close();
+    on_each_runtime(|| async {
+        let (server, (mut r, _w), (_sr, sw)) = connected().await;
+        let data = pattern(3000);
+        let sender = {
+            let data = data.clone();
+            asyncio::create_task(async move {
+                send_in_odd_chunks(&sw, &data).await.unwrap();
+                sw.close();
+                sw
             })
-        })
-    }
+        };
+        let ops = [Op::Read, Op::Readline, Op::Readexactly, Op::Readuntil];
+        let mut got = Vec::new();
+        let mut i = 0usize;
+        while !r.at_eof() {
+            i += 1;
+            assert!(i < 1_000_000, "bounded");
+            let op = ops[i % ops.len()];
+            let limit = Some(Duration::from_micros((i % 7) as u64 * 50));
+            let out = if i % 2 == 0 {
+                asyncio::wait_for(one_read(&mut r, op), limit).await
+            } else {
+                asyncio::timeout(limit).run(one_read(&mut r, op)).await
+            };
+            match out {
+                Err(_timeout) => {}
+                Ok(Ok(b)) => got.extend_from_slice(&b),
+                Ok(Err(StreamError::IncompleteRead(e))) => got.extend_from_slice(&e.partial),
+                Ok(Err(e)) if e.as_cancelled().is_some() => {}
+                Ok(Err(e)) => panic!("{op:?}: {e:?}"),
+            }
+        }
+        sender.await.unwrap();
+        assert_eq!(got.len(), data.len());
+        assert!(got == data);
+        server.close();
+    })
 }
 
 /// `task.cancel()` reaches a read as an `io::Error`; propagated with `?`, the task
@@ -554,93 +530,81 @@ fn cancel_delivered_as_io_error_propagates() {
 /// writer.write_eof(): the peer reads EOF (read() is empty, at_eof), and can still write.
 #[test]
 fn half_close() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async {
-                let (server, (mut cr, cw), (mut sr, sw)) = connected().await;
-                assert!(cw.can_write_eof());
-                cw.write(b"request").unwrap();
-                cw.write_eof();
-                cw.write_eof(); // no-op
-                assert!(cw.write(b"more").is_err());
-                assert_eq!(&sr.read(-1).await.unwrap()[..], b"request");
-                assert!(sr.at_eof());
-                assert!(sr.read(10).await.unwrap().is_empty());
-                sw.write(b"response").unwrap();
-                sw.close();
-                assert_eq!(&cr.read(-1).await.unwrap()[..], b"response");
-                server.close();
-            })
-        })
-    }
+    on_each_runtime(|| async {
+        let (server, (mut cr, cw), (mut sr, sw)) = connected().await;
+        assert!(cw.can_write_eof());
+        cw.write(b"request").unwrap();
+        cw.write_eof();
+        cw.write_eof(); // no-op
+        assert!(cw.write(b"more").is_err());
+        assert_eq!(&sr.read(-1).await.unwrap()[..], b"request");
+        assert!(sr.at_eof());
+        assert!(sr.read(10).await.unwrap().is_empty());
+        sw.write(b"response").unwrap();
+        sw.close();
+        assert_eq!(&cr.read(-1).await.unwrap()[..], b"response");
+        server.close();
+    })
 }
 
 /// drain() blocks above the high-water mark while the peer does not read, and resumes
 /// once it has read enough; every byte arrives.
 #[test]
 fn drain_back_pressure() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async {
-                let (server, (mut cr, _cw), (_sr, sw)) = connected().await;
-                assert_eq!(sw.get_write_buffer_limits(), (16 * 1024, 64 * 1024));
-                // More than the kernel's loopback buffers can hold.
-                let data = pattern(48 << 20);
-                sw.write(&data).unwrap();
-                assert!(
-                    sw.get_write_buffer_size() > 64 * 1024,
-                    "paused above the mark"
-                );
-                assert!(
-                    pending_once(sw.drain()).await,
-                    "drain waits while the peer does not read"
-                );
-                let reader = asyncio::create_task(async move {
-                    let got = cr.readexactly(48 << 20).await.unwrap();
-                    (cr, got)
-                });
-                sw.drain().await.unwrap();
-                assert!(sw.get_write_buffer_size() <= 16 * 1024);
-                let (_cr, got) = reader.await.unwrap();
-                assert!(got[..] == data[..]);
-                server.close();
-            })
-        })
-    }
+    on_each_runtime(|| async {
+        let (server, (mut cr, _cw), (_sr, sw)) = connected().await;
+        assert_eq!(sw.get_write_buffer_limits(), (16 * 1024, 64 * 1024));
+        // More than the kernel's loopback buffers can hold.
+        let data = pattern(48 << 20);
+        sw.write(&data).unwrap();
+        assert!(
+            sw.get_write_buffer_size() > 64 * 1024,
+            "paused above the mark"
+        );
+        assert!(
+            pending_once(sw.drain()).await,
+            "drain waits while the peer does not read"
+        );
+        let reader = asyncio::create_task(async move {
+            let got = cr.readexactly(48 << 20).await.unwrap();
+            (cr, got)
+        });
+        sw.drain().await.unwrap();
+        assert!(sw.get_write_buffer_size() <= 16 * 1024);
+        let (_cr, got) = reader.await.unwrap();
+        assert!(got[..] == data[..]);
+        server.close();
+    })
 }
 
 /// Writes to a peer that has gone fail with BrokenPipe or ConnectionReset (from drain,
 /// as asyncio reports them), and the process gets no SIGPIPE.
 #[test]
 fn write_to_closed_peer_is_an_error_not_sigpipe() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async {
-                let (server, client, (_sr, sw)) = connected().await;
-                drop(client);
-                let mut failed = None;
-                for _ in 0..10_000 {
-                    sw.write(&[0u8; 4096]).unwrap();
-                    if let Err(e) = sw.drain().await {
-                        failed = Some(e);
-                        break;
-                    }
-                    asyncio::sleep(Duration::ZERO).await.unwrap();
-                }
-                let e = failed.expect("the loss is reported");
-                assert!(
-                    matches!(
-                        e.kind(),
-                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
-                    ),
-                    "{e:?}"
-                );
-                assert!(sw.is_closing());
-                assert!(sw.wait_closed().await.is_err());
-                server.close();
-            })
-        })
-    }
+    on_each_runtime(|| async {
+        let (server, client, (_sr, sw)) = connected().await;
+        drop(client);
+        let mut failed = None;
+        for _ in 0..10_000 {
+            sw.write(&[0u8; 4096]).unwrap();
+            if let Err(e) = sw.drain().await {
+                failed = Some(e);
+                break;
+            }
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+        }
+        let e = failed.expect("the loss is reported");
+        assert!(
+            matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            ),
+            "{e:?}"
+        );
+        assert!(sw.is_closing());
+        assert!(sw.wait_closed().await.is_err());
+        server.close();
+    })
 }
 
 /// A peer resetting its connection fails that reader only; another connection of the
@@ -710,47 +674,43 @@ fn get_extra_info_names() {
 /// 200 clients at once, each echoing 10 messages; every byte checked.
 #[test]
 fn many_concurrent_clients() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async {
-                let server = start_server(
-                    |mut r, w| async move {
-                        loop {
-                            let msg = match r.readuntil(b"\n").await {
-                                Ok(msg) => msg,
-                                Err(e) => return Err::<(), StreamError>(e),
-                            };
-                            w.write(&msg)?;
-                            w.drain().await?;
-                        }
-                    },
-                    "127.0.0.1",
-                    0,
-                )
-                .await
-                .unwrap();
-                let port = port(&server);
-                let clients: Vec<_> = (0..200)
-                    .map(|c| {
-                        asyncio::create_task(async move {
-                            let (mut r, w) = open_connection("127.0.0.1", port).await.unwrap();
-                            for m in 0..10 {
-                                let msg = format!("client {c} message {m} {}\n", "x".repeat(c));
-                                w.write(msg.as_bytes()).unwrap();
-                                assert_eq!(&r.readline().await.unwrap()[..], msg.as_bytes());
-                            }
-                        })
-                    })
-                    .collect();
-                for c in clients {
-                    c.await.unwrap();
+    on_each_runtime(|| async {
+        let server = start_server(
+            |mut r, w| async move {
+                loop {
+                    let msg = match r.readuntil(b"\n").await {
+                        Ok(msg) => msg,
+                        Err(e) => return Err::<(), StreamError>(e),
+                    };
+                    w.write(&msg)?;
+                    w.drain().await?;
                 }
-                server.close();
-                server.wait_closed().await.unwrap();
-                assert_eq!(server.active_connections(), 0);
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .unwrap();
+        let port = port(&server);
+        let clients: Vec<_> = (0..200)
+            .map(|c| {
+                asyncio::create_task(async move {
+                    let (mut r, w) = open_connection("127.0.0.1", port).await.unwrap();
+                    for m in 0..10 {
+                        let msg = format!("client {c} message {m} {}\n", "x".repeat(c));
+                        w.write(msg.as_bytes()).unwrap();
+                        assert_eq!(&r.readline().await.unwrap()[..], msg.as_bytes());
+                    }
+                })
             })
-        })
-    }
+            .collect();
+        for c in clients {
+            c.await.unwrap();
+        }
+        server.close();
+        server.wait_closed().await.unwrap();
+        assert_eq!(server.active_connections(), 0);
+    })
 }
 
 /// asyncio 3.13: close() stops accepting and closes the sockets, but wait_closed()
@@ -908,43 +868,39 @@ fn handler_failures_are_reported() {
 /// The echo example's server: many lines from two clients, then a graceful shutdown.
 #[test]
 fn echo_example_server() {
-    for n in WORKER_COUNTS {
-        deadline(move || {
-            rt(n).block_on(async {
-                let stop = Arc::new(asyncio::Event::new());
-                let addr_tx = Arc::new(Queue::new(1));
-                let s = stop.clone();
-                let tx = addr_tx.clone();
-                let server = asyncio::create_task(async move {
-                    echo_example::serve(
-                        "127.0.0.1:0",
-                        move |addr| tx.put_nowait(addr).unwrap(),
-                        async move {
-                            let _ = s.wait().await;
-                        },
-                    )
-                    .await
-                });
-                let addr: std::net::SocketAddr = addr_tx.get().await.unwrap();
-                let mut conns = Vec::new();
-                for c in 0..2 {
-                    let (mut r, w) = open_connection("127.0.0.1", addr.port()).await.unwrap();
-                    for i in 0..20 {
-                        let line = format!("{c}:{i}\n");
-                        w.write(line.as_bytes()).unwrap();
-                        assert_eq!(&r.readline().await.unwrap()[..], line.as_bytes());
-                    }
-                    conns.push((r, w));
-                }
-                stop.set();
-                server.await.unwrap().unwrap();
-                for (mut r, _w) in conns {
-                    assert!(
-                        r.read(-1).await.unwrap().is_empty(),
-                        "closed by the shutdown"
-                    );
-                }
-            })
-        })
-    }
+    on_each_runtime(|| async {
+        let stop = Arc::new(asyncio::Event::new());
+        let addr_tx = Arc::new(Queue::new(1));
+        let s = stop.clone();
+        let tx = addr_tx.clone();
+        let server = asyncio::create_task(async move {
+            echo_example::serve(
+                "127.0.0.1:0",
+                move |addr| tx.put_nowait(addr).unwrap(),
+                async move {
+                    let _ = s.wait().await;
+                },
+            )
+            .await
+        });
+        let addr: std::net::SocketAddr = addr_tx.get().await.unwrap();
+        let mut conns = Vec::new();
+        for c in 0..2 {
+            let (mut r, w) = open_connection("127.0.0.1", addr.port()).await.unwrap();
+            for i in 0..20 {
+                let line = format!("{c}:{i}\n");
+                w.write(line.as_bytes()).unwrap();
+                assert_eq!(&r.readline().await.unwrap()[..], line.as_bytes());
+            }
+            conns.push((r, w));
+        }
+        stop.set();
+        server.await.unwrap().unwrap();
+        for (mut r, _w) in conns {
+            assert!(
+                r.read(-1).await.unwrap().is_empty(),
+                "closed by the shutdown"
+            );
+        }
+    })
 }

@@ -208,8 +208,11 @@ impl StreamOptions {
         self
     }
 
-    fn check_limit(&self) -> io::Result<()> {
-        reader::check_limit(self.limit).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    /// Checks the limit (asyncio's `ValueError`) and finds the runtime.
+    fn runtime(&self) -> io::Result<Handle> {
+        reader::check_limit(self.limit)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        Handle::try_current().map_err(|_| no_runtime_error())
     }
 
     /// [`open_connection`] with these options.
@@ -228,11 +231,11 @@ impl StreamOptions {
         host: &str,
         port: u16,
     ) -> io::Result<(StreamReader, StreamWriter)> {
-        self.check_limit()?;
+        let handle = self.runtime()?;
         let stream = TcpStream::connect((host, port)).await?;
         // As asyncio: TCP_NODELAY on every stream socket.
         stream.set_nodelay(true)?;
-        self.streams(Socket::Tcp(stream))
+        Ok(self.streams(handle, Socket::Tcp(stream)))
     }
 
     /// [`open_unix_connection`] with these options.
@@ -247,18 +250,17 @@ impl StreamOptions {
         self,
         path: impl AsRef<Path>,
     ) -> io::Result<(StreamReader, StreamWriter)> {
-        self.check_limit()?;
+        let handle = self.runtime()?;
         let stream = UnixStream::connect(path).await?;
-        self.streams(Socket::Unix(stream))
+        Ok(self.streams(handle, Socket::Unix(stream)))
     }
 
-    fn streams(&self, socket: Socket) -> io::Result<(StreamReader, StreamWriter)> {
-        let handle = Handle::try_current().map_err(|_| no_runtime_error())?;
+    fn streams(&self, handle: Handle, socket: Socket) -> (StreamReader, StreamWriter) {
         let conn = Conn::new(socket, handle, None);
-        Ok((
+        (
             StreamReader::from_conn(conn.clone(), self.limit),
             StreamWriter::from_conn(conn),
-        ))
+        )
     }
 
     /// [`start_server`] with these options.
@@ -279,8 +281,7 @@ impl StreamOptions {
         Fut: Future + Send + 'static,
         Fut::Output: HandlerOutput,
     {
-        self.check_limit()?;
-        let handle = Handle::try_current().map_err(|_| no_runtime_error())?;
+        let handle = self.runtime()?;
         let addrs = if host.is_empty() {
             // asyncio's host=None / "": every interface, IPv4 and IPv6.
             vec![
@@ -337,8 +338,7 @@ impl StreamOptions {
         Fut::Output: HandlerOutput,
     {
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
-        self.check_limit()?;
-        let handle = Handle::try_current().map_err(|_| no_runtime_error())?;
+        let handle = self.runtime()?;
         let path = path.as_ref();
         // As asyncio: a stale socket file from an earlier run is removed first.
         if let Ok(meta) = std::fs::metadata(path) {
