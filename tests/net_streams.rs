@@ -136,15 +136,13 @@ fn reader_with(data: &[u8], eof: bool, limit: usize) -> StreamReader {
 /// asyncio.run(main())   # b'lin' b'' b'e1\nline2' b'' True
 #[test]
 fn read_sizes_and_eof() {
-    deadline(|| {
-        rt1().block_on(async {
-            let mut r = reader_with(b"line1\nline2", true, 1 << 16);
-            assert_eq!(&r.read(3).await.unwrap()[..], b"lin");
-            assert!(r.read(0).await.unwrap().is_empty());
-            assert_eq!(&r.read(-1).await.unwrap()[..], b"e1\nline2");
-            assert!(r.read(5).await.unwrap().is_empty());
-            assert!(r.at_eof());
-        })
+    on_each_runtime(|| async {
+        let mut r = reader_with(b"line1\nline2", true, 1 << 16);
+        assert_eq!(&r.read(3).await.unwrap()[..], b"lin");
+        assert!(r.read(0).await.unwrap().is_empty());
+        assert_eq!(&r.read(-1).await.unwrap()[..], b"e1\nline2");
+        assert!(r.read(5).await.unwrap().is_empty());
+        assert!(r.at_eof());
     })
 }
 
@@ -152,14 +150,12 @@ fn read_sizes_and_eof() {
 /// print(await r.readline(), await r.readline(), await r.readline())  # b'ab\n' b'cd' b''
 #[test]
 fn readline_partial_line_at_eof() {
-    deadline(|| {
-        rt1().block_on(async {
-            let mut r = reader_with(b"ab\ncd", true, 1 << 16);
-            assert_eq!(&r.readline().await.unwrap()[..], b"ab\n");
-            assert_eq!(&r.readline().await.unwrap()[..], b"cd");
-            assert!(r.readline().await.unwrap().is_empty());
-            assert!(r.at_eof());
-        })
+    on_each_runtime(|| async {
+        let mut r = reader_with(b"ab\ncd", true, 1 << 16);
+        assert_eq!(&r.readline().await.unwrap()[..], b"ab\n");
+        assert_eq!(&r.readline().await.unwrap()[..], b"cd");
+        assert!(r.readline().await.unwrap().is_empty());
+        assert!(r.at_eof());
     })
 }
 
@@ -171,24 +167,22 @@ fn readline_partial_line_at_eof() {
 /// except ValueError as e: print(bytes(r._buffer))            # b''
 #[test]
 fn readline_over_limit_is_value_error_and_drops_the_line() {
-    deadline(|| {
-        rt1().block_on(async {
-            // Newline found past the limit: the line and its newline go.
-            let mut r = reader_with(b"abcdefg\nxy\n", false, 4);
-            assert_eq!(
-                value_error(r.readline().await),
-                "Separator is found, but chunk is longer than limit"
-            );
-            assert_eq!(&r.readline().await.unwrap()[..], b"xy\n");
-            // Newline not found: the whole buffer goes.
-            let mut r = reader_with(b"abcdefgh", false, 4);
-            assert_eq!(
-                value_error(r.readline().await),
-                "Separator is not found, and chunk exceed the limit"
-            );
-            r.feed_data(b"z\n");
-            assert_eq!(&r.readline().await.unwrap()[..], b"z\n");
-        })
+    on_each_runtime(|| async {
+        // Newline found past the limit: the line and its newline go.
+        let mut r = reader_with(b"abcdefg\nxy\n", false, 4);
+        assert_eq!(
+            value_error(r.readline().await),
+            "Separator is found, but chunk is longer than limit"
+        );
+        assert_eq!(&r.readline().await.unwrap()[..], b"xy\n");
+        // Newline not found: the whole buffer goes.
+        let mut r = reader_with(b"abcdefgh", false, 4);
+        assert_eq!(
+            value_error(r.readline().await),
+            "Separator is not found, and chunk exceed the limit"
+        );
+        r.feed_data(b"z\n");
+        assert_eq!(&r.readline().await.unwrap()[..], b"z\n");
     })
 }
 
@@ -198,32 +192,30 @@ fn readline_over_limit_is_value_error_and_drops_the_line() {
 /// # 7 b'abcdefg\nxy'
 #[test]
 fn readuntil_over_limit_keeps_the_data() {
-    deadline(|| {
-        rt1().block_on(async {
-            let mut r = reader_with(b"abcdefg\nxy", false, 4);
-            match r.readuntil(b"\n").await {
-                Err(StreamError::LimitOverrun(e)) => assert_eq!(e.consumed, 7),
-                other => panic!("{other:?}"),
-            }
-            // Still consumable, byte for byte.
-            assert_eq!(&r.readexactly(8).await.unwrap()[..], b"abcdefg\n");
-            // Not found and over the limit: consumed is how far it searched.
-            let mut r = reader_with(b"0123456789", false, 4);
-            match r.readuntil(b"\n").await {
-                Err(StreamError::LimitOverrun(e)) => assert_eq!(e.consumed, 10),
-                other => panic!("{other:?}"),
-            }
-            assert_eq!(&r.read(100).await.unwrap()[..], b"0123456789");
-            // As io::Error: InvalidData wrapping the LimitOverrunError.
-            let mut r = reader_with(b"0123456789", false, 4);
-            let err: io::Error = r.readuntil(b"\n").await.unwrap_err().into();
-            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-            assert!(err
-                .get_ref()
-                .unwrap()
-                .downcast_ref::<asyncio::streams::LimitOverrunError>()
-                .is_some());
-        })
+    on_each_runtime(|| async {
+        let mut r = reader_with(b"abcdefg\nxy", false, 4);
+        match r.readuntil(b"\n").await {
+            Err(StreamError::LimitOverrun(e)) => assert_eq!(e.consumed, 7),
+            other => panic!("{other:?}"),
+        }
+        // Still consumable, byte for byte.
+        assert_eq!(&r.readexactly(8).await.unwrap()[..], b"abcdefg\n");
+        // Not found and over the limit: consumed is how far it searched.
+        let mut r = reader_with(b"0123456789", false, 4);
+        match r.readuntil(b"\n").await {
+            Err(StreamError::LimitOverrun(e)) => assert_eq!(e.consumed, 10),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(&r.read(100).await.unwrap()[..], b"0123456789");
+        // As io::Error: InvalidData wrapping the LimitOverrunError.
+        let mut r = reader_with(b"0123456789", false, 4);
+        let err: io::Error = r.readuntil(b"\n").await.unwrap_err().into();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<asyncio::streams::LimitOverrunError>()
+            .is_some());
     })
 }
 
@@ -234,39 +226,37 @@ fn readuntil_over_limit_keeps_the_data() {
 /// print(await r.readuntil((b'\n', b'\r\n')))  # after feeding b'x\r\n': b'x\r\n'
 #[test]
 fn readuntil_eof_empty_separator_and_several_separators() {
-    deadline(|| {
-        rt1().block_on(async {
-            let mut r = reader_with(b"abc", true, 1 << 16);
-            match r.readuntil(b"!").await {
-                Err(StreamError::IncompleteRead(e)) => {
-                    assert_eq!((&e.partial[..], e.expected), (&b"abc"[..], None))
-                }
-                other => panic!("{other:?}"),
+    on_each_runtime(|| async {
+        let mut r = reader_with(b"abc", true, 1 << 16);
+        match r.readuntil(b"!").await {
+            Err(StreamError::IncompleteRead(e)) => {
+                assert_eq!((&e.partial[..], e.expected), (&b"abc"[..], None))
             }
-            assert!(r.at_eof());
-            let mut r = reader_with(b"x\r\ny\n", false, 1 << 16);
-            assert!(matches!(r.readuntil(b"").await, Err(StreamError::Value(_))));
-            assert!(matches!(
-                r.readuntil_any(&[]).await,
-                Err(StreamError::Value(_))
-            ));
-            assert_eq!(
-                &r.readuntil_any(&[b"\n", b"\r\n"]).await.unwrap()[..],
-                b"x\r\n"
-            );
-            assert_eq!(
-                &r.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap()[..],
-                b"y\n"
-            );
-            // A multi-byte separator split across feeds.
-            r.feed_data(b"head\r");
-            r.feed_data(b"\n\r");
-            r.feed_data(b"\nbody");
-            assert_eq!(
-                &r.readuntil(b"\r\n\r\n").await.unwrap()[..],
-                b"head\r\n\r\n"
-            );
-        })
+            other => panic!("{other:?}"),
+        }
+        assert!(r.at_eof());
+        let mut r = reader_with(b"x\r\ny\n", false, 1 << 16);
+        assert!(matches!(r.readuntil(b"").await, Err(StreamError::Value(_))));
+        assert!(matches!(
+            r.readuntil_any(&[]).await,
+            Err(StreamError::Value(_))
+        ));
+        assert_eq!(
+            &r.readuntil_any(&[b"\n", b"\r\n"]).await.unwrap()[..],
+            b"x\r\n"
+        );
+        assert_eq!(
+            &r.readuntil_any(&[b"\r\n", b"\n"]).await.unwrap()[..],
+            b"y\n"
+        );
+        // A multi-byte separator split across feeds.
+        r.feed_data(b"head\r");
+        r.feed_data(b"\n\r");
+        r.feed_data(b"\nbody");
+        assert_eq!(
+            &r.readuntil(b"\r\n\r\n").await.unwrap()[..],
+            b"head\r\n\r\n"
+        );
     })
 }
 
@@ -642,32 +632,30 @@ fn peer_reset_affects_only_its_connection() {
 
 #[test]
 fn get_extra_info_names() {
-    deadline(|| {
-        rt1().block_on(async {
-            let (server, (_cr, cw), (_sr, sw)) = connected().await;
-            let peer = cw.get_extra_info("peername").unwrap();
-            let sock = sw.get_extra_info("sockname").unwrap();
-            assert_eq!(
-                peer.addr().unwrap().as_inet(),
-                sock.addr().unwrap().as_inet()
-            );
-            assert_eq!(
-                peer.addr().unwrap().as_inet().unwrap().port(),
-                port(&server)
-            );
-            let client_addr = cw.get_extra_info("sockname").unwrap();
-            let seen_by_server = sw.get_extra_info("peername").unwrap();
-            assert_eq!(
-                client_addr.addr().unwrap().as_inet(),
-                seen_by_server.addr().unwrap().as_inet()
-            );
-            assert!(matches!(
-                cw.get_extra_info("socket"),
-                Some(asyncio::streams::ExtraInfo::Socket(fd)) if fd >= 0
-            ));
-            assert!(cw.get_extra_info("cipher").is_none());
-            server.close();
-        })
+    on_each_runtime(|| async {
+        let (server, (_cr, cw), (_sr, sw)) = connected().await;
+        let peer = cw.get_extra_info("peername").unwrap();
+        let sock = sw.get_extra_info("sockname").unwrap();
+        assert_eq!(
+            peer.addr().unwrap().as_inet(),
+            sock.addr().unwrap().as_inet()
+        );
+        assert_eq!(
+            peer.addr().unwrap().as_inet().unwrap().port(),
+            port(&server)
+        );
+        let client_addr = cw.get_extra_info("sockname").unwrap();
+        let seen_by_server = sw.get_extra_info("peername").unwrap();
+        assert_eq!(
+            client_addr.addr().unwrap().as_inet(),
+            seen_by_server.addr().unwrap().as_inet()
+        );
+        assert!(matches!(
+            cw.get_extra_info("socket"),
+            Some(asyncio::streams::ExtraInfo::Socket(fd)) if fd >= 0
+        ));
+        assert!(cw.get_extra_info("cipher").is_none());
+        server.close();
     })
 }
 
