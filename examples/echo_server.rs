@@ -7,7 +7,7 @@
 //! cargo run --example echo_server -- [ADDR] [--serve-for-ms N]
 //! ```
 //! `ADDR` defaults to `127.0.0.1:8888` (port 0 picks a free one); the server prints
-//! `listening on ADDR` and shuts down when its standard input closes (Ctrl-D), or after
+//! `listening on ADDR` and shuts down gracefully on SIGINT (Ctrl-C) or SIGTERM, or after
 //! `N` ms if given. Try it with `nc 127.0.0.1 8888`.
 //!
 //! `serve` is also run by `tests/net_streams.rs` (`echo_example_server`).
@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use asyncio::signal::{add_signal_handler, remove_signal_handler, SIGINT, SIGTERM};
 use asyncio::{StreamReader, StreamWriter};
 
 /// One connection: echo each line until EOF.
@@ -73,18 +74,11 @@ fn main() -> io::Result<()> {
     asyncio::run(async move {
         let stop = Arc::new(asyncio::Event::new());
 
-        // ---- The shutdown trigger. ---------------------------------------------------
-        // SIGNALS: when `asyncio::signal` lands, wait for SIGINT/SIGTERM here instead
-        // (`asyncio::signal::ctrl_c()`, or `add_signal_handler` for both setting
-        // `stop`). Until then: standard input closing, or --serve-for-ms.
-        {
+        // ---- The shutdown triggers. --------------------------------------------------
+        // SIGINT (Ctrl-C) and SIGTERM, through asyncio's loop.add_signal_handler.
+        for sig in [SIGINT, SIGTERM] {
             let stop = stop.clone();
-            let handle = asyncio::Handle::current();
-            // A plain thread, not the blocking pool: it may stay blocked on stdin at exit.
-            std::thread::spawn(move || {
-                let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
-                handle.call_soon_threadsafe(move || stop.set());
-            });
+            add_signal_handler(sig, move || stop.set())?;
         }
         if let Some(after) = serve_for {
             let stop = stop.clone();
@@ -100,6 +94,8 @@ fn main() -> io::Result<()> {
             },
         )
         .await?;
+        remove_signal_handler(SIGINT)?;
+        remove_signal_handler(SIGTERM)?;
         println!("shut down");
         Ok(())
     })
