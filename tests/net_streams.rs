@@ -8,6 +8,7 @@
 //! Every body runs under `util::deadline`; loopback only; no sleeps to let things
 //! settle; ordering-dependent tests on one worker, the rest on one and two.
 
+mod net_util;
 mod util;
 
 #[path = "../examples/echo_server.rs"]
@@ -24,18 +25,8 @@ use std::time::Duration;
 
 use asyncio::streams::{StreamError, StreamOptions};
 use asyncio::{open_connection, start_server, Queue, Server, StreamReader, StreamWriter};
+use net_util::on_both;
 use util::{deadline, rt, rt1, WORKER_COUNTS};
-
-/// Runs `body` under `deadline` on a 1-worker and on a 2-worker runtime.
-fn on_each_runtime<F, Fut>(body: F)
-where
-    F: Fn() -> Fut + Send + Copy + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    for n in WORKER_COUNTS {
-        deadline(move || rt(n).block_on(body()))
-    }
-}
 
 /// A server on 127.0.0.1 handing each accepted connection's ends to the test.
 async fn conduit() -> (Server, Arc<Queue<(StreamReader, StreamWriter)>>) {
@@ -136,7 +127,7 @@ fn reader_with(data: &[u8], eof: bool, limit: usize) -> StreamReader {
 /// asyncio.run(main())   # b'lin' b'' b'e1\nline2' b'' True
 #[test]
 fn read_sizes_and_eof() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let mut r = reader_with(b"line1\nline2", true, 1 << 16);
         assert_eq!(&r.read(3).await.unwrap()[..], b"lin");
         assert!(r.read(0).await.unwrap().is_empty());
@@ -150,7 +141,7 @@ fn read_sizes_and_eof() {
 /// print(await r.readline(), await r.readline(), await r.readline())  # b'ab\n' b'cd' b''
 #[test]
 fn readline_partial_line_at_eof() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let mut r = reader_with(b"ab\ncd", true, 1 << 16);
         assert_eq!(&r.readline().await.unwrap()[..], b"ab\n");
         assert_eq!(&r.readline().await.unwrap()[..], b"cd");
@@ -167,7 +158,7 @@ fn readline_partial_line_at_eof() {
 /// except ValueError as e: print(bytes(r._buffer))            # b''
 #[test]
 fn readline_over_limit_is_value_error_and_drops_the_line() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         // Newline found past the limit: the line and its newline go.
         let mut r = reader_with(b"abcdefg\nxy\n", false, 4);
         assert_eq!(
@@ -192,7 +183,7 @@ fn readline_over_limit_is_value_error_and_drops_the_line() {
 /// # 7 b'abcdefg\nxy'
 #[test]
 fn readuntil_over_limit_keeps_the_data() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let mut r = reader_with(b"abcdefg\nxy", false, 4);
         match r.readuntil(b"\n").await {
             Err(StreamError::LimitOverrun(e)) => assert_eq!(e.consumed, 7),
@@ -226,7 +217,7 @@ fn readuntil_over_limit_keeps_the_data() {
 /// print(await r.readuntil((b'\n', b'\r\n')))  # after feeding b'x\r\n': b'x\r\n'
 #[test]
 fn readuntil_eof_empty_separator_and_several_separators() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let mut r = reader_with(b"abc", true, 1 << 16);
         match r.readuntil(b"!").await {
             Err(StreamError::IncompleteRead(e)) => {
@@ -265,7 +256,7 @@ fn readuntil_eof_empty_separator_and_several_separators() {
 
 #[test]
 fn echo_over_tcp() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let server = start_server(
             |mut r, w| async move {
                 while let Ok(line) = r.readline().await {
@@ -326,7 +317,7 @@ fn unix_server_and_connection() {
 
 #[test]
 fn readexactly_eof_gives_the_partial_bytes() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let (server, (mut r, _w), (_sr, sw)) = connected().await;
         sw.write(b"only9byte").unwrap();
         sw.close();
@@ -457,7 +448,7 @@ fn cancelled_reads_lose_nothing() {
 /// each expiry drops or cancels the read; the bytes must all arrive anyway.
 #[test]
 fn timed_out_reads_lose_nothing() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let (server, (mut r, _w), (_sr, sw)) = connected().await;
         let data = pattern(3000);
         let sender = {
@@ -520,7 +511,7 @@ fn cancel_delivered_as_io_error_propagates() {
 /// writer.write_eof(): the peer reads EOF (read() is empty, at_eof), and can still write.
 #[test]
 fn half_close() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let (server, (mut cr, cw), (mut sr, sw)) = connected().await;
         assert!(cw.can_write_eof());
         cw.write(b"request").unwrap();
@@ -541,7 +532,7 @@ fn half_close() {
 /// once it has read enough; every byte arrives.
 #[test]
 fn drain_back_pressure() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let (server, (mut cr, _cw), (_sr, sw)) = connected().await;
         assert_eq!(sw.get_write_buffer_limits(), (16 * 1024, 64 * 1024));
         // More than the kernel's loopback buffers can hold.
@@ -571,7 +562,7 @@ fn drain_back_pressure() {
 /// as asyncio reports them), and the process gets no SIGPIPE.
 #[test]
 fn write_to_closed_peer_is_an_error_not_sigpipe() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let (server, client, (_sr, sw)) = connected().await;
         drop(client);
         let mut failed = None;
@@ -632,7 +623,7 @@ fn peer_reset_affects_only_its_connection() {
 
 #[test]
 fn get_extra_info_names() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let (server, (_cr, cw), (_sr, sw)) = connected().await;
         let peer = cw.get_extra_info("peername").unwrap();
         let sock = sw.get_extra_info("sockname").unwrap();
@@ -662,7 +653,7 @@ fn get_extra_info_names() {
 /// 200 clients at once, each echoing 10 messages; every byte checked.
 #[test]
 fn many_concurrent_clients() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let server = start_server(
             |mut r, w| async move {
                 loop {
@@ -856,7 +847,7 @@ fn handler_failures_are_reported() {
 /// The echo example's server: many lines from two clients, then a graceful shutdown.
 #[test]
 fn echo_example_server() {
-    on_each_runtime(|| async {
+    on_both(|_| async {
         let stop = Arc::new(asyncio::Event::new());
         let addr_tx = Arc::new(Queue::new(1));
         let s = stop.clone();
