@@ -255,6 +255,52 @@ impl StreamOptions {
         Ok(self.streams(handle, Socket::Unix(stream)))
     }
 
+    /// Wraps a connected TCP socket (asyncio's `open_connection(sock=...)`); sets
+    /// `TCP_NODELAY` as asyncio does.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let client = asyncio::net::TcpStream::connect(addr).await.unwrap();
+    ///     let (accepted, _) = listener.accept().await.unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, w) = opts.open_connection_from(client).unwrap();
+    ///     let (mut r, _w) = opts.open_connection_from(accepted).unwrap();
+    ///     w.write(b"ok\n").unwrap();
+    ///     assert_eq!(&r.readline().await.unwrap()[..], b"ok\n");
+    /// });
+    /// ```
+    pub fn open_connection_from(
+        self,
+        stream: TcpStream,
+    ) -> io::Result<(StreamReader, StreamWriter)> {
+        let handle = self.runtime()?;
+        stream.set_nodelay(true)?;
+        Ok(self.streams(handle, Socket::Tcp(stream)))
+    }
+
+    /// Wraps a connected Unix-domain socket (asyncio's `open_unix_connection(sock=...)`),
+    /// e.g. one end of [`UnixStream::pair`].
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (mut r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
+    ///     w.write(b"ok\n").unwrap();
+    ///     assert_eq!(&r.readline().await.unwrap()[..], b"ok\n");
+    /// });
+    /// ```
+    pub fn open_unix_connection_from(
+        self,
+        stream: UnixStream,
+    ) -> io::Result<(StreamReader, StreamWriter)> {
+        let handle = self.runtime()?;
+        Ok(self.streams(handle, Socket::Unix(stream)))
+    }
+
     fn streams(&self, handle: Handle, socket: Socket) -> (StreamReader, StreamWriter) {
         let conn = Conn::new(socket, handle, None);
         (

@@ -90,7 +90,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.write(b"x").unwrap();
     ///     w.write_eof();
     ///     assert!(w.write(b"y").is_err());
@@ -105,7 +109,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (mut r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (mut r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.writelines([&b"a\n"[..], b"b\n"]).unwrap();
     ///     assert_eq!(&r.readline().await.unwrap()[..], b"a\n");
     ///     assert_eq!(&r.readline().await.unwrap()[..], b"b\n");
@@ -125,7 +133,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.write(b"data").unwrap();
     ///     w.drain().await.unwrap();
     ///     w.close();
@@ -142,7 +154,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (mut r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (mut r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.write(b"last").unwrap();
     ///     w.write_eof();
     ///     assert_eq!(&r.read(-1).await.unwrap()[..], b"last");
@@ -156,7 +172,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     assert!(w.can_write_eof());
     /// });
     /// ```
@@ -171,7 +191,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     assert!(!w.is_closing());
     ///     w.close();
     ///     assert!(w.is_closing());
@@ -187,7 +211,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.abort();
     ///     w.wait_closed().await.unwrap();
     /// });
@@ -201,7 +229,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.close();
     ///     assert!(w.is_closing());
     /// });
@@ -216,7 +248,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.write(b"bye").unwrap();
     ///     w.close();
     ///     w.wait_closed().await.unwrap();
@@ -232,7 +268,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     assert!(w.get_extra_info("peername").is_some());
     ///     assert!(w.get_extra_info("sslcontext").is_none());
     /// });
@@ -252,7 +292,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.write(b"small").unwrap();
     ///     assert_eq!(w.get_write_buffer_size(), 0); // the socket took it at once
     /// });
@@ -265,7 +309,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     assert_eq!(w.get_write_buffer_limits(), (16 * 1024, 64 * 1024));
     /// });
     /// ```
@@ -279,7 +327,11 @@ impl StreamWriter {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     let (_r, w) = asyncio::streams::StreamWriter::pair_for_doc().unwrap();
+    ///     // `r` reads what `w` writes (the two ends of a socket pair).
+    ///     let (a, b) = asyncio::net::UnixStream::pair().unwrap();
+    ///     let opts = asyncio::streams::StreamOptions::new();
+    ///     let (_r, _wa) = opts.open_unix_connection_from(a).unwrap();
+    ///     let (_rb, w) = opts.open_unix_connection_from(b).unwrap();
     ///     w.set_write_buffer_limits(None, Some(100)).unwrap();
     ///     assert_eq!(w.get_write_buffer_limits(), (100, 400));
     ///     assert!(w.set_write_buffer_limits(Some(1), Some(2)).is_err());
@@ -291,20 +343,6 @@ impl StreamWriter {
         low: Option<usize>,
     ) -> Result<(), ValueError> {
         self.conn.set_write_buffer_limits(high, low)
-    }
-
-    /// A connected reader/writer pair over a Unix socket pair, for the examples of
-    /// this crate's documentation.
-    #[doc(hidden)]
-    pub fn pair_for_doc() -> io::Result<(crate::StreamReader, StreamWriter)> {
-        let (a, b) = crate::net::UnixStream::pair()?;
-        let handle = crate::Handle::try_current().map_err(io::Error::other)?;
-        let read_side = Conn::new(super::conn::Socket::Unix(a), handle.clone(), None);
-        let write_side = Conn::new(super::conn::Socket::Unix(b), handle, None);
-        Ok((
-            crate::StreamReader::from_conn(read_side, super::DEFAULT_LIMIT),
-            StreamWriter::from_conn(write_side),
-        ))
     }
 }
 
