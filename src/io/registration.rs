@@ -119,6 +119,33 @@ impl<E: Source> IoSource<E> {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) for a byte transfer of up to `len` bytes on a *stream*
+    /// socket: a transfer shorter than asked means the kernel's buffer is now empty (a
+    /// read) or full (a write), so the event's readiness is cleared at once instead of
+    /// by a further call that would return `WouldBlock` (tokio does the same: one
+    /// `recv` per message instead of two). Stale-safe like every clear: readiness set by
+    /// a newer driver poll stays. Not for datagrams, where a short read says nothing
+    /// about the next datagram.
+    pub(crate) fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut f: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            match f(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                Ok(n) if n > 0 && n < len => {
+                    self.clear_readiness(event);
+                    return Poll::Ready(Ok(n));
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// Runs the non-blocking `f` now, clearing readiness if it would block (tokio's
     /// `try_io`): for callers that waited with [`poll_ready`](Self::poll_ready).
     pub(crate) fn try_io<R>(

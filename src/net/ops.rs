@@ -52,7 +52,39 @@ pub(crate) fn poll_read<E: Source>(
 where
     for<'a> &'a E: Read,
 {
-    poll_op(io, cx, Direction::Read, |mut s| s.read(buf))
+    cancel_point()?;
+    let len = buf.len();
+    io.poll_transfer(cx, Direction::Read, len, |mut s| s.read(buf))
+}
+
+/// Polls a read into uninitialised memory (tokio's `ReadBuf::unfilled_mut`), so the
+/// `tokio-io` impls need not zero the caller's buffer first: `recv(2)` only writes to it.
+/// Returns how many bytes are now initialised at the front of `buf`.
+#[cfg(feature = "tokio-io")]
+pub(crate) fn poll_read_uninit<E: Source + std::os::fd::AsRawFd>(
+    io: &IoSource<E>,
+    cx: &mut Context<'_>,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> Poll<io::Result<usize>> {
+    cancel_point()?;
+    io.poll_transfer(cx, Direction::Read, buf.len(), |s| {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call and
+        // `recv` writes at most that many, never reading them; `fd` is open (owned by
+        // `io`, which outlives the call).
+        let n = unsafe {
+            libc::recv(
+                s.as_raw_fd(),
+                buf.as_mut_ptr().cast::<libc::c_void>(),
+                buf.len(),
+                0,
+            )
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    })
 }
 
 /// Polls a write of `buf` to a stream socket (`send(2)` with `MSG_NOSIGNAL`).
@@ -61,7 +93,8 @@ pub(crate) fn poll_write<E: Source + AsFd>(
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    poll_op(io, cx, Direction::Write, |s| send(s, buf))
+    cancel_point()?;
+    io.poll_transfer(cx, Direction::Write, buf.len(), |s| send(s, buf))
 }
 
 /// `send(2)` with `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never a `SIGPIPE` (which
@@ -210,6 +243,16 @@ macro_rules! stream_read_methods {
             buf: &mut [u8],
         ) -> std::task::Poll<std::io::Result<usize>> {
             $crate::net::ops::poll_read(self.source(), cx, buf)
+        }
+
+        /// `poll_read` into uninitialised memory (the `tokio-io` impls).
+        #[cfg(feature = "tokio-io")]
+        pub(crate) fn poll_read_uninit(
+            &self,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut [std::mem::MaybeUninit<u8>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            $crate::net::ops::poll_read_uninit(self.source(), cx, buf)
         }
     };
 }

@@ -85,7 +85,12 @@ macro_rules! impl_async_io {
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let this: &$base = &self;
-                let n = std::task::ready!(<$base>::poll_read(this, cx, buf.initialize_unfilled()))?;
+                // SAFETY: `poll_read_uninit` only writes into the unfilled part (recv(2)),
+                // never de-initialising it.
+                let unfilled = unsafe { buf.unfilled_mut() };
+                let n = std::task::ready!(<$base>::poll_read_uninit(this, cx, unfilled))?;
+                // SAFETY: recv(2) initialised the first `n` bytes of the unfilled part.
+                unsafe { buf.assume_init(n) };
                 buf.advance(n);
                 std::task::Poll::Ready(Ok(()))
             }

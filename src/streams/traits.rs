@@ -97,8 +97,11 @@ impl tokio::io::AsyncRead for StreamReader {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let n = ready!(poll_read(self.get_mut(), cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
+        let reader = self.get_mut();
+        let data = ready!(reader.poll_fill_buf(cx))?;
+        let n = data.len().min(buf.remaining());
+        buf.put_slice(&data[..n]);
+        reader.consume(n);
         Poll::Ready(Ok(()))
     }
 }
