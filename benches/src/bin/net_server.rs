@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! net_server KIND PORT      # listens on 127.0.0.1:PORT until killed
+//! net_server --list         # the KINDs of this build
 //! ```
 //!
 //! | KIND | what |
@@ -34,8 +35,21 @@ use hyper_util::rt::TokioIo;
 
 const BUF: usize = 64 * 1024;
 
+const KINDS: &[&str] = &[
+    "echo-asyncio",
+    "echo-tokio",
+    "echo-smol",
+    "http-asyncio",
+    "http-tokio",
+];
+
 fn main() {
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("--list") {
+        // The runner asks which servers this build has.
+        println!("{}", KINDS.join("\n"));
+        return;
+    }
     let (Some(kind), Some(port)) = (args.next(), args.next()) else {
         eprintln!("usage: net_server KIND PORT");
         std::process::exit(2);
