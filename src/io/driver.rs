@@ -11,18 +11,9 @@
 //!
 //! ## Waking the driver
 //! Every unpark of a worker goes through [`IoDriver::unpark`] as well as the worker's
-//! thread parker. Each worker has a park-state byte:
-//! ```text
-//!   IDLE ──park: swap(POLLING)──▶ POLLING ──after epoll: swap(IDLE)──▶ IDLE
-//!     ▲                              │
-//!     │          unpark: swap(NOTIFIED); if it was POLLING, write the mio::Waker
-//!     └──── park: swap(POLLING) saw NOTIFIED: return at once ◀── NOTIFIED
-//! ```
-//! Both sides swap the same byte, so one of them sees the other: either the unpark sees
-//! `POLLING` and writes the `mio::Waker` (an eventfd, so `epoll_wait` returns even if the
-//! worker only enters it afterwards), or the park sees `NOTIFIED` and does not sleep. A
-//! stale `NOTIFIED` (an unpark the thread parker already consumed) costs one spurious
-//! wake-up, which the worker's park loop absorbs.
+//! thread parker: a per-worker park-state byte (`park_state.rs`) tells the unparker
+//! whether the worker sleeps in `epoll_wait`, and then it writes the `mio::Waker` (an
+//! eventfd: `epoll_wait` returns even if the worker only enters it afterwards).
 //!
 //! ## Tokens and records
 //! A registration is an `Arc<ScheduledIo>` in a slab; its mio token is the slot index
@@ -46,8 +37,9 @@ use std::time::{Duration, Instant};
 use mio::event::Source;
 use mio::{Events, Interest, Poll, Registry, Token};
 
+use crate::io::park_state::{AfterNotify, BeforePoll, ParkStates};
 use crate::io::scheduled_io::{Ready, ScheduledIo};
-use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::Mutex;
 
@@ -55,10 +47,6 @@ use crate::loom::Mutex;
 const WAKER_TOKEN: Token = Token(usize::MAX);
 /// Events taken per `epoll_wait`.
 const EVENTS_CAPACITY: usize = 1024;
-
-const IDLE: u8 = 0;
-const POLLING: u8 = 1;
-const NOTIFIED: u8 = 2;
 
 struct PollState {
     poll: Poll,
@@ -101,8 +89,8 @@ pub(crate) struct IoDriver {
     records: Mutex<Records>,
     /// Live registrations; busy workers skip the zero-timeout poll when there are none.
     registered: AtomicUsize,
-    /// Per worker: `IDLE`, `POLLING` or `NOTIFIED`.
-    park_states: Box<[AtomicU8]>,
+    /// Per worker: is it in `epoll_wait`? (`park_state.rs`)
+    park_states: ParkStates,
 }
 
 impl IoDriver {
@@ -121,7 +109,7 @@ impl IoDriver {
             waker,
             records: Mutex::new(Records::default()),
             registered: AtomicUsize::new(0),
-            park_states: (0..num_workers).map(|_| AtomicU8::new(IDLE)).collect(),
+            park_states: ParkStates::new(num_workers),
         })
     }
 
@@ -191,14 +179,12 @@ impl IoDriver {
         // Only a zero-timeout poll of a busy worker can hold the lock here (the timer
         // duty, which this worker has, is the only way to sleep in the driver).
         let mut state = self.state.lock();
-        let park_state = &self.park_states[worker];
-        if park_state.swap(POLLING, Ordering::SeqCst) == NOTIFIED {
-            park_state.store(IDLE, Ordering::SeqCst);
+        if self.park_states.transition_to_polling(worker) == BeforePoll::Notified {
             return;
         }
         let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         self.poll_locked(&mut state, timeout, wake);
-        park_state.swap(IDLE, Ordering::SeqCst);
+        self.park_states.transition_from_polling(worker);
     }
 
     /// A busy worker's look at the sockets: a zero-timeout poll, if any socket is
@@ -252,7 +238,7 @@ impl IoDriver {
 
     /// `worker` is being unparked: if it sleeps in `epoll_wait`, wake it there.
     pub(crate) fn unpark(&self, worker: usize) {
-        if self.park_states[worker].swap(NOTIFIED, Ordering::SeqCst) == POLLING {
+        if self.park_states.notify(worker) == AfterNotify::WakeDriver {
             // Fails only if the eventfd is gone, which cannot happen while `self` lives.
             let _ = self.waker.wake();
         }

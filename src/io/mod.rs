@@ -4,6 +4,8 @@
 //!   driver poll that set them) and its reader/writer waiters. Loom-modelled.
 //! * `driver.rs`: the `mio::Poll`, polled by the worker that sleeps with the timer duty,
 //!   woken through a `mio::Waker`; the slab of registrations; shutdown.
+//! * `park_state.rs`: the per-worker byte that tells an unpark whether the worker sleeps
+//!   in `epoll_wait` (then the `mio::Waker` must be written). Loom-modelled.
 //! * `registration.rs`: `IoSource<E>`, a mio source registered with the current
 //!   runtime, and the wait / non-blocking call / clear-on-`WouldBlock` loop every
 //!   socket method uses.
@@ -14,6 +16,7 @@
 
 #[cfg(not(loom))]
 pub(crate) mod driver;
+pub(crate) mod park_state;
 #[cfg(not(loom))]
 pub(crate) mod registration;
 pub(crate) mod scheduled_io;

@@ -65,26 +65,20 @@ impl Sealed for SocketAddrV6 {
     }
 }
 
-impl ToSocketAddrs for (IpAddr, u16) {}
-impl Sealed for (IpAddr, u16) {
-    fn to_resolve(&self) -> Resolve {
-        Resolve::Ready(vec![SocketAddr::new(self.0.into(), self.1)])
-    }
+/// `(ip, port)` for the three IP address types.
+macro_rules! ip_port {
+    ($($ip:ty),*) => {$(
+        impl ToSocketAddrs for ($ip, u16) {}
+        impl Sealed for ($ip, u16) {
+            fn to_resolve(&self) -> Resolve {
+                let ip: IpAddr = self.0.into();
+                Resolve::Ready(vec![SocketAddr::new(ip, self.1)])
+            }
+        }
+    )*};
 }
 
-impl ToSocketAddrs for (Ipv4Addr, u16) {}
-impl Sealed for (Ipv4Addr, u16) {
-    fn to_resolve(&self) -> Resolve {
-        Resolve::Ready(vec![SocketAddr::new(self.0.into(), self.1)])
-    }
-}
-
-impl ToSocketAddrs for (Ipv6Addr, u16) {}
-impl Sealed for (Ipv6Addr, u16) {
-    fn to_resolve(&self) -> Resolve {
-        Resolve::Ready(vec![SocketAddr::new(self.0.into(), self.1)])
-    }
-}
+ip_port!(IpAddr, Ipv4Addr, Ipv6Addr);
 
 impl ToSocketAddrs for (&str, u16) {}
 impl Sealed for (&str, u16) {

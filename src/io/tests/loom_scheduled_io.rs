@@ -6,14 +6,27 @@
 //! `block_on` thread parked forever, which loom reports as a deadlock), and a clear
 //! made with a stale event never erases readiness set by a newer driver poll.
 
-use std::future::poll_fn;
 use std::task::{Context, Poll};
 
+use crate::io::scheduled_io::ReadyEvent;
 use crate::io::scheduled_io::{Direction, Ready, ScheduledIo};
+use crate::io::tests::Signal;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::thread;
-use crate::loom_model::{block_on, model};
+use crate::loom_model::model;
+
+/// The task's side: poll until ready, waiting on its waker in between.
+fn wait_ready(io: &ScheduledIo, direction: Direction) -> ReadyEvent {
+    let signal = std::sync::Arc::new(Signal::default());
+    let waker = std::task::Waker::from(signal.clone());
+    loop {
+        if let Poll::Ready(ev) = io.poll_readiness(&mut Context::from_waker(&waker), direction) {
+            return ev;
+        }
+        signal.wait();
+    }
+}
 
 /// The driver's side: readiness at `tick`, then wake what it took.
 fn driver_sets(io: &ScheduledIo, tick: u16, ready: Ready) {
@@ -30,7 +43,7 @@ fn readiness_set_vs_poll() {
             let io = io.clone();
             thread::spawn(move || driver_sets(&io, 1, Ready::READABLE))
         };
-        let ev = block_on(poll_fn(|cx| io.poll_readiness(cx, Direction::Read)));
+        let ev = wait_ready(&io, Direction::Read);
         assert!(ev.ready.intersects(Ready::READABLE));
         driver.join().unwrap();
     });
@@ -50,13 +63,13 @@ fn stale_clear_vs_newer_readiness() {
         // The task: readable (tick 1 or 2), its read returns WouldBlock (the data of
         // tick 2 not there yet when it read), clear, wait again: it must be woken or
         // find the newer readiness.
-        let first = block_on(poll_fn(|cx| io.poll_readiness(cx, Direction::Read)));
+        let first = wait_ready(&io, Direction::Read);
         io.clear_readiness(first);
         driver.join().unwrap();
         if first.tick == 1 {
             // The tick-2 readiness was set after the task looked: the stale clear must
             // not have erased it (or, if the clear came first, it was set again).
-            let ev = block_on(poll_fn(|cx| io.poll_readiness(cx, Direction::Read)));
+            let ev = wait_ready(&io, Direction::Read);
             assert_eq!(ev.tick, 2);
         }
     });

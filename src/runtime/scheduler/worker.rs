@@ -3,12 +3,14 @@
 //! ```text
 //! loop until the runtime closes:
 //!     tick += 1
-//!     every 61 ticks: fire due timers, take from the injector first
+//!     every 61 ticks: fire due timers, poll the sockets (zero timeout), take from the
+//!                     injector first
 //!     task = LIFO slot | local queue | injector batch          (next_task)
 //!          | steal half of a random victim | injector | spin   (search, "searching")
 //!          | steal a victim's LIFO slot                          (last resort)
 //!     run it, then up to 3 tasks from the LIFO slot              (run_task)
-//!     nothing: park (maybe as the timer driver), then fire due timers
+//!     nothing: park (with the timer duty: in the I/O driver's epoll_wait), then
+//!              fire due timers
 //! ```
 //!
 //! The `WorkerCore` lives on the worker thread's stack; the thread-local context points
@@ -297,9 +299,10 @@ impl WorkerCore {
             let had_timer_duty = self.park_once();
             self.fire_due_timers();
             if self.transition_from_parked() {
-                if had_timer_duty && self.shared.timers.has_pending() {
-                    // We leave to run tasks while timers are pending: hand the timer duty
-                    // to a sleeper, so a long task here cannot delay them.
+                if had_timer_duty && self.driver_duty_matters() {
+                    // We leave to run tasks while timers are pending or sockets are
+                    // registered: hand the driver duty to a sleeper, so a long task here
+                    // delays neither the timers nor the sockets' readiness.
                     if let Some(other) = self.shared.idle.any_sleeper() {
                         self.shared.unpark_worker(other);
                     }
@@ -311,6 +314,16 @@ impl WorkerCore {
         if self.local.len() > 1 {
             self.shared.notify_parked();
         }
+    }
+
+    /// `true` if somebody should be sleeping in the driver: timers are pending or
+    /// sockets are registered.
+    fn driver_duty_matters(&self) -> bool {
+        #[cfg(not(loom))]
+        if self.shared.io.registered() > 0 {
+            return true;
+        }
+        self.shared.timers.has_pending()
     }
 
     /// Sleeps until unparked, taking the timer duty (a timed sleep until the next

@@ -8,7 +8,9 @@
 //!   deadlines in registration order (asyncio's `call_later` order).
 //! * **Driving**: there is no timer thread. A worker about to sleep takes the *timer duty*
 //!   if nobody has it and sleeps only until the earliest deadline; the others sleep
-//!   untimed. A timer inserted before the driver's deadline unparks the driver. Busy
+//!   untimed; the duty holder sleeps in the I/O driver's `epoll_wait` (`io/driver.rs`),
+//!   so the timer duty and the I/O driver duty are one. A timer inserted before the
+//!   driver's deadline unparks the driver. Busy
 //!   workers fire due timers every 61 ticks and whenever they run out of tasks, so a
 //!   fully busy runtime does not starve its timers. Firing wakes the timers' wakers on the
 //!   firing worker, so the woken tasks land in its local queue.
