@@ -69,9 +69,19 @@ echo_workloads=(
 )
 http_conns=(64 256)
 
-port=$((20000 + RANDOM % 20000))
+# Below the ephemeral range (32768-60999), where the clients' own ports (and their
+# TIME_WAIT leftovers) live; a few hundred servers per full run.
+port=$((10000 + RANDOM % 10000))
 srv_pid=
-start_server() { # bench server
+start_server() { # bench server: three tries, on a fresh port each
+    for _ in 1 2 3; do
+        try_start_server "$@" && return 0
+        stop_server
+    done
+    echo "$2 did not start, skipped" >&2
+    return 1
+}
+try_start_server() {
     port=$((port + 1))
     local bench=$1 s=$2
     case $s in
@@ -81,11 +91,11 @@ start_server() { # bench server
     esac
     "${server_pin[@]}" "$@" >>"$out/logs/servers.log" 2>&1 &
     srv_pid=$!
-    for _ in $(seq 200); do
+    for _ in $(seq 100); do
+        kill -0 "$srv_pid" 2>/dev/null || return 1
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
         sleep 0.05
     done
-    echo "server $s did not start" >&2
     return 1
 }
 stop_server() {
@@ -109,7 +119,7 @@ for r in $(seq 1 "$runs"); do
             read -r conns size msgs warm <<<"$w"
             msgs=$(awk -v m="$msgs" -v s="$SCALE" 'BEGIN { v = int(m * s); print v < 1 ? 1 : v }')
             for s in $(rotate "$r" "${echo_servers[@]}"); do
-                start_server echo "$s"
+                start_server echo "$s" || continue
                 line=$(timeout 300 "${client_pin[@]}" "$bin/echo_client" --addr "127.0.0.1:$port" \
                     --conns "$conns" --size "$size" --msgs "$msgs" --warmup "$warm" \
                     --pid "$srv_pid" --timeout 240 2>>"$out/logs/client.log") || line=
@@ -125,7 +135,7 @@ for r in $(seq 1 "$runs"); do
     if [ "$ONLY" != echo ]; then
         for c in "${http_conns[@]}"; do
             for s in $(rotate "$r" "${http_servers[@]}"); do
-                start_server http "$s"
+                start_server http "$s" || continue
                 log=$out/logs/run$r-http-$c-$s.txt
                 before=$(cpu_ticks "$srv_pid")
                 timeout $((HTTP_SECS + 60)) "${client_pin[@]}" wrk -t1 -c"$c" -d"${HTTP_SECS}s" \
