@@ -64,6 +64,8 @@ pub(crate) mod loom;
 pub mod net;
 pub(crate) mod runner;
 pub(crate) mod runtime;
+#[cfg(not(loom))]
+pub mod signal;
 pub(crate) mod sync;
 pub(crate) mod task;
 #[doc(hidden)]
