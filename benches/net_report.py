@@ -198,6 +198,12 @@ def main(paths):
     if not paths:
         sys.exit(__doc__)
     rows = load(paths)
+    loads = sorted(r["load1"] for r in rows if "load1" in r)
+    if loads:
+        print(
+            f"Machine load average (1 min) during the runs: {loads[0]:.1f} min, "
+            f"{med(loads):.1f} median, {loads[-1]:.1f} max (2 CPUs; the bench itself adds ~1).\n"
+        )
     v = echo(rows)
     v.update(http(rows))
     targets(v)

@@ -102,6 +102,9 @@ stop_server() {
     kill "$srv_pid" 2>/dev/null || true
     wait "$srv_pid" 2>/dev/null || true
 }
+load1() { # the machine's 1-minute load average (it is shared: other builds run too)
+    cut -d' ' -f1 /proc/loadavg
+}
 cpu_ticks() { # utime + stime of a process, all threads (fields 14, 15 of /proc/PID/stat)
     awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
@@ -128,7 +131,7 @@ for r in $(seq 1 "$runs"); do
                     echo "run $r echo $conns×$size $s: FAILED (see $out/logs)" >&2
                     continue
                 fi
-                echo "{\"bench\": \"echo\", \"run\": $r, \"server\": \"$s\", ${line:1}" >>"$results"
+                echo "{\"bench\": \"echo\", \"run\": $r, \"server\": \"$s\", \"load1\": $(load1), ${line:1}" >>"$results"
             done
         done
     fi
@@ -142,7 +145,7 @@ for r in $(seq 1 "$runs"); do
                     --latency "http://127.0.0.1:$port/" >"$log" 2>&1 || true
                 after=$(cpu_ticks "$srv_pid")
                 stop_server
-                awk -v run="$r" -v s="$s" -v c="$c" -v cpu="$((after - before))" \
+                awk -v run="$r" -v s="$s" -v c="$c" -v cpu="$((after - before))" -v load="$(load1)" \
                     -v hz="$(getconf CLK_TCK)" '
                     function us(v) {
                         if (v ~ /us$/) return v + 0
@@ -157,10 +160,10 @@ for r in $(seq 1 "$runs"); do
                     /Socket errors|Non-2xx/ { err = err $0 }
                     END {
                         if (!n) { print "run " run " http " c " " s ": FAILED" > "/dev/stderr"; exit }
-                        printf "{\"bench\": \"http\", \"run\": %d, \"server\": \"%s\", \"conns\": %d, " \
+                        printf "{\"bench\": \"http\", \"run\": %d, \"server\": \"%s\", \"load1\": %s, \"conns\": %d, " \
                             "\"requests\": %d, \"req_per_s\": %.0f, \"p50_us\": %.1f, \"p99_us\": %.1f, " \
                             "\"server_cpu_s\": %.2f, \"server_cpu_us_per_req\": %.3f, \"errors\": \"%s\"}\n",
-                            run, s, c, n, rps, p50, p99, cpu / hz, cpu / hz * 1e6 / n, err
+                            run, s, load, c, n, rps, p50, p99, cpu / hz, cpu / hz * 1e6 / n, err
                     }' "$log" >>"$results"
             done
         done
