@@ -66,6 +66,8 @@ pub(crate) mod runner;
 pub(crate) mod runtime;
 #[cfg(not(loom))]
 pub mod signal;
+#[cfg(not(loom))]
+pub mod streams;
 pub(crate) mod sync;
 pub(crate) mod task;
 #[doc(hidden)]
@@ -102,6 +104,11 @@ pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
 pub use runtime::time::clock::IntoDeadline;
 pub use runtime::time::sleep::{sleep, sleep_until, yield_now, Sleep};
 pub use runtime::{get_running_loop, Builder, Handle, Runtime};
+#[cfg(not(loom))]
+pub use streams::{
+    open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamReader,
+    StreamWriter,
+};
 pub use sync::{
     Acquire, AcquireOwned, Barrier, BarrierError, BoundedSemaphore, BrokenBarrierError, Condition,
     ConditionError, ConditionWait, Event, EventWait, Get, GetError, Join, LifoQueue, Lock,

@@ -486,3 +486,77 @@ mod spawning {
     assert_fn!(asyncio::all_tasks(): Send & Sync & Unpin & Clone);
     assert_fn!(asyncio::get_running_loop(): Send & Sync & Unpin & Clone);
 }
+
+// ---- net ------------------------------------------------------------------------------
+
+mod net {
+    use super::*;
+    use asyncio::net::{
+        tcp, unix, TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
+    };
+    use std::net::SocketAddr;
+
+    // Sockets: methods take `&self`, so one socket is shared between tasks with an
+    // `Arc` (Send + Sync); one owner of the descriptor: not Clone.
+    assert_value!(TcpListener: Send & Sync & Unpin & !Clone);
+    assert_value!(TcpStream: Send & Sync & Unpin & !Clone);
+    assert_value!(UdpSocket: Send & Sync & Unpin & !Clone);
+    assert_value!(UnixListener: Send & Sync & Unpin & !Clone);
+    assert_value!(UnixStream: Send & Sync & Unpin & !Clone);
+    assert_value!(UnixDatagram: Send & Sync & Unpin & !Clone);
+
+    // The halves move to the task that uses them.
+    assert_value!(tcp::OwnedReadHalf: Send & Sync & Unpin & !Clone);
+    assert_value!(tcp::OwnedWriteHalf: Send & Sync & Unpin & !Clone);
+    assert_value!(tcp::ReuniteError: Send & Sync & Unpin & !Clone);
+    assert_value!(unix::OwnedReadHalf: Send & Sync & Unpin & !Clone);
+    assert_value!(unix::OwnedWriteHalf: Send & Sync & Unpin & !Clone);
+    assert_value!(unix::ReuniteError: Send & Sync & Unpin & !Clone);
+
+    // The futures of the async methods: spawnable (Send), and Sync since they hold only
+    // shared references to the socket and the caller's buffer.
+    assert_fn!(asyncio::net::TcpListener::bind(&str): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::TcpStream::connect(&str): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::lookup_host(&str): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UdpSocket::bind(&str): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UdpSocket::connect(&UdpSocket, SocketAddr): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UdpSocket::send(&UdpSocket, &[u8]): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UdpSocket::recv(&UdpSocket, &mut [u8]): Send & Sync & !Unpin);
+    assert_fn!(
+        asyncio::net::UdpSocket::send_to(&UdpSocket, &[u8], &str): Send & Sync & !Unpin
+    );
+    assert_fn!(asyncio::net::UdpSocket::recv_from(&UdpSocket, &mut [u8]): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UdpSocket::peek_from(&UdpSocket, &mut [u8]): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UdpSocket::readable(&UdpSocket): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UdpSocket::writable(&UdpSocket): Send & Sync & !Unpin);
+    assert_fn!(
+        asyncio::net::UnixDatagram::send_to(&UnixDatagram, &[u8], &str): Send & Sync & !Unpin
+    );
+    assert_fn!(
+        asyncio::net::UnixDatagram::recv_from(&UnixDatagram, &mut [u8]): Send & Sync & !Unpin
+    );
+    assert_fn!(asyncio::net::UnixDatagram::send(&UnixDatagram, &[u8]): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::UnixDatagram::recv(&UnixDatagram, &mut [u8]): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::TcpStream::read(&TcpStream, &mut [u8]): Send & Sync & !Unpin);
+    assert_fn!(asyncio::net::TcpStream::write_all(&TcpStream, &[u8]): Send & Sync & !Unpin);
+    assert_fn!(
+        asyncio::net::tcp::OwnedReadHalf::read(&tcp::OwnedReadHalf, &mut [u8]):
+            Send & Sync & !Unpin
+    );
+    assert_fn!(
+        asyncio::net::tcp::OwnedReadHalf::peek(&tcp::OwnedReadHalf, &mut [u8]):
+            Send & Sync & !Unpin
+    );
+    assert_fn!(
+        asyncio::net::tcp::OwnedWriteHalf::write_all(&tcp::OwnedWriteHalf, &[u8]):
+            Send & Sync & !Unpin
+    );
+    assert_fn!(
+        asyncio::net::unix::OwnedReadHalf::read_exact(&unix::OwnedReadHalf, &mut [u8]):
+            Send & Sync & !Unpin
+    );
+    assert_fn!(
+        asyncio::net::unix::OwnedWriteHalf::write(&unix::OwnedWriteHalf, &[u8]):
+            Send & Sync & !Unpin
+    );
+}

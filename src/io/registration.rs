@@ -74,6 +74,16 @@ impl<E: Source> IoSource<E> {
             .expect("present until drop or into_inner")
     }
 
+    /// Deregisters the source and hands it back (`into_std`); it stays non-blocking.
+    pub(crate) fn into_inner(mut self) -> io::Result<E> {
+        let mut source = self
+            .source
+            .take()
+            .expect("present until drop or into_inner");
+        self.shared.io.deregister(self.token, &mut source)?;
+        Ok(source)
+    }
+
     /// Waits until the source is ready in `direction`.
     pub(crate) fn poll_ready(
         &self,

@@ -7,12 +7,23 @@
 //! (`io/registration.rs`): wait for readiness, make the non-blocking call, and on
 //! `WouldBlock` clear exactly the readiness that was seen and wait again.
 //!
+//! ## The types
+//! * Streams: [`TcpListener`] / [`TcpStream`], [`UnixListener`] / [`UnixStream`], and
+//!   their owned halves ([`tcp::OwnedReadHalf`], [`tcp::OwnedWriteHalf`] and the
+//!   [`unix`] ones) for a reader task and a writer task.
+//! * Datagrams: [`UdpSocket`] and [`UnixDatagram`], shareable through an `Arc`.
+//! * [`lookup_host`] and [`ToSocketAddrs`]: host names are resolved on the blocking pool.
+//!
+//! Writes never raise `SIGPIPE` (`MSG_NOSIGNAL`): a closed peer is an `io::Error`.
+//!
 //! ## Cancellation
 //! Every I/O await point is runtime-aware: a pending `cancel()` of the task is delivered
 //! there as an `io::Error` wrapping the [`CancelledError`](crate::CancelledError) (see
 //! [`CancelledError::from_io`](crate::CancelledError::from_io)); propagating it with `?`
-//! ends the task cancelled. No await point holds bytes: a cancelled read or accept
-//! leaves the data or connection in the kernel for the next call.
+//! ends the task cancelled. No await point holds bytes: a cancelled read, receive or
+//! accept leaves the data, datagram or connection in the kernel for the next call
+//! (`read_exact`/`write_all` loop over several await points: cancelled, they may have
+//! done part of their work).
 //!
 //! ## Concurrency
 //! Methods take `&self`: one task may read while another writes (or use the owned halves
@@ -41,13 +52,18 @@
 //! ```
 
 pub(crate) mod addr;
-pub(crate) mod tcp;
+pub(crate) mod ops;
+pub(crate) mod split;
+pub mod tcp;
 pub(crate) mod traits;
-pub(crate) mod unix;
+pub(crate) mod udp;
+pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::listener::TcpListener;
 pub use tcp::stream::TcpStream;
+pub use udp::UdpSocket;
+pub use unix::datagram::UnixDatagram;
 pub use unix::listener::UnixListener;
 pub use unix::stream::UnixStream;
 

@@ -1,23 +1,44 @@
 //! The runtime-neutral I/O traits on the stream types: `futures_io::{AsyncRead,
 //! AsyncWrite}` always, and tokio's `AsyncRead`/`AsyncWrite` with the `tokio-io`
 //! feature, for the type and for a shared reference to it (so one task can hold
-//! `&stream` for reading while another writes).
+//! `&stream` for reading while another writes), and on the owned halves (the read half
+//! reads, the write half writes).
 //!
 //! `poll_flush` does nothing (no user-space buffer); `poll_close` / `poll_shutdown`
 //! shut down the write side (the peer reads EOF).
 
-/// Implements the traits for `$t`, which has inherent `poll_read(&self, cx, &mut [u8])`,
-/// `poll_write(&self, cx, &[u8])` and `shutdown(&self, Shutdown)`.
+use std::io;
+
+/// Half-closing the write side, for `poll_close` / `poll_shutdown`.
+pub(crate) trait ShutdownWrite {
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+/// Implements the traits. `$t` (and `&$t`): both directions, for a type with inherent
+/// `poll_read(&self, cx, &mut [u8])` and `poll_write(&self, cx, &[u8])` and
+/// [`ShutdownWrite`]; `read $t` / `write $t`: one direction, for the owned halves.
 macro_rules! impl_async_io {
-    ($t:ty) => {
-        $crate::net::traits::impl_async_io!(@futures $t, $t);
-        $crate::net::traits::impl_async_io!(@futures &$t, $t);
+    (read $t:ty) => {
+        $crate::net::traits::impl_async_io!(@futures_read $t, $t);
         #[cfg(feature = "tokio-io")]
-        $crate::net::traits::impl_async_io!(@tokio $t, $t);
-        #[cfg(feature = "tokio-io")]
-        $crate::net::traits::impl_async_io!(@tokio &$t, $t);
+        $crate::net::traits::impl_async_io!(@tokio_read $t, $t);
     };
-    (@futures $t:ty, $base:ty) => {
+    (write $t:ty) => {
+        $crate::net::traits::impl_async_io!(@futures_write $t, $t);
+        #[cfg(feature = "tokio-io")]
+        $crate::net::traits::impl_async_io!(@tokio_write $t, $t);
+    };
+    ($t:ty) => {
+        $crate::net::traits::impl_async_io!(read $t);
+        $crate::net::traits::impl_async_io!(write $t);
+        $crate::net::traits::impl_async_io!(@futures_read &$t, $t);
+        $crate::net::traits::impl_async_io!(@futures_write &$t, $t);
+        #[cfg(feature = "tokio-io")]
+        $crate::net::traits::impl_async_io!(@tokio_read &$t, $t);
+        #[cfg(feature = "tokio-io")]
+        $crate::net::traits::impl_async_io!(@tokio_write &$t, $t);
+    };
+    (@futures_read $t:ty, $base:ty) => {
         impl futures_io::AsyncRead for $t {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -28,7 +49,8 @@ macro_rules! impl_async_io {
                 <$base>::poll_read(this, cx, buf)
             }
         }
-
+    };
+    (@futures_write $t:ty, $base:ty) => {
         impl futures_io::AsyncWrite for $t {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
@@ -51,11 +73,11 @@ macro_rules! impl_async_io {
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let this: &$base = &self;
-                std::task::Poll::Ready(this.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready($crate::net::traits::ShutdownWrite::shutdown_write(this))
             }
         }
     };
-    (@tokio $t:ty, $base:ty) => {
+    (@tokio_read $t:ty, $base:ty) => {
         impl tokio::io::AsyncRead for $t {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -68,7 +90,8 @@ macro_rules! impl_async_io {
                 std::task::Poll::Ready(Ok(()))
             }
         }
-
+    };
+    (@tokio_write $t:ty, $base:ty) => {
         impl tokio::io::AsyncWrite for $t {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
@@ -91,7 +114,7 @@ macro_rules! impl_async_io {
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let this: &$base = &self;
-                std::task::Poll::Ready(this.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready($crate::net::traits::ShutdownWrite::shutdown_write(this))
             }
         }
     };

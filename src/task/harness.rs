@@ -11,8 +11,11 @@
 //! 5. `Pending` with a *must_cancel* request that was pending when the poll began and that
 //!    no runtime-aware await point consumed means the task awaits something foreign: it
 //!    is force-cancelled (future dropped, task ends cancelled).
-//! 6. Otherwise `transition_to_idle`; a wake during the poll re-queues the task at the
-//!    back of the queue (a self-wake is a yield).
+//! 6. Otherwise a *must_cancel* request made during the poll (by another thread, after
+//!    the await point had checked) is forwarded to the waiter the task registered in this
+//!    poll, as if made just after it (`cancel/deliver.rs`); then `transition_to_idle`; a
+//!    wake during the poll re-queues the task at the back of the queue (a self-wake is a
+//!    yield).
 //!
 //! ## Completion (`complete`)
 //! Stores the output, sets COMPLETE with the outcome, removes the task from the scheduled
@@ -40,6 +43,7 @@ use crate::task::state::{
     Outcome, Snapshot, State, TransitionToIdle, TransitionToRunning, TransitionToShutdown,
 };
 use crate::task::waker::waker_ref;
+use crate::task::TaskRef;
 
 /// Typed access to one cell (built from a pointer by a ref holder).
 pub(crate) struct Harness<F: Future> {
@@ -231,6 +235,11 @@ where
                     let msg = cancel::take_must_cancel(header);
                     self.cancel_and_complete(msg);
                     return PollOnce::Done;
+                }
+                if is_task && self.state().load().is_must_cancel() {
+                    // Made during the step after the await point checked: ordered after
+                    // the step, i.e. forwarded to what the task is now suspended on.
+                    cancel::forward_request_made_during_step(&TaskRef::clone_from_raw(self.raw()));
                 }
                 PollOnce::Pending
             }

@@ -1,6 +1,5 @@
 //! [`TcpListener`]: a listening TCP socket.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -9,7 +8,7 @@ use std::task::{Context, Poll};
 use crate::io::registration::IoSource;
 use crate::io::scheduled_io::Direction;
 use crate::net::addr::{each_addr, ToSocketAddrs};
-use crate::net::cancel_point;
+use crate::net::ops;
 use crate::net::tcp::stream::TcpStream;
 
 /// Backlog of listening sockets (asyncio's `start_server` default is 100; tokio's 1024).
@@ -38,6 +37,12 @@ pub struct TcpListener {
 
 impl TcpListener {
     /// Binds to `addr` (the first address that works) and listens.
+    #[doc = ops::doc_example!("", r#"
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    assert!(listener.local_addr()?.ip().is_loopback());
+    let err = asyncio::net::TcpListener::bind(listener.local_addr()?).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+"#)]
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         each_addr(
             &addr,
@@ -65,6 +70,12 @@ impl TcpListener {
     }
 
     /// Takes over a listening std socket (made non-blocking here).
+    #[doc = ops::doc_example!("", r#"
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let listener = asyncio::net::TcpListener::from_std(std_listener)?;
+    let _client = asyncio::net::TcpStream::connect(listener.local_addr()?).await?;
+    listener.accept().await?;
+"#)]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
@@ -77,12 +88,26 @@ impl TcpListener {
 
     /// Waits for a connection. Cancelling the wait loses no connection: it stays in the
     /// backlog for the next `accept`.
+    #[doc = ops::doc_example!("", r#"
+    use std::time::Duration;
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    // Nobody connects in time: the accept is cancelled.
+    assert!(asyncio::wait_for(listener.accept(), Some(Duration::from_millis(5))).await.is_err());
+    let client = asyncio::net::TcpStream::connect(listener.local_addr()?).await?;
+    let (_server, peer) = listener.accept().await?;
+    assert_eq!(peer, client.local_addr()?);
+"#)]
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, addr) = poll_fn(|cx| self.poll_accept_raw(cx)).await?;
         Ok((TcpStream::from_mio(stream)?, addr))
     }
 
     /// Polls for a connection (the poll form of [`accept`](Self::accept)).
+    #[doc = ops::doc_example!("", r#"
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let _client = asyncio::net::TcpStream::connect(listener.local_addr()?).await?;
+    let (_server, _peer) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+"#)]
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         match self.poll_accept_raw(cx) {
             Poll::Ready(Ok((s, a))) => Poll::Ready(TcpStream::from_mio(s).map(|s| (s, a))),
@@ -95,45 +120,19 @@ impl TcpListener {
         &self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(mio::net::TcpStream, SocketAddr)>> {
-        cancel_point()?;
-        self.io.poll_io(cx, Direction::Read, |l| l.accept())
+        ops::poll_op(&self.io, cx, Direction::Read, |l| l.accept())
     }
 
     /// The address the listener is bound to.
+    #[doc = ops::doc_example!("", r#"
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    assert_ne!(listener.local_addr()?.port(), 0);
+"#)]
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
 
-    /// `IP_TTL`.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Sets `IP_TTL`.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
-    }
+    ops::ttl_methods!("    let a = asyncio::net::TcpListener::bind(\"127.0.0.1:0\").await?;\n");
 }
 
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("local_addr", &self.local_addr().ok())
-            .finish()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for TcpListener {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        // SAFETY: the fd is owned by `self.io`, which lives as long as the borrow.
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(self)) }
-    }
-}
+ops::impl_socket_traits!(TcpListener: local_addr);

@@ -1,15 +1,22 @@
 //! [`TcpStream`]: a connected TCP socket.
 
-use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, Read};
-use std::net::{Shutdown, SocketAddr};
-use std::task::{Context, Poll};
+use std::io;
+use std::net::SocketAddr;
 
 use crate::io::registration::IoSource;
 use crate::io::scheduled_io::Direction;
 use crate::net::addr::{each_addr, ToSocketAddrs};
-use crate::net::cancel_point;
+use crate::net::ops;
+
+/// The set-up of the method examples: `a` a client stream, `b` its accepted peer.
+macro_rules! SETUP {
+    () => {
+        r#"    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let a = asyncio::net::TcpStream::connect(listener.local_addr()?).await?;
+    let (b, _) = listener.accept().await?;
+"#
+    };
+}
 
 /// A connected TCP socket (asyncio's socket transport, tokio's `TcpStream`).
 ///
@@ -39,30 +46,25 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to `addr`, trying each resolved address in turn.
+    /// Connects to `addr`, trying each resolved address in turn (host names are
+    /// resolved on the blocking pool). Cancelling the connect closes the half-made
+    /// socket.
+    #[doc = ops::doc_example!("", r#"
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let client = asyncio::net::TcpStream::connect(("localhost", port)).await?;
+    let (_server, peer) = listener.accept().await?;
+    assert_eq!(peer, client.local_addr()?);
+"#)]
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         each_addr(&addr, Self::connect_addr).await
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        poll_fn(|cx| {
-            cancel_point()?;
-            loop {
-                let event = std::task::ready!(stream.io.poll_ready(cx, Direction::Write))?;
-                let s = stream.io.get_ref();
-                if let Some(e) = s.take_error()? {
-                    return Poll::Ready(Err(e));
-                }
-                match s.peer_addr() {
-                    Ok(_) => return Poll::Ready(Ok(())),
-                    // Still connecting: that readiness was not the connect's.
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        stream.io.clear_readiness(event)
-                    }
-                    Err(e) => return Poll::Ready(Err(e)),
-                }
-            }
+        ops::finish_connect(&stream.io, |s| match s.take_error()? {
+            Some(e) => Err(e),
+            None => s.peer_addr().map(drop),
         })
         .await?;
         Ok(stream)
@@ -75,157 +77,75 @@ impl TcpStream {
     }
 
     /// Takes over a connected std socket (made non-blocking here).
+    #[doc = ops::doc_example!("", r#"
+    let listener = asyncio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    let client = asyncio::net::TcpStream::from_std(std_stream)?;
+    let (server, _) = listener.accept().await?;
+    client.write_all(b"x").await?;
+    assert_eq!(server.read(&mut [0u8; 1]).await?, 1);
+"#)]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
     }
 
-    /// Reads into `buf`; `Ok(0)` at end of stream. Cancelling the read loses nothing.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read(cx, buf)).await
-    }
-
-    /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends first. A
-    /// cancelled `read_exact` may have consumed part of `buf` (use the streams API's
-    /// `readexactly` to keep partial data).
-    pub async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.read(buf).await? {
-                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-                n => buf = &mut buf[n..],
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes some of `buf`, returning how much.
-    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write(cx, buf)).await
-    }
-
-    /// Writes all of `buf`.
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads without removing the data from the socket's queue.
+    /// Reads without removing the data from the socket's queue: the next read returns
+    /// the same bytes.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    b.write_all(b"hi").await?;
+    let mut buf = [0u8; 2];
+    a.peek(&mut buf).await?;
+    a.read_exact(&mut buf).await?;
+    assert_eq!(&buf, b"hi");
+"#)]
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            cancel_point()?;
-            self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))
-        })
-        .await
+        ops::op(&self.io, Direction::Read, |s| s.peek(buf)).await
     }
 
-    /// Waits until the socket is readable (data, EOF or an error).
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| {
-            cancel_point()?;
-            self.io.poll_ready(cx, Direction::Read).map_ok(|_| ())
-        })
-        .await
-    }
-
-    /// Waits until the socket is writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| {
-            cancel_point()?;
-            self.io.poll_ready(cx, Direction::Write).map_ok(|_| ())
-        })
-        .await
-    }
-
-    /// Reads what is there now; `WouldBlock` if nothing is.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |mut s| s.read(buf))
-    }
-
-    /// Writes what fits now; `WouldBlock` if nothing does.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| send(s, buf))
-    }
-
-    /// Shuts down the read side, the write side (a FIN: the peer reads EOF) or both.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
+    ops::stream_read_methods!(SETUP!());
+    ops::stream_write_methods!(SETUP!());
 
     /// `TCP_NODELAY`.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    a.set_nodelay(true)?;
+    assert!(a.nodelay()?);
+"#)]
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.get_ref().nodelay()
     }
 
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    a.set_nodelay(false)?;
+    assert!(!a.nodelay()?);
+"#)]
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.io.get_ref().set_nodelay(nodelay)
     }
 
     /// The local address.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    assert_eq!(a.local_addr()?, b.peer_addr()?);
+"#)]
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
 
     /// The peer's address.
+    #[doc = ops::doc_example!(SETUP!(), r#"
+    assert_eq!(a.peer_addr()?, listener.local_addr()?);
+"#)]
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
 
-    /// `IP_TTL`.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.io.get_ref().ttl()
-    }
-
-    /// Sets `IP_TTL`.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.io.get_ref().set_ttl(ttl)
-    }
-
-    /// Polls a read into `buf` (the poll form of [`read`](Self::read)).
-    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        cancel_point()?;
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
-    }
-
-    /// Polls a write of `buf` (the poll form of [`write`](Self::write)).
-    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        cancel_point()?;
-        self.io.poll_io(cx, Direction::Write, |s| send(s, buf))
-    }
+    ops::ttl_methods!(SETUP!());
 }
 
-/// `send(2)` with `MSG_NOSIGNAL`: a closed peer is `EPIPE`, never a `SIGPIPE`.
-pub(crate) fn send(stream: &mio::net::TcpStream, buf: &[u8]) -> io::Result<usize> {
-    socket2::SockRef::from(stream).send_with_flags(buf, libc::MSG_NOSIGNAL)
-}
-
-crate::net::traits::impl_async_io!(TcpStream);
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-#[cfg(unix)]
-impl std::os::fd::AsFd for TcpStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        // SAFETY: the fd is owned by `self.io`, which lives as long as the borrow.
-        unsafe { std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(self)) }
-    }
-}
+ops::stream_impls!(
+    TcpStream,
+    mio::net::TcpStream,
+    std::net::TcpStream,
+    SETUP!()
+);

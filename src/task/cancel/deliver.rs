@@ -11,7 +11,7 @@ use crate::task::cancel::error::CancelledError;
 use crate::task::cancel::forward;
 use crate::task::cancel::state::PendingScope;
 use crate::task::cancel::step;
-use crate::task::cancel::waiter::CancelTarget;
+use crate::task::cancel::waiter::{self, CancelTarget};
 use crate::task::current;
 use crate::task::TaskRef;
 
@@ -69,6 +69,35 @@ pub(crate) fn forward_or_deliver_pending_cancel(target: CancelTarget) -> Option<
         return None;
     }
     deliver_pending_cancel()
+}
+
+/// End of a step that returned `Pending` (the harness, after the end-of-step rules of
+/// `step.rs`): a request still pending now was made while the step ran, by another
+/// thread, after the await point the task suspended at had checked for one and before
+/// that await point registered itself as the task's waiter (a request made once the
+/// waiter is registered is forwarded by `cancel()` itself). It is ordered after the step,
+/// like a request landing during a step that returns `Ready`: forwarded to the waiter
+/// registered in this poll, as asyncio's `__step` does with `_must_cancel` once the
+/// coroutine has yielded its future. Without this it would still be pending when the
+/// next step begins, and so delivered where the task resumes instead of reaching what it
+/// awaits: `wait_for(task, d)` would time out without cancelling `task`. With no waiter
+/// (or a refusing one) it stays armed for the next step.
+pub(crate) fn forward_request_made_during_step(task: &TaskRef) {
+    let header = task.header();
+    let (target, msg) = {
+        let fields = header.asyncio.lock();
+        if !header.state.load().is_must_cancel() {
+            return;
+        }
+        let Some(target) = waiter::current_target(header, &fields.cancel.waiter) else {
+            return;
+        };
+        (target, fields.cancel.msg.clone())
+    };
+    if forward::offer(task, target, msg) {
+        let _fields = header.asyncio.lock();
+        header.state.clear_must_cancel();
+    }
 }
 
 /// Re-arms an outside cancellation that a task group consumed while waiting for its

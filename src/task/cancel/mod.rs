@@ -41,7 +41,12 @@
 //! ordered after it. A request pending since the step began that no await point
 //! consumed while the future returned `Pending` means the task awaits something foreign:
 //! its future is dropped and it ends cancelled (so `cancel()` always works). A request
-//! made before the first poll drops the future unpolled.
+//! made from another thread during a step that returns `Pending` (after the await point
+//! checked, before it registered as the waiter) is ordered after the step: forwarded to
+//! the waiter registered in that poll (`deliver::forward_request_made_during_step`), as
+//! asyncio's `__step` offers `_must_cancel` to the future the coroutine yielded; it must
+//! not be left to be delivered at the next step as if it had been pending when it began.
+//! A request made before the first poll drops the future unpolled.
 //!
 //! **Scopes** (`deliver.rs`). A task group that consumed an outside request re-arms it
 //! for the next await point only ([`state::PendingScope`]); a timeout scope takes its own
@@ -64,7 +69,7 @@ pub use error::CancelledError;
 
 pub(crate) use deliver::{
     cancelled_error, deliver_pending_cancel, forward_or_deliver_pending_cancel,
-    rearm_for_next_await, take_own_pending_cancel,
+    forward_request_made_during_step, rearm_for_next_await, take_own_pending_cancel,
 };
 pub(crate) use state::CancelState;
 pub(crate) use step::{cancellation_at_completion, take_must_cancel, PendingRequest, StepReport};

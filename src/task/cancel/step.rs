@@ -14,6 +14,8 @@
 //! * `Pending` with a request pending since the step began that no await point consumed:
 //!   the task awaits something foreign; the harness cancels it by force
 //!   ([`take_must_cancel`]).
+//! * `Pending` with a request made during the step: ordered after the step, so forwarded
+//!   to the waiter registered in this poll (`deliver::forward_request_made_during_step`).
 
 use crate::loom::StdArc as Arc;
 
