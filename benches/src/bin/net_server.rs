@@ -8,6 +8,7 @@
 //! | KIND | what |
 //! |---|---|
 //! | `echo-asyncio` | this runtime, 2 workers, a task per connection on raw `net::TcpStream` |
+//! | `echo-asyncio-streams` | this runtime, 2 workers, asyncio's streams API: `start_server`, `StreamReader::read(65536)`, `StreamWriter::write` + `drain` (what `net_ref.py` runs on CPython and uvloop) |
 //! | `echo-tokio` | tokio multi-thread, 2 workers, a task per connection |
 //! | `echo-smol` | async-executor run by 2 threads (`async_io::block_on`) + async-io's reactor |
 //! | `http-asyncio` | hyper 1.x HTTP/1.1 hello world on this runtime (`TokioIo` over its `TcpStream`, a timer on `asyncio::sleep`) |
@@ -37,6 +38,7 @@ const BUF: usize = 64 * 1024;
 
 const KINDS: &[&str] = &[
     "echo-asyncio",
+    "echo-asyncio-streams",
     "echo-tokio",
     "echo-smol",
     "http-asyncio",
@@ -58,6 +60,7 @@ fn main() {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     match kind.as_str() {
         "echo-asyncio" => asyncio_main(echo_asyncio(addr)),
+        "echo-asyncio-streams" => asyncio_main(echo_asyncio_streams(addr)),
         "http-asyncio" => asyncio_main(http_asyncio(addr)),
         "echo-tokio" => tokio_main(echo_tokio(addr)),
         "http-tokio" => tokio_main(http_tokio(addr)),
@@ -99,6 +102,28 @@ async fn echo_asyncio(addr: SocketAddr) {
             }
         });
     }
+}
+
+async fn echo_asyncio_streams(addr: SocketAddr) {
+    let server = asyncio::start_server(
+        |mut reader: asyncio::StreamReader, writer: asyncio::StreamWriter| async move {
+            loop {
+                let data = match reader.read(BUF as isize).await {
+                    Ok(data) if !data.is_empty() => data,
+                    _ => break,
+                };
+                if writer.write(&data).is_err() || writer.drain().await.is_err() {
+                    break;
+                }
+            }
+            writer.close();
+        },
+        &addr.ip().to_string(),
+        addr.port(),
+    )
+    .await
+    .expect("start_server");
+    let _ = server.serve_forever().await;
 }
 
 /// hyper's timer on `asyncio::sleep` (for its header-read timeout).
