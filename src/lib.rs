@@ -43,11 +43,13 @@
 //! Layers, each using only those below it:
 //! 1. `loom.rs`: the sync facade (std / crossbeam / parking_lot, or loom under
 //!    `cfg(loom)`): the only place that names a synchronisation primitive.
-//! 2. `task/` (the cell, state word, harness, handles, cancellation, registries) and
-//!    `runtime/` (scheduler, timers, callbacks, blocking pool, shutdown): the core, which
-//!    depend on each other as tokio's `task` and `scheduler` do.
-//! 3. `future.rs`, `sync/` and `compose/` (gather, wait, shield, as_completed, timeouts,
-//!    TaskGroup): asyncio's library, on the core.
+//! 2. `task/` (the cell, state word, harness, handles, cancellation, registries),
+//!    `runtime/` (scheduler, timers, callbacks, blocking pool, shutdown) and `io/` (the
+//!    reactor polled from the workers' park, readiness records): the core, which depend
+//!    on each other as tokio's `task`, `scheduler` and `io` drivers do.
+//! 3. `future.rs`, `sync/`, `compose/` (gather, wait, shield, as_completed, timeouts,
+//!    TaskGroup), `net/` (sockets), `streams/` (asyncio's streams API) and `signal.rs`:
+//!    asyncio's library, on the core.
 //! 4. `runner.rs` (`run`, `Runner`) and `threadsafe.rs` (`run_coroutine_threadsafe`):
 //!    entry points, on everything else.
 //!

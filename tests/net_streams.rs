@@ -883,3 +883,68 @@ fn echo_example_server() {
         }
     })
 }
+
+/// The runtime-neutral traits: `AsyncBufRead`/`AsyncRead` on the reader mix with
+/// `readline` (they serve the same buffer), `AsyncWrite` on the writer applies the
+/// back-pressure of `drain` and `poll_close` is `write_eof`; every byte arrives.
+#[test]
+fn futures_io_traits_on_the_streams() {
+    use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    on_both(|_| async {
+        let (server, (mut cr, mut cw), (mut sr, sw)) = connected().await;
+        // Reader: a line through readline, then the next bytes through AsyncBufRead and
+        // AsyncRead, then a line again.
+        sw.write(b"first\nsecond\nthird\n").unwrap();
+        assert_eq!(&cr.readline().await.unwrap()[..], b"first\n");
+        // Bytes may arrive in pieces: check prefixes, then the whole.
+        let mut got = Vec::new();
+        let seen = poll_fn(|cx| Pin::new(&mut cr).poll_fill_buf(cx).map_ok(|b| b.to_vec()))
+            .await
+            .unwrap();
+        assert!(!seen.is_empty() && b"second\nthird\n".starts_with(&seen));
+        got.push(seen[0]);
+        Pin::new(&mut cr).consume(1);
+        let mut four = [0u8; 4];
+        let n = poll_fn(|cx| Pin::new(&mut cr).poll_read(cx, &mut four))
+            .await
+            .unwrap();
+        assert!(n >= 1);
+        got.extend_from_slice(&four[..n]);
+        let rest = cr
+            .readexactly(b"second\nthird\n".len() - got.len())
+            .await
+            .unwrap();
+        got.extend_from_slice(&rest);
+        assert_eq!(got, b"second\nthird\n");
+
+        // Writer: 8 MiB through poll_write in 64 KiB pieces while the peer reads; then
+        // poll_close, and the peer sees EOF after the last byte.
+        let data = pattern(8 << 20);
+        let expected = data.clone();
+        let reader = asyncio::create_task(async move {
+            let got = sr.read(-1).await.unwrap();
+            (sr, got)
+        });
+        for chunk in data.chunks(64 * 1024) {
+            let mut off = 0;
+            while off < chunk.len() {
+                off += poll_fn(|cx| Pin::new(&mut cw).poll_write(cx, &chunk[off..]))
+                    .await
+                    .unwrap();
+                assert!(cw.get_write_buffer_size() <= 64 * 1024 + chunk.len());
+            }
+        }
+        poll_fn(|cx| Pin::new(&mut cw).poll_flush(cx))
+            .await
+            .unwrap();
+        poll_fn(|cx| Pin::new(&mut cw).poll_close(cx))
+            .await
+            .unwrap();
+        let (_sr, got) = reader.await.unwrap();
+        assert!(got[..] == expected[..], "every byte, in order");
+        server.close();
+    })
+}

@@ -97,6 +97,7 @@ pub(crate) mod conn;
 pub(crate) mod error;
 pub(crate) mod reader;
 pub(crate) mod server;
+pub(crate) mod traits;
 pub(crate) mod writer;
 
 pub use conn::Addr;

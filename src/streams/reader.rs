@@ -348,6 +348,22 @@ impl StreamReader {
         .await
     }
 
+    /// The buffered bytes, reading the socket first if there are none (and no EOF):
+    /// `AsyncBufRead::poll_fill_buf` (`streams/traits.rs`). Empty at EOF.
+    pub(crate) fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        cancel_point()?;
+        while self.buf.is_empty() && !self.eof {
+            ready!(self.poll_fill(cx))?;
+        }
+        Poll::Ready(Ok(&self.buf[..]))
+    }
+
+    /// Drops `amt` bytes from the front of the buffer (`AsyncBufRead::consume`).
+    pub(crate) fn consume(&mut self, amt: usize) {
+        let amt = amt.min(self.buf.len());
+        let _ = self.buf.split_to(amt);
+    }
+
     /// Reads the socket once into the buffer; sets `eof` at its end. Pending forever
     /// (until a cancellation) for a reader without a socket.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -1,10 +1,14 @@
 //! [`StreamWriter`]: asyncio's `StreamWriter` over a connection's write buffer.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::loom::sync::Arc;
+use crate::loom::Mutex;
 use crate::streams::conn::{Addr, Conn};
 use crate::sync::ValueError;
 
@@ -73,11 +77,33 @@ impl ExtraInfo {
 /// ```
 pub struct StreamWriter {
     conn: Arc<Conn>,
+    /// The `drain` in progress of the `AsyncWrite` impl (`streams/traits.rs`), kept
+    /// between polls. Behind a lock so the writer stays `Sync`.
+    pending_drain: Mutex<Option<DrainFuture>>,
 }
+
+/// A `drain` owned by the writer (it holds the connection, not a borrow of the writer).
+type DrainFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
 impl StreamWriter {
     pub(crate) fn from_conn(conn: Arc<Conn>) -> StreamWriter {
-        StreamWriter { conn }
+        StreamWriter {
+            conn,
+            pending_drain: Mutex::new(None),
+        }
+    }
+
+    /// Polls a `drain` (the poll form of [`drain`](Self::drain), for the `AsyncWrite`
+    /// impl): ready at once when the buffer is not above the high-water mark.
+    pub(crate) fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut pending = self.pending_drain.lock();
+        let fut = pending.get_or_insert_with(|| {
+            let conn = self.conn.clone();
+            Box::pin(async move { conn.drain().await })
+        });
+        let result = std::task::ready!(fut.as_mut().poll(cx));
+        *pending = None;
+        Poll::Ready(result)
     }
 
     /// Writes `data` (asyncio's `write`): sent now as far as the socket takes it, the
