@@ -401,7 +401,10 @@ fn cancel_reads_lose_nothing(workers: usize, op: Op) {
             let mut k = 0usize;
             while !r.at_eof() {
                 k += 1;
+                let started = Arc::new(asyncio::Event::new());
+                let began = started.clone();
                 let t = asyncio::create_task(async move {
+                    began.set();
                     let mut got = Vec::new();
                     loop {
                         match one_read(&mut r, op).await {
@@ -416,9 +419,11 @@ fn cancel_reads_lose_nothing(workers: usize, op: Op) {
                         }
                     }
                 });
-                // At least one yield: a task cancelled before its first step never runs
-                // (its future, with the reader, is dropped unpolled).
-                for _ in 0..=(k % 13) {
+                // The task must have started: one cancelled before its first step never
+                // runs (its future, with the reader, is dropped unpolled). On two workers
+                // yielding is not enough (the other worker may not have polled it yet).
+                started.wait().await.unwrap();
+                for _ in 0..(k % 13) {
                     asyncio::sleep(Duration::ZERO).await.unwrap();
                 }
                 t.cancel(None);
