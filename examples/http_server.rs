@@ -8,7 +8,7 @@
 //!
 //! What hyper needs from a runtime, and where it comes from here:
 //! * **I/O**: hyper's own `rt::Read`/`rt::Write`, implemented by [`HyperIo`] over
-//!   `asyncio::net::TcpStream`'s `poll_read`/`poll_write` (no tokio traits, so no
+//!   `asyncio::net::TcpStream`'s `poll_read_uninit`/`poll_write` (no tokio traits, so no
 //!   `tokio-io` feature and no hyper-util).
 //! * **A timer** (for the header-read timeout): [`AsyncioTimer`], on `asyncio::sleep`.
 //! * **An executor**: [`AsyncioExecutor`], on `asyncio::create_task`. hyper's HTTP/1
@@ -96,18 +96,10 @@ impl Read for HyperIo {
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        // SAFETY: nothing uninitialised is read: the bytes are zeroed before they are
-        // viewed as `[u8]`, and `advance` below only counts bytes the read filled.
+        // SAFETY: `poll_read_uninit` only writes into the unfilled part (recv(2)); it
+        // never de-initialises a byte.
         let unfilled = unsafe { buf.as_mut() };
-        for byte in unfilled.iter_mut() {
-            byte.write(0);
-        }
-        // SAFETY: every byte of `unfilled` was just initialised; `MaybeUninit<u8>` and
-        // `u8` have the same layout.
-        let bytes = unsafe {
-            std::slice::from_raw_parts_mut(unfilled.as_mut_ptr().cast::<u8>(), unfilled.len())
-        };
-        let n = ready!(self.0.poll_read(cx, bytes))?;
+        let n = ready!(self.0.poll_read_uninit(cx, unfilled))?;
         // SAFETY: the read filled the first `n` bytes of the unfilled part.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))

@@ -60,7 +60,6 @@ where
 /// Polls a read into uninitialised memory (tokio's `ReadBuf::unfilled_mut`), so the
 /// `tokio-io` impls need not zero the caller's buffer first: `recv(2)` only writes to it.
 /// Returns how many bytes are now initialised at the front of `buf`.
-#[cfg(feature = "tokio-io")]
 pub(crate) fn poll_read_uninit<E: Source + std::os::fd::AsRawFd>(
     io: &IoSource<E>,
     cx: &mut Context<'_>,
@@ -245,9 +244,17 @@ macro_rules! stream_read_methods {
             $crate::net::ops::poll_read(self.source(), cx, buf)
         }
 
-        /// `poll_read` into uninitialised memory (the `tokio-io` impls).
-        #[cfg(feature = "tokio-io")]
-        pub(crate) fn poll_read_uninit(
+        /// `poll_read` into uninitialised memory: the kernel writes into `buf` and the
+        /// result says how many bytes at its front are now initialised. For adapters to
+        /// other I/O traits (hyper's `ReadBufCursor`, tokio's `ReadBuf`) that would
+        /// otherwise zero their buffer before every read.
+        #[doc = $crate::net::ops::doc_example!($setup, r#"
+    b.write_all(b"xyz").await?;
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8];
+    let n = std::future::poll_fn(|cx| a.poll_read_uninit(cx, &mut buf)).await?;
+    assert!(n >= 1 && n <= 3);
+"#)]
+        pub fn poll_read_uninit(
             &self,
             cx: &mut std::task::Context<'_>,
             buf: &mut [std::mem::MaybeUninit<u8>],
