@@ -33,8 +33,8 @@ use crate::task::notified::Notified;
 pub(crate) const MAX_EAGER_DEPTH: u32 = 32;
 
 /// Search rounds (steal attempts, each followed by a `Backoff` spin) before a searcher
-/// gives up while sockets are registered: the spin phase of `crossbeam_utils::Backoff`,
-/// without its `yield_now` phase.
+/// gives up while I/O sources (sockets, signal listeners) are registered: the spin phase
+/// of `crossbeam_utils::Backoff`, without its `yield_now` phase.
 const SEARCH_SPIN_ROUNDS: u32 = 7;
 
 pub(crate) struct WorkerCore {
@@ -344,7 +344,7 @@ impl WorkerCore {
         }
     }
 
-    /// `true` if sockets are registered with the I/O driver.
+    /// `true` if I/O sources (sockets, signal listeners) are registered with the driver.
     fn sockets_registered(&self) -> bool {
         #[cfg(not(loom))]
         {
