@@ -560,3 +560,40 @@ mod net {
             Send & Sync & !Unpin
     );
 }
+
+// ---- streams and signals ----------------------------------------------------------------
+
+mod streams {
+    use super::*;
+    use asyncio::streams::{
+        Addr, ExtraInfo, IncompleteReadError, LimitOverrunError, StreamError, StreamOptions,
+    };
+    use asyncio::{Server, StreamReader, StreamWriter};
+
+    // A reader is owned by the task reading (`&mut self` methods); a writer's methods take
+    // `&self`, so it can be shared; neither duplicates the connection.
+    assert_value!(StreamReader: Send & Sync & Unpin & !Clone);
+    assert_value!(StreamWriter: Send & Sync & Unpin & !Clone);
+    // A server is a handle (asyncio's `Server` object is shared the same way).
+    assert_value!(Server: Send & Sync & Unpin & Clone);
+    assert_value!(StreamOptions: Send & Sync & Unpin);
+    // Errors and values cross threads and can be kept.
+    assert_value!(StreamError: Send & Sync & Unpin);
+    assert_value!(IncompleteReadError: Send & Sync & Unpin & Clone);
+    assert_value!(LimitOverrunError: Send & Sync & Unpin & Clone);
+    assert_value!(Addr: Send & Sync & Unpin & Clone);
+    assert_value!(ExtraInfo: Send & Sync & Unpin & Clone);
+
+    // The futures of the entry points and the reader/writer methods are spawnable.
+    assert_fn!(asyncio::open_connection(&str, u16): Send & !Unpin);
+    assert_fn!(asyncio::StreamReader::readline(&mut StreamReader): Send & !Unpin);
+    assert_fn!(asyncio::StreamWriter::drain(&StreamWriter): Send & !Unpin);
+    assert_fn!(asyncio::Server::wait_closed(&Server): Send & !Unpin);
+}
+
+mod signals {
+    use super::*;
+
+    // `ctrl_c()` returns a named future, spawnable and pollable from any task.
+    assert_value!(asyncio::signal::CtrlC: Send & Unpin & !Clone);
+}
