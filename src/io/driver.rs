@@ -187,12 +187,10 @@ impl IoDriver {
         self.park_states.transition_from_polling(worker);
     }
 
-    /// A busy worker's look at the sockets: a zero-timeout poll, if any socket is
-    /// registered and nobody else is polling. Returns `true` if any waker was woken.
+    /// A busy worker's look at the sockets: a zero-timeout poll, if nobody else is
+    /// polling (the caller checks first that sockets are registered). Returns `true` if
+    /// any waker was woken.
     pub(crate) fn poll_now(&self, wake: impl FnMut(Waker)) -> bool {
-        if self.registered() == 0 {
-            return false;
-        }
         let Some(mut state) = self.state.try_lock() else {
             return false;
         };

@@ -108,15 +108,9 @@ impl<E: Source> IoSource<E> {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut f: impl FnMut(&E) -> io::Result<R>,
+        f: impl FnMut(&E) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let event = ready!(self.poll_ready(cx, direction))?;
-            match f(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_io_until_drained(cx, direction, f, |_| false)
     }
 
     /// [`poll_io`](Self::poll_io) for a byte transfer of up to `len` bytes on a *stream*
@@ -131,15 +125,28 @@ impl<E: Source> IoSource<E> {
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut f: impl FnMut(&E) -> io::Result<usize>,
+        f: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_until_drained(cx, direction, f, |&n| n > 0 && n < len)
+    }
+
+    /// The loop of both: wait for readiness, call `f`; on `WouldBlock` clear the event
+    /// and wait again; on a result that `drained` says emptied (or filled) the kernel's
+    /// buffer, clear the event and return the result.
+    fn poll_io_until_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut f: impl FnMut(&E) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         loop {
             let event = ready!(self.poll_ready(cx, direction))?;
             match f(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                Ok(n) if n > 0 && n < len => {
+                Ok(r) if drained(&r) => {
                     self.clear_readiness(event);
-                    return Poll::Ready(Ok(n));
+                    return Poll::Ready(Ok(r));
                 }
                 result => return Poll::Ready(result),
             }

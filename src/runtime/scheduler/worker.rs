@@ -288,10 +288,10 @@ impl WorkerCore {
     fn poll_io_now(&self) {
         #[cfg(not(loom))]
         {
-            // The woken tasks go to the back of this worker's queue, not its LIFO slot.
-            if self.shared.io.registered() == 0 {
+            if !self.sockets_registered() {
                 return;
             }
+            // The woken tasks go to the back of this worker's queue, not its LIFO slot.
             self.parked.set(true);
             let woke = self.shared.io.poll_now(|w| self.shared.wake_guarded(w));
             self.parked.set(false);
