@@ -29,14 +29,18 @@ use std::task::{ready, Context, Poll};
 
 use crate::streams::{StreamReader, StreamWriter};
 
-fn poll_read(
+/// Hands at most `room` buffered bytes (reading the socket first if none are buffered)
+/// to `put`, and consumes them: both traits' `poll_read`, without zeroing the caller's
+/// buffer first.
+fn poll_copy(
     reader: &mut StreamReader,
     cx: &mut Context<'_>,
-    out: &mut [u8],
+    room: usize,
+    put: impl FnOnce(&[u8]),
 ) -> Poll<io::Result<usize>> {
     let buf = ready!(reader.poll_fill_buf(cx))?;
-    let n = buf.len().min(out.len());
-    out[..n].copy_from_slice(&buf[..n]);
+    let n = buf.len().min(room);
+    put(&buf[..n]);
     reader.consume(n);
     Poll::Ready(Ok(n))
 }
@@ -58,7 +62,10 @@ impl futures_io::AsyncRead for StreamReader {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        poll_read(self.get_mut(), cx, buf)
+        let room = buf.len();
+        poll_copy(self.get_mut(), cx, room, |data| {
+            buf[..data.len()].copy_from_slice(data)
+        })
     }
 }
 
@@ -97,11 +104,8 @@ impl tokio::io::AsyncRead for StreamReader {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let reader = self.get_mut();
-        let data = ready!(reader.poll_fill_buf(cx))?;
-        let n = data.len().min(buf.remaining());
-        buf.put_slice(&data[..n]);
-        reader.consume(n);
+        let room = buf.remaining();
+        ready!(poll_copy(self.get_mut(), cx, room, |data| buf.put_slice(data)))?;
         Poll::Ready(Ok(()))
     }
 }
