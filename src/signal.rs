@@ -483,14 +483,23 @@ impl Global {
         }
     }
 
-    /// Runtime `k` shut down: everything of it goes.
-    fn tear_down(&mut self, k: usize, dispatcher: &StdArc<Dispatcher>, garbage: &mut Garbage) {
-        match self.runtimes.get(&k) {
-            Some(rt) if StdArc::ptr_eq(&rt.dispatcher, dispatcher) => {}
-            // Already torn down (or the key is another runtime's by now).
-            _ => return,
+    /// The signals of `dispatcher`'s runtime, if they are still there: not torn down,
+    /// and the key not reused by another runtime since.
+    fn runtime_of(&mut self, dispatcher: &StdArc<Dispatcher>) -> Option<&mut RuntimeSignals> {
+        self.runtimes
+            .get_mut(&dispatcher.key)
+            .filter(|rt| StdArc::ptr_eq(&rt.dispatcher, dispatcher))
+    }
+
+    /// `dispatcher`'s runtime shut down: everything of it goes.
+    fn tear_down(&mut self, dispatcher: &StdArc<Dispatcher>, garbage: &mut Garbage) {
+        if self.runtime_of(dispatcher).is_none() {
+            return;
         }
-        let rt = self.runtimes.remove(&k).expect("checked above");
+        let rt = self
+            .runtimes
+            .remove(&dispatcher.key)
+            .expect("checked above");
         for (sig, entry) in rt.entries {
             self.release_process(sig);
             garbage.entries.push(entry);
@@ -585,7 +594,7 @@ impl Wake for Dispatcher {
 impl Dispatcher {
     fn tear_down(self: &StdArc<Self>) {
         let mut garbage = Garbage::default();
-        global().lock().tear_down(self.key, self, &mut garbage);
+        global().lock().tear_down(self, &mut garbage);
         drop(garbage);
     }
 
@@ -598,12 +607,9 @@ impl Dispatcher {
         let mut handle = None;
         {
             let mut global = global().lock();
-            let Some(rt) = global.runtimes.get_mut(&self.key) else {
+            let Some(rt) = global.runtime_of(self) else {
                 return;
             };
-            if !StdArc::ptr_eq(&rt.dispatcher, self) {
-                return;
-            }
             let waker = Waker::from(self.clone());
             let mut cx = Context::from_waker(&waker);
             let mut shut_down = rt.handle.is_closed();
@@ -636,7 +642,7 @@ impl Dispatcher {
             }
             if shut_down {
                 calls.clear();
-                global.tear_down(self.key, self, &mut garbage);
+                global.tear_down(self, &mut garbage);
             } else {
                 handle = Some(rt.handle.clone());
             }
@@ -717,9 +723,7 @@ impl Listener {
         let result = {
             let mut global = global().lock();
             let waiter = global
-                .runtimes
-                .get_mut(&self.key)
-                .filter(|rt| StdArc::ptr_eq(&rt.dispatcher, &self.dispatcher))
+                .runtime_of(&self.dispatcher)
                 .and_then(|rt| rt.entries.get_mut(&self.sig))
                 .and_then(|entry| entry.waiters.iter_mut().find(|w| w.id == self.id));
             match waiter {
@@ -751,11 +755,7 @@ impl Drop for Listener {
         let mut garbage = Garbage::default();
         {
             let mut global = global().lock();
-            let Some(rt) = global
-                .runtimes
-                .get_mut(&self.key)
-                .filter(|rt| StdArc::ptr_eq(&rt.dispatcher, &self.dispatcher))
-            else {
+            let Some(rt) = global.runtime_of(&self.dispatcher) else {
                 return;
             };
             if let Some(entry) = rt.entries.get_mut(&self.sig) {
