@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use asyncio::{
-    CancelledError, ChildError, TaskGroup, TaskGroupError, TaskRef, TimeoutError, ALL_COMPLETED,
+    CancelledError, TaskGroup, TaskGroupError, TaskRef, TimeoutError, ALL_COMPLETED,
     FIRST_COMPLETED,
 };
 use util::{rt, rt1, Foreign, WORKER_COUNTS};
@@ -561,6 +561,14 @@ enum GroupErr {
     Value,
 }
 
+impl std::fmt::Display for GroupErr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for GroupErr {}
+
 impl From<CancelledError> for GroupErr {
     fn from(c: CancelledError) -> Self {
         GroupErr::Cancelled(c)
@@ -589,7 +597,7 @@ fn test_timeout_taskgroup() {
         for n in WORKER_COUNTS {
             rt(n).block_on(async {
                 let r = asyncio::timeout(Some(Duration::from_millis(10)))
-                    .run(TaskGroup::run(|tg: TaskGroup<GroupErr>| async move {
+                    .run(TaskGroup::run(|tg: TaskGroup| async move {
                         tg.create_task(async {
                             let _ = asyncio::sleep(Duration::from_secs(2)).await;
                             Err::<(), _>(GroupErr::ZeroDivision)
@@ -604,8 +612,8 @@ fn test_timeout_taskgroup() {
                     Ok(Err(TaskGroupError::Failed(eg))) => {
                         assert_eq!(eg.errors().len(), 1, "{eg:?}");
                         assert!(matches!(
-                            eg.errors()[0],
-                            ChildError::Error(GroupErr::ZeroDivision)
+                            eg.errors()[0].downcast_ref::<GroupErr>(),
+                            Some(GroupErr::ZeroDivision)
                         ));
                     }
                     other => panic!("expected the exception group, got {other:?}"),
@@ -948,6 +956,7 @@ fn test_timeout_foreign_body_outer_cancel_race() {
                 Err(asyncio::TaskError::Panicked(p)) => {
                     panics.push((round, p.message().to_owned()))
                 }
+                Err(asyncio::TaskError::Exception(e)) => panics.push((round, e.to_string())),
             }
         }
         assert!(

@@ -72,4 +72,6 @@ pub(crate) use deliver::{
     forward_request_made_during_step, rearm_for_next_await, take_own_pending_cancel,
 };
 pub(crate) use state::CancelState;
-pub(crate) use step::{cancellation_at_completion, take_must_cancel, PendingRequest, StepReport};
+pub(crate) use step::{
+    cancellation_at_completion, take_must_cancel, PendingRequest, Raised, StepReport,
+};

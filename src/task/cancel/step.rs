@@ -89,12 +89,27 @@ pub(crate) fn take_must_cancel(header: &Header) -> Option<Arc<str>> {
     fields.cancel.msg.clone()
 }
 
-/// At `Ready`: `Some(msg)` if the task must end cancelled instead — a pending request
-/// that counts (see [`PendingRequest`]), or a tracked `CancelledError` of the task still
-/// alive (in the output).
+/// What the output of a finished step raised (see `output.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Raised {
+    /// It returned a value.
+    Nothing,
+    /// It raised a `CancelledError`: the task ends cancelled with that one.
+    Cancellation,
+    /// It raised an exception (an `Err`).
+    Exception,
+}
+
+/// At `Ready`: `Some(msg)` if the task must end cancelled instead of with its outcome —
+/// a pending request that counts (see [`PendingRequest`]; only for a returned value, as
+/// asyncio's `__step` lets a raised exception win over `_must_cancel`), or a tracked
+/// `CancelledError` of the task still alive (in the output: the task propagated its
+/// cancellation inside a value or an error of its own). A pending request is consumed in
+/// every case.
 pub(crate) fn cancellation_at_completion(
     header: &Header,
     request: PendingRequest,
+    raised: Raised,
 ) -> Option<Option<Arc<str>>> {
     let must_cancel = header.state.load().is_must_cancel();
     let tokens = header.live_tokens.load(Ordering::Acquire) > 0;
@@ -104,15 +119,17 @@ pub(crate) fn cancellation_at_completion(
     let mut fields = header.asyncio.lock();
     let scope = std::mem::take(&mut fields.cancel.pending_scope);
     let request_counts = must_cancel
+        && raised == Raised::Nothing
         && request == PendingRequest::Applies
         // A request re-armed for the next await point, which never came, does not.
         && scope == PendingScope::UntilCompletion;
     if must_cancel {
         header.state.clear_must_cancel();
     }
-    if request_counts || tokens {
-        Some(fields.cancel.msg.clone())
-    } else {
-        None
-    }
+    let cancelled = match raised {
+        // The raised cancellation is the outcome, whatever else is alive.
+        Raised::Cancellation => false,
+        Raised::Nothing | Raised::Exception => request_counts || tokens,
+    };
+    cancelled.then(|| fields.cancel.msg.clone())
 }
