@@ -55,11 +55,24 @@ fn test_timeout_basic() {
 
 // deadline = loop.time() + 0.01; async with timeout_at(deadline) as cm: sleep(10)
 // -> TimeoutError; cm.expired(); cm.when() == deadline
+//
+// `when()` is exactly the deadline given (seconds on the time() scale), and `deadline()`
+// exactly the `Instant` given.
 #[test]
 fn test_timeout_at_basic() {
     util::deadline(|| {
         for n in WORKER_COUNTS {
             rt(n).block_on(async {
+                let deadline = asyncio::time() + 0.01;
+                let t = asyncio::timeout_at(deadline);
+                let cm = t.handle();
+                assert_eq!(cm.when(), Some(deadline), "before the scope is entered");
+                let r = t.run(asyncio::sleep(Duration::from_secs(10))).await;
+                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                assert!(cm.expired());
+                assert_eq!(cm.when(), Some(deadline));
+                assert!(deadline <= asyncio::time(), "did not fire early");
+
                 let deadline = Instant::now() + Duration::from_millis(10);
                 let t = asyncio::timeout_at(deadline);
                 let cm = t.handle();
@@ -410,35 +423,53 @@ fn test_nested_timeouts_loop_busy() {
 // task = create_task(f()); cm = await fut
 // cm.when() == deadline1; cm.reschedule(deadline2) -> when() == deadline2
 // cm.reschedule(None) -> when() is None; task.cancel() -> CancelledError; not expired
+//
+// (deadline1 = loop.time() + 10: the exact seconds come back from when(); the same with
+// `Instant`s through deadline().)
 #[test]
 fn test_reschedule() {
     util::deadline(|| {
         for n in WORKER_COUNTS {
-            let rt = rt(n);
-            let handle = rt.handle().clone();
-            rt.block_on(async move {
-                let fut = event::<asyncio::TimeoutHandle>();
-                let deadline1 = Instant::now() + Duration::from_secs(10);
-                let deadline2 = deadline1 + Duration::from_secs(20);
-                let f = fut.clone();
-                let task = asyncio::create_task(async move {
-                    let t = asyncio::timeout_at(deadline1);
-                    f.set_result(t.handle()).unwrap();
-                    t.run(asyncio::sleep(Duration::from_secs(50))).await
+            for seconds in [true, false] {
+                let rt = rt(n);
+                let handle = rt.handle().clone();
+                rt.block_on(async move {
+                    let fut = event::<asyncio::TimeoutHandle>();
+                    let f = fut.clone();
+                    let (at1, at2) = (asyncio::time() + 10.0, asyncio::time() + 30.0);
+                    let deadline1 = Instant::now() + Duration::from_secs(10);
+                    let deadline2 = deadline1 + Duration::from_secs(20);
+                    let task = asyncio::create_task(async move {
+                        let t = if seconds {
+                            asyncio::timeout_at(at1)
+                        } else {
+                            asyncio::timeout_at(deadline1)
+                        };
+                        f.set_result(t.handle()).unwrap();
+                        t.run(asyncio::sleep(Duration::from_secs(50))).await
+                    });
+                    let cm = fut.await.unwrap();
+                    if seconds {
+                        assert_eq!(cm.when(), Some(at1));
+                        cm.reschedule_at(at2).unwrap();
+                        assert_eq!(cm.when(), Some(at2));
+                    } else {
+                        assert_eq!(cm.deadline(), Some(deadline1));
+                        cm.reschedule(Some(deadline2)).unwrap();
+                        assert_eq!(cm.deadline(), Some(deadline2));
+                        cm.reschedule_at(deadline1).unwrap();
+                        assert_eq!(cm.deadline(), Some(deadline1));
+                    }
+                    cm.reschedule(None).unwrap();
+                    assert_eq!(cm.when(), None);
+                    task.cancel(None);
+                    // The body's CancelledError propagated (not a TimeoutError): the task
+                    // ends cancelled.
+                    assert!(task.await.unwrap_err().is_cancelled());
+                    assert!(!cm.expired());
+                    assert_eq!(handle.live_timers(), 0);
                 });
-                let cm = fut.await.unwrap();
-                assert_eq!(cm.deadline(), Some(deadline1));
-                cm.reschedule(Some(deadline2)).unwrap();
-                assert_eq!(cm.deadline(), Some(deadline2));
-                cm.reschedule(None).unwrap();
-                assert_eq!(cm.when(), None);
-                task.cancel(None);
-                // The body's CancelledError propagated (not a TimeoutError): the task ends
-                // cancelled.
-                assert!(task.await.unwrap_err().is_cancelled());
-                assert!(!cm.expired());
-                assert_eq!(handle.live_timers(), 0);
-            });
+            }
         }
     });
 }

@@ -103,9 +103,40 @@ impl Handler {
     }
 }
 
+/// A deadline as it was given: an `Instant`, or seconds on the [`time()`](crate::time)
+/// scale, kept as given so that [`TimeoutHandle::when`] returns exactly them (asyncio's
+/// `cm.when() == deadline`); `instant` is what the timer is armed with.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    instant: Instant,
+    seconds: Option<f64>,
+}
+
+impl Deadline {
+    fn of(when: impl IntoDeadline) -> Deadline {
+        let seconds = when.loop_time();
+        Deadline {
+            instant: when.into_instant(),
+            seconds,
+        }
+    }
+
+    fn at(instant: Instant) -> Deadline {
+        Deadline {
+            instant,
+            seconds: None,
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        self.seconds
+            .unwrap_or_else(|| clock::seconds_of_instant(self.instant))
+    }
+}
+
 struct ScopeState {
     phase: Phase,
-    when: Option<Instant>,
+    when: Option<Deadline>,
     handler: Option<Handler>,
     task: Option<TaskRef>,
     runtime: Option<Arc<Shared>>,
@@ -126,12 +157,15 @@ struct ScopeShared {
 /// });
 /// ```
 pub fn timeout(delay: Option<Duration>) -> Timeout {
-    Timeout::new(delay.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future)))
+    Timeout::new(
+        delay.map(|d| Deadline::at(Instant::now().checked_add(d).unwrap_or_else(far_future))),
+    )
 }
 
 /// A scope that expires at `when`: an `Instant`, or seconds on the
 /// [`time()`](crate::time) scale (asyncio's `timeout_at(loop.time() + ...)`). For a scope
-/// without a deadline use `timeout(None)`.
+/// without a deadline use `timeout(None)`. [`TimeoutHandle::when`] returns `when` exactly
+/// as given (seconds), [`TimeoutHandle::deadline`] the `Instant` as given.
 ///
 /// ```
 /// use std::time::Duration;
@@ -143,7 +177,7 @@ pub fn timeout(delay: Option<Duration>) -> Timeout {
 /// });
 /// ```
 pub fn timeout_at(when: impl IntoDeadline) -> Timeout {
-    Timeout::new(Some(when.into_instant()))
+    Timeout::new(Some(Deadline::of(when)))
 }
 
 fn far_future() -> Instant {
@@ -151,7 +185,7 @@ fn far_future() -> Instant {
 }
 
 impl Timeout {
-    fn new(when: Option<Instant>) -> Timeout {
+    fn new(when: Option<Deadline>) -> Timeout {
         Timeout {
             shared: StdArc::new(ScopeShared {
                 state: Mutex::new(ScopeState {
@@ -190,14 +224,17 @@ impl Timeout {
 }
 
 impl TimeoutHandle {
-    /// The deadline on the [`time()`](crate::time) scale, or `None`.
+    /// The deadline on the [`time()`](crate::time) scale, or `None`: exactly the seconds
+    /// given to [`timeout_at`] or [`reschedule_at`](Self::reschedule_at), if it was given
+    /// that way.
     pub fn when(&self) -> Option<f64> {
-        self.shared.state.lock().when.map(clock::seconds_of_instant)
+        self.shared.state.lock().when.map(|d| d.seconds())
     }
 
-    /// The deadline as an `Instant`, or `None`.
+    /// The deadline as an `Instant`, or `None`: exactly the `Instant` given, if it was
+    /// given that way.
     pub fn deadline(&self) -> Option<Instant> {
-        self.shared.state.lock().when
+        self.shared.state.lock().when.map(|d| d.instant)
     }
 
     /// `true` once the scope expired (asyncio's `expired()`).
@@ -211,6 +248,10 @@ impl TimeoutHandle {
     /// Moves the deadline (`None`: never). An error once the scope expired or exited
     /// (asyncio: "Cannot change state of expiring/expired Timeout").
     pub fn reschedule(&self, when: Option<Instant>) -> Result<(), RuntimeError> {
+        self.reschedule_to(when.map(Deadline::at))
+    }
+
+    fn reschedule_to(&self, when: Option<Deadline>) -> Result<(), RuntimeError> {
         let mut st = self.shared.state.lock();
         match st.phase {
             Phase::Created => {
@@ -237,7 +278,7 @@ impl TimeoutHandle {
     /// Moves the deadline to `when`: an `Instant` or seconds on the [`time()`](crate::time)
     /// scale (asyncio's `reschedule(loop.time() + ...)`).
     pub fn reschedule_at(&self, when: impl IntoDeadline) -> Result<(), RuntimeError> {
-        self.reschedule(Some(when.into_instant()))
+        self.reschedule_to(Some(Deadline::of(when)))
     }
 
     /// Moves the deadline to `delay` from now (`None`: never).
@@ -251,6 +292,7 @@ fn arm(shared: &StdArc<ScopeShared>, st: &mut ScopeState) {
     let (Some(when), Some(rt)) = (st.when, st.runtime.clone()) else {
         return;
     };
+    let when = when.instant;
     let weak = StdArc::downgrade(shared);
     let on_timeout = move || {
         if let Some(shared) = weak.upgrade() {
@@ -439,7 +481,7 @@ impl fmt::Debug for TimeoutHandle {
         let st = self.shared.state.lock();
         f.debug_struct("TimeoutHandle")
             .field("phase", &st.phase)
-            .field("when", &st.when.map(clock::seconds_of_instant))
+            .field("when", &st.when.map(|d| d.seconds()))
             .finish()
     }
 }
