@@ -87,6 +87,80 @@ fn test_timeout_at_basic() {
     });
 }
 
+// with assertRaises(TimeoutError) as cm:
+//     async with asyncio.timeout(0.01):
+//         try: 1/0
+//         finally: await asyncio.sleep(1)
+// e2 = cm.exception.__cause__ -> a CancelledError; e.__context__ is e2; e2.__cause__ is None
+//
+// import asyncio
+// async def main():
+//     async def body():
+//         async with asyncio.timeout(0.01): await asyncio.sleep(1)
+//     t = asyncio.create_task(body())
+//     try: await t
+//     except TimeoutError as e:
+//         print(repr(e.__cause__), e.__cause__.__cause__, t.cancelled())
+//     for d in (0.01, 0):
+//         try: await asyncio.wait_for(asyncio.sleep(1), d)
+//         except TimeoutError as e: print(d, repr(e.__cause__))
+// asyncio.run(main())
+// -> CancelledError() None False / 0.01 CancelledError() / 0 CancelledError()
+//
+// (Rust has no exception context: a panic cannot be "handled" while an await runs; the
+// cause is what is mirrored.) The `TimeoutError` of every scope that converted has the
+// `CancelledError` it replaced as its `source()`, untracked: a task that returns it ends
+// with that error as its value, not cancelled.
+#[test]
+fn test_timeout_exception_context() {
+    use std::error::Error;
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let t = asyncio::create_task(async {
+                    asyncio::timeout(Some(Duration::from_millis(10)))
+                        .run(async {
+                            asyncio::sleep(Duration::from_secs(1)).await?;
+                            Ok::<_, CancelledError>(())
+                        })
+                        .await
+                });
+                let t_ref = t.task_ref();
+                let e = t.await.expect("not cancelled").expect_err("TimeoutError");
+                assert!(
+                    !t_ref.cancelled(),
+                    "an untracked cause does not cancel the task"
+                );
+                let cause = e.source().expect("raise TimeoutError from exc");
+                let cancelled = cause
+                    .downcast_ref::<CancelledError>()
+                    .expect("a CancelledError");
+                assert_eq!(cancelled.message(), None);
+                assert!(!cancelled.is_tracked());
+                assert!(cause.source().is_none());
+                assert_eq!(e.cancelled_error(), Some(cancelled));
+
+                for d in [Duration::from_millis(10), Duration::ZERO] {
+                    let e = asyncio::wait_for(asyncio::sleep(Duration::from_secs(1)), Some(d))
+                        .await
+                        .expect_err("TimeoutError");
+                    let c = e.cancelled_error().expect("raise TimeoutError from exc");
+                    assert!(!c.is_tracked());
+                }
+
+                // A TimeoutError that replaced nothing has no source.
+                assert!(TimeoutError::new().source().is_none());
+                // A foreign body the scope took its own cancellation back from: the same.
+                let e = asyncio::timeout(Some(Duration::from_millis(5)))
+                    .run(Foreign)
+                    .await
+                    .expect_err("TimeoutError");
+                assert!(e.cancelled_error().is_some());
+            });
+        }
+    });
+}
+
 // import asyncio
 // async def main():
 //     loop = asyncio.get_running_loop(); cancelled = False

@@ -229,7 +229,10 @@ fn test_wait_for() {
                 let fut = foo_task(&started, &running);
                 let fut_ref = fut.task_ref();
                 let r = asyncio::wait_for(fut, Some(Duration::from_millis(10))).await;
-                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                assert_eq!(r.as_ref().map(|_| ()), Err(&TimeoutError::new()));
+                // raise TimeoutError from exc: the task's CancelledError, untracked.
+                let cause = r.unwrap_err().cancelled_error().cloned().expect("a cause");
+                assert!(!cause.is_tracked());
                 assert!(fut_ref.done() && fut_ref.cancelled());
                 assert!(!running.load(Ordering::SeqCst));
                 assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);

@@ -47,7 +47,7 @@ use crate::runtime::callbacks::{
 };
 use crate::runtime::scheduler::Shared;
 use crate::runtime::time::clock::{self, IntoDeadline};
-use crate::task::cancel::take_own_pending_cancel;
+use crate::task::cancel::{take_own_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::{RuntimeError, TimeoutError};
 use crate::task::TaskRef;
@@ -373,8 +373,15 @@ impl<F> TimeoutScope<F> {
                     Some(v) if !(only_ours && raised) => Ok(v),
                     // Converted. With no body output the scope took its own request
                     // itself; a cancel that arrived after that stays pending for the
-                    // task's next await point.
-                    _ => Err(TimeoutError::new()),
+                    // task's next await point. The cancellation replaced is the source
+                    // (`raise TimeoutError from exc`): the message of the task's latest
+                    // cancellation (the token in the output, or the request taken back).
+                    _ => {
+                        let msg = task.header().asyncio.lock().cancel.msg.clone();
+                        Err(TimeoutError::from_cancelled(&CancelledError::from_shared(
+                            msg,
+                        )))
+                    }
                 }
             }
             _ => {
