@@ -29,8 +29,30 @@
 //! * Several workers: `on_timeout` runs as a callback, possibly while the task runs on
 //!   another worker. The scope's state is behind a lock that `on_timeout` and the exit
 //!   both take, so a late `on_timeout` after the exit does nothing.
-//! * `wait_for(fut, d)` is `timeout(d)` around `fut` for every `d` (also zero, where
-//!   asyncio does not even start a coroutine: here it runs up to its first suspension).
+//! * The `TimeoutError` keeps the cancellation it replaced as its `source()` (asyncio's
+//!   `raise TimeoutError from exc`), untracked, with the message of the task's latest
+//!   cancellation: the body's output, which held the tracked token, is generic and is
+//!   dropped whole.
+//! * `timeout_at(when)` keeps `when` as given (seconds on the `time()` scale or an
+//!   `Instant`), so `when()` / `deadline()` return it exactly, also after `reschedule_at`.
+//! * `wait_for(fut, d)` is `timeout(d)` around `fut`, except for a zero `d` (asyncio's
+//!   `timeout <= 0`; a `Duration` cannot be negative). asyncio 3.12+ then wraps a coroutine
+//!   in a task and cancels it before its first step, so it never starts, while a future or
+//!   task that is already done gives its outcome, and a pending one is cancelled and waited
+//!   for. Inside `wait_for` a Rust coroutine (`async` block) and a `Task` handle are both
+//!   just `F: Future`: without specialization the two cannot be told apart without polling
+//!   the future. So the scope cancels the task *as it enters*, before the body's first
+//!   poll, instead of a loop iteration later, and the body's first await point receives
+//!   the cancellation: a done `Task`/`Future`/`Shield` gives its outcome at once (their
+//!   await points read a done outcome before a pending cancellation: the scope then takes
+//!   its request back and converts nothing, so a cancelled done task gives its
+//!   `CancelledError`, as asyncio's `fut.result()` raises it); a pending one has the
+//!   cancellation forwarded to it and is waited for; this runtime's own awaitables
+//!   (`sleep`, `Queue::get`, `Lock::acquire`, reads...) deliver it before doing anything,
+//!   so they take nothing and end in `TimeoutError`, as if never started; a foreign future
+//!   is dropped after one poll. The difference left: the code of an `async` block up to
+//!   its first await point runs (an `async` block without any returns its value), as
+//!   asyncio's does with the eager task factory.
 
 use crate::loom::StdArc;
 use std::fmt;
@@ -219,6 +241,9 @@ impl Timeout {
             shared: self.shared,
             body: Some(body),
             tokens_at_enter: 0,
+            cancel_at_enter: false,
+            precancelled: false,
+            unseen: false,
         }
     }
 }
@@ -324,6 +349,14 @@ pub struct TimeoutScope<F> {
     shared: StdArc<ScopeShared>,
     body: Option<F>,
     tokens_at_enter: u32,
+    /// `wait_for` with a zero timeout: the scope cancels the task as it enters, before
+    /// the body's first poll (asyncio 3.12+ cancels the awaitable before its first step).
+    cancel_at_enter: bool,
+    /// The scope cancelled the task as it entered (during the current first poll).
+    precancelled: bool,
+    /// The body completed in its first poll without reaching an await point that took
+    /// the scope's cancellation (an awaitable that was already done): it is not converted.
+    unseen: bool,
 }
 
 impl<F> TimeoutScope<F> {
@@ -345,7 +378,18 @@ impl<F> TimeoutScope<F> {
         st.cancelling_at_enter = task.cancelling();
         st.runtime = Some(task.header().scheduler.clone());
         st.task = Some(task);
-        arm(&self.shared, &mut st);
+        let due = st.when.is_some_and(|d| d.instant <= Instant::now());
+        if self.cancel_at_enter && due {
+            // `on_timeout` now, not at the next loop iteration: the body's first await
+            // point receives the cancellation (or forwards it to the task it awaits).
+            if let Some(task) = &st.task {
+                task.cancel(None);
+            }
+            st.phase = Phase::Expiring;
+            self.precancelled = true;
+        } else {
+            arm(&self.shared, &mut st);
+        }
     }
 
     /// Leaves the scope with the body's output (`None`: the scope took the cancellation
@@ -364,6 +408,7 @@ impl<F> TimeoutScope<F> {
                 let task = st.task.as_ref().expect("entered");
                 let raised = match &out {
                     None => true,
+                    Some(_) if self.unseen => false,
                     Some(_) => {
                         task.header().live_tokens.load(Ordering::Acquire) > self.tokens_at_enter
                     }
@@ -419,9 +464,17 @@ impl<F: Future> Future for TimeoutScope<F> {
         };
         // SAFETY: see above; `body` stays in place.
         let body = unsafe { Pin::new_unchecked(body) };
+        let precancelled = std::mem::take(&mut this.precancelled);
         match body.poll(cx) {
             Poll::Ready(out) => {
                 this.body = None;
+                if precancelled {
+                    // `wait_for(aw, 0)` of an awaitable already done: its outcome, as is
+                    // (asyncio: `if fut.done(): return fut.result()`). The cancellation
+                    // the scope made is still pending: take it back.
+                    let baseline = this.shared.state.lock().cancelling_at_enter;
+                    this.unseen = take_own_pending_cancel(baseline);
+                }
                 Poll::Ready(this.exit(Some(out)))
             }
             Poll::Pending => {
@@ -462,6 +515,25 @@ impl<F> Drop for TimeoutScope<F> {
 /// waited for; `TimeoutError` results unless the future caught the cancellation and
 /// produced a value, which then wins.
 ///
+/// A zero `timeout` (asyncio's `timeout <= 0`) cancels before the first poll: an awaitable
+/// that is already done gives its outcome, a pending task is cancelled and waited for,
+/// and a coroutine gets the cancellation at its first await point (see the module docs).
+///
+/// ```
+/// use std::time::Duration;
+/// asyncio::run(async {
+///     let q = asyncio::Queue::new(0);
+///     q.put_nowait(1).unwrap();
+///     // Never started (asyncio 3.12+): the item stays in the queue.
+///     assert!(asyncio::wait_for(q.get(), Some(Duration::ZERO)).await.is_err());
+///     assert_eq!(q.qsize(), 1);
+///     // Already done: its value.
+///     let done = asyncio::create_task(async { 5 });
+///     done.task_ref().wait_done().await.unwrap();
+///     assert_eq!(asyncio::wait_for(done, Some(Duration::ZERO)).await.unwrap().unwrap(), 5);
+/// });
+/// ```
+///
 /// ```
 /// use std::time::Duration;
 /// asyncio::run(async {
@@ -472,7 +544,9 @@ impl<F> Drop for TimeoutScope<F> {
 /// });
 /// ```
 pub fn wait_for<F: Future>(fut: F, timeout: Option<Duration>) -> TimeoutScope<F> {
-    self::timeout(timeout).run(fut)
+    let mut scope = self::timeout(timeout).run(fut);
+    scope.cancel_at_enter = timeout == Some(Duration::ZERO);
+    scope
 }
 
 impl fmt::Debug for Timeout {
