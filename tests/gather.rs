@@ -1274,3 +1274,36 @@ fn test_recursive_gather() {
         assert_eq!((py_bool(done), result), ("True", 781));
     });
 }
+
+// On several workers the children finish on any worker, in any order, some before the
+// gather is first polled: the awaiter is still polled at most twice (its first poll, and
+// the wake-up of the completion that finishes the gather), and gets every result in
+// argument order.
+#[test]
+fn test_gather_wakes_awaiter_once_on_several_workers() {
+    util::deadline(|| {
+        let rt = rt(2);
+        for round in 0..200usize {
+            let (polls, out) = rt.block_on(async move {
+                let kids: Vec<_> = (0..8usize)
+                    .map(|i| {
+                        asyncio::create_task(async move {
+                            for _ in 0..(i * 7 + round) % 4 {
+                                asyncio::sleep(Duration::ZERO).await.unwrap();
+                            }
+                            i
+                        })
+                    })
+                    .collect();
+                let (g, polls) = counted(asyncio::gather(kids));
+                let out = g.await.unwrap();
+                (polls.load(Ordering::SeqCst), out)
+            });
+            assert_eq!(out, (0..8).collect::<Vec<_>>(), "round {round}");
+            assert!(
+                (1..=2).contains(&polls),
+                "round {round}: polled {polls} times"
+            );
+        }
+    });
+}

@@ -19,7 +19,7 @@
 //!   `Task.cancel`). A cancel arriving once the outer is set (the inner finished and its
 //!   callback ran) is refused by the outer and armed on the awaiter as for any done
 //!   awaitable: the awaiter gets the inner's outcome here and the cancellation at its next
-//!   await point (asyncio would throw it in here; see docs/asyncio-differences.md).
+//!   await point (asyncio would throw it in here, at the shield).
 //! * If the inner task itself ends cancelled, the awaiter sees that cancellation, tracked,
 //!   as when awaiting the task directly.
 //! * Dropping the shield (or ending cancelled) removes the hook: nothing stays registered
