@@ -513,3 +513,85 @@ fn test_shield_cancel_then_inner_finishes_or_uncancel() {
         }
     });
 }
+
+// import asyncio
+//
+// async def main():
+//     trace = []
+//     async def inner():
+//         await asyncio.sleep(0)
+//         trace.append("inner done")
+//         return 1
+//     async def ticker():
+//         for i in range(4):
+//             trace.append(f"tick{i}")
+//             await asyncio.sleep(0)
+//     t = asyncio.create_task(inner())
+//     async def awaiter():
+//         asyncio.current_task().cancel("self")
+//         try:
+//             await asyncio.shield(t)
+//         except asyncio.CancelledError as e:
+//             trace.append(f"awaiter cancelled {e.args}")
+//     a = asyncio.create_task(awaiter())
+//     k = asyncio.create_task(ticker())
+//     await a
+//     await k
+//     trace.append(f"t cancelled: {t.cancelled()}")
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['tick0', 'inner done', "awaiter cancelled ('self',)", 'tick1', 'tick2', 'tick3',
+//     't cancelled: False']
+//
+// A cancel requested during the step that reaches the shield cancels the outer future
+// (asyncio's `__step` cancels the future the coroutine yields), not the inner task; the
+// awaiter receives it one hop later, before the inner's result could reach it.
+#[test]
+fn test_shield_cancel_requested_in_the_same_step() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = Trace::new();
+            let tr = trace.clone();
+            let t = asyncio::create_task(async move {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                tr.push("inner done");
+                1
+            });
+            let t_ref = t.task_ref();
+            let tr = trace.clone();
+            let a = asyncio::create_task(async move {
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                if let Err(e) = asyncio::shield(t).await {
+                    tr.push(format!(
+                        "awaiter cancelled ('{}',)",
+                        cancel_msg(&e).unwrap()
+                    ));
+                }
+            });
+            let tr = trace.clone();
+            let k = asyncio::create_task(async move {
+                for i in 0..4 {
+                    tr.push(format!("tick{i}"));
+                    asyncio::sleep(Duration::ZERO).await.unwrap();
+                }
+            });
+            a.await.unwrap();
+            k.await.unwrap();
+            trace.push(format!("t cancelled: {}", py_bool(t_ref.cancelled())));
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "tick0",
+                "inner done",
+                "awaiter cancelled ('self',)",
+                "tick1",
+                "tick2",
+                "tick3",
+                "t cancelled: False"
+            ]
+        );
+    });
+}
