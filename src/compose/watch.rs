@@ -130,9 +130,9 @@ impl WatchSet {
         }
     }
 
-    /// Changes the policy; only before the first poll.
+    /// Changes the policy (meant for before the first poll; after it, it applies to the
+    /// completions still to come).
     pub(crate) fn set_wake_on(&mut self, wake_on: WakeOn) {
-        debug_assert!(!self.registered, "the policy is set before the first poll");
         self.list.ready.lock().wake_on = wake_on;
     }
 
