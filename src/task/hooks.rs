@@ -83,24 +83,21 @@ impl Hook {
     }
 }
 
-/// Registers `hook` if the task is pending (the caller holds the lock, as `fields`);
-/// gives it back if the task is complete.
-fn push_hook(
+/// Makes room for a new hook if the task is pending (the caller holds the lock, as
+/// `fields`): sets HAS_HOOKS, places the join waker's marker if the task is awaited (see
+/// the module doc) and returns the list to push the hook onto; `None` if the task is
+/// complete.
+fn hook_list<'a>(
     header: &crate::task::core::Header,
-    fields: &mut AsyncioFields,
-    hook: Hook,
-) -> Result<(), Hook> {
-    let snapshot = match header.state.try_set_has_hooks() {
-        Ok(snapshot) => snapshot,
-        Err(_) => return Err(hook),
-    };
+    fields: &'a mut AsyncioFields,
+) -> Option<&'a mut Vec<Hook>> {
+    let snapshot = header.state.try_set_has_hooks().ok()?;
     let hooks = &mut fields.name_and_completion().hooks;
     if snapshot.is_join_waker_set() && !hooks.iter().any(Hook::is_join_waker) {
         // The awaiter of the `Task<T>` registered before this hook.
         hooks.push(Hook::JoinWaker);
     }
-    hooks.push(hook);
-    Ok(())
+    Some(hooks)
 }
 
 /// How a completion waker is woken.
@@ -124,10 +121,12 @@ pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
     let id = next_callback_id();
     let header = task.header();
     let mut fields = header.asyncio.lock();
-    if let Err(Hook::Callback { f, .. }) = push_hook(header, &mut fields, Hook::Callback { id, f })
-    {
-        drop(fields);
-        schedule_callback(task.clone(), f);
+    match hook_list(header, &mut fields) {
+        Some(hooks) => hooks.push(Hook::Callback { id, f }),
+        None => {
+            drop(fields);
+            schedule_callback(task.clone(), f);
+        }
     }
     CallbackId(id)
 }
@@ -159,21 +158,14 @@ pub(crate) fn add_completion_waker(
 ) -> Option<CallbackId> {
     let header = task.header();
     let mut fields = header.asyncio.lock();
+    let hooks = hook_list(header, &mut fields)?;
     let id = next_callback_id();
-    let hook = Hook::Waker {
+    hooks.push(Hook::Waker {
         id,
         waker: waker.clone(),
         notify,
-    };
-    match push_hook(header, &mut fields, hook) {
-        Ok(()) => Some(CallbackId(id)),
-        Err(hook) => {
-            // Dropped outside the lock: a waker's destructor is user code.
-            drop(fields);
-            drop(hook);
-            None
-        }
-    }
+    });
+    Some(CallbackId(id))
 }
 
 /// Removes a completion waker (the waiter stopped waiting): no orphan left behind.
