@@ -10,6 +10,11 @@
 //!   inside `set_result`; one added after completion is scheduled too. A future created
 //!   outside any runtime schedules its callbacks on the runtime of the thread that
 //!   completes it, and runs them inline on that thread only when there is none.
+//! * The wake-ups of the awaiting tasks and the done callbacks share one FIFO list, in
+//!   registration order: in asyncio a task awaiting a future is itself a done callback
+//!   (`Task.__wakeup`, added when the task starts awaiting), so a callback added before a
+//!   task awaits runs before that task resumes, and one added after runs after it. A task
+//!   polled again while it waits keeps its place (its waker is registered once).
 //! * Awaiting it is a runtime-aware await point: a pending cancellation of the awaiting
 //!   task is delivered first, and while the task waits, cancelling the task cancels the
 //!   future (asyncio forwards `Task.cancel()` to the future the task awaits). A cancelled
@@ -43,10 +48,19 @@ use crate::task::TaskRef;
 
 type FutureCallback<T> = Box<dyn FnOnce(&Future<T>) + Send + 'static>;
 
+/// What completion runs, in registration order (asyncio's `_callbacks` list, where an
+/// awaiting task's wake-up is a callback like the others).
+enum Entry<T> {
+    /// A done callback and its id (for `remove_done_callback`).
+    Callback(u64, FutureCallback<T>),
+    /// The waker of a task (or any future) awaiting this one.
+    Awaiter(Waker),
+}
+
 enum State<T> {
     Pending {
-        wakers: Vec<Waker>,
-        callbacks: Vec<(u64, FutureCallback<T>)>,
+        /// Done callbacks and awaiters' wakers, in registration order.
+        entries: Vec<Entry<T>>,
     },
     Done(Done<T>),
 }
@@ -120,8 +134,7 @@ impl<T: Send + 'static> Future<T> {
         Future {
             inner: StdArc::new(Inner {
                 state: Mutex::new(State::Pending {
-                    wakers: Vec::new(),
-                    callbacks: Vec::new(),
+                    entries: Vec::new(),
                 }),
                 runtime,
                 unretrieved: AtomicBool::new(false),
@@ -211,10 +224,11 @@ impl<T: Send + 'static> Future<T> {
         let id = next_callback_id();
         let mut state = self.inner.state.lock();
         match &mut *state {
-            State::Pending { callbacks, .. } => callbacks.push((id, Box::new(f))),
+            State::Pending { entries } => entries.push(Entry::Callback(id, Box::new(f))),
             State::Done(_) => {
                 drop(state);
-                self.inner.schedule_callbacks(self, vec![(id, Box::new(f))]);
+                self.inner
+                    .run_entries(self, vec![Entry::Callback(id, Box::new(f))]);
             }
         }
         CallbackId::from_raw(id)
@@ -224,10 +238,10 @@ impl<T: Send + 'static> Future<T> {
     /// returns how many were removed.
     pub fn remove_done_callback(&self, id: CallbackId) -> usize {
         match &mut *self.inner.state.lock() {
-            State::Pending { callbacks, .. } => {
-                let before = callbacks.len();
-                callbacks.retain(|(cid, _)| *cid != id.as_raw());
-                before - callbacks.len()
+            State::Pending { entries } => {
+                let before = entries.len();
+                entries.retain(|e| !matches!(e, Entry::Callback(cid, _) if *cid == id.as_raw()));
+                before - entries.len()
             }
             State::Done(_) => 0,
         }
@@ -259,45 +273,41 @@ impl<T> Done<T> {
 impl<T: Send + 'static> Inner<T> {
     fn complete(this: &StdArc<Inner<T>>, done: Done<T>) -> Result<(), Done<T>> {
         let mut state = this.state.lock();
-        let (wakers, callbacks) = match &mut *state {
-            State::Pending { wakers, callbacks } => {
-                (std::mem::take(wakers), std::mem::take(callbacks))
-            }
+        let entries = match &mut *state {
+            State::Pending { entries } => std::mem::take(entries),
             State::Done(_) => return Err(done),
         };
         this.unretrieved
             .store(matches!(done, Done::Exception(_)), Ordering::Relaxed);
         *state = State::Done(done);
         drop(state);
-        for w in wakers {
-            w.wake();
-        }
-        if !callbacks.is_empty() {
+        if !entries.is_empty() {
             let handle = Future {
                 inner: this.clone(),
             };
-            this.schedule_callbacks(&handle, callbacks);
+            this.run_entries(&handle, entries);
         }
         Ok(())
     }
 
-    fn schedule_callbacks(&self, handle: &Future<T>, callbacks: Vec<(u64, FutureCallback<T>)>) {
+    /// Runs what completion owes, in registration order: each callback is scheduled on
+    /// the runtime (asyncio's `call_soon`), each awaiter woken (which queues the awaiting
+    /// task behind the callbacks scheduled before it, as asyncio's `Task.__wakeup`
+    /// callback would be).
+    fn run_entries(&self, handle: &Future<T>, entries: Vec<Entry<T>>) {
         let runtime = self
             .runtime
             .clone()
             .filter(|r| !r.is_closed())
             .or_else(context::current_shared);
-        match runtime {
-            Some(rt) => {
-                for (_, cb) in callbacks {
+        for entry in entries {
+            match (entry, &runtime) {
+                (Entry::Awaiter(w), _) => w.wake(),
+                (Entry::Callback(_, cb), Some(rt)) => {
                     let fut = handle.clone();
-                    Shared::call_soon(&rt, Box::new(move || cb(&fut)));
+                    Shared::call_soon(rt, Box::new(move || cb(&fut)));
                 }
-            }
-            None => {
-                for (_, cb) in callbacks {
-                    cb(handle);
-                }
+                (Entry::Callback(_, cb), None) => cb(handle),
             }
         }
     }
@@ -329,9 +339,12 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
                 drop(state);
                 Poll::Ready(self.poll_done().expect("done"))
             }
-            State::Pending { wakers, .. } => {
-                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    wakers.push(cx.waker().clone());
+            State::Pending { entries } => {
+                let registered = entries
+                    .iter()
+                    .any(|e| matches!(e, Entry::Awaiter(w) if w.will_wake(cx.waker())));
+                if !registered {
+                    entries.push(Entry::Awaiter(cx.waker().clone()));
                 }
                 drop(state);
                 let target: StdArc<dyn CancelWaiter> = self.inner.clone();

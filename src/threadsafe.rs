@@ -6,7 +6,27 @@
 //! `ConcurrentFuture` registers itself as the task's join waker; when the task completes,
 //! that waker (running on the completing worker) moves the outcome into the future,
 //! wakes blocked `result()` callers and runs the done callbacks, on that thread, as
-//! `concurrent.futures` does. Cancelling the future cancels the task (asyncio `cancel`).
+//! `concurrent.futures` does.
+//!
+//! Cancelling the future ([`ConcurrentFuture::cancel`]) is `concurrent.futures`'
+//! `cancel()`: the future itself is cancelled at once (`cancelled()`, `done()`, `result()`
+//! and `exception()` say so right away, blocked `result()` callers wake, the done callbacks
+//! run on the cancelling thread) and the task is asked to cancel (asyncio's
+//! `_chain_future` forwards the cancel to the task). Cancel and completion race for the
+//! future's lock, and exactly one of them wins:
+//!
+//! ```text
+//! cancel():     lock; if Pending: outcome = Cancelled, drop the join handle; unlock;
+//!               notify; task.cancel(); run callbacks; true
+//!               else true if the outcome is a cancellation, false if a value/panic
+//! completion:   lock; if the join handle is still there (not cancelled): outcome = Ready
+//! ```
+//!
+//! So once `cancel()` returned `true` the future stays cancelled, even if the task then
+//! catches its cancellation and returns a value (the value is dropped with the task, as
+//! asyncio's `_set_concurrent_future_state` drops it when `set_running_or_notify_cancel()`
+//! fails). A task that finished but whose completion has not reached the future yet
+//! loses to `cancel()` as well (in asyncio, the task's done callback has not run yet).
 
 use crate::loom::StdArc;
 use std::fmt;
@@ -101,6 +121,9 @@ struct CfState<T> {
 enum Outcome<T> {
     Pending,
     Ready(Result<T, TaskError>),
+    /// [`ConcurrentFuture::cancel`] won the race with the task's completion
+    /// (`concurrent.futures`' `CANCELLED`): the task's outcome is never collected.
+    Cancelled(CancelledError),
     /// Moved out by [`ConcurrentFuture::wait`].
     Taken,
 }
@@ -131,19 +154,63 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
         ConcurrentFuture { inner }
     }
 
-    /// `true` once the task has finished.
+    /// `true` once the task's outcome reached this future, or it was cancelled.
     pub fn done(&self) -> bool {
         !matches!(self.inner.state.lock().outcome, Outcome::Pending)
     }
 
-    /// `true` if the task ended cancelled.
+    /// `true` if this future was cancelled ([`cancel`](Self::cancel)), or the task ended
+    /// cancelled (`concurrent.futures`: the future then is cancelled too).
     pub fn cancelled(&self) -> bool {
-        self.inner.task.cancelled()
+        matches!(
+            self.inner.state.lock().outcome,
+            Outcome::Cancelled(_) | Outcome::Ready(Err(TaskError::Cancelled(_)))
+        )
     }
 
-    /// Cancels the task (asyncio `cancel()` with no message). `false` if already done.
+    /// Cancels this future at once and asks the task to cancel (`concurrent.futures`'
+    /// `cancel()`, then asyncio's `task.cancel()` with no message).
+    ///
+    /// Returns `true` if the future is cancelled: it was pending (blocked
+    /// [`result`](Self::result) callers wake with the cancellation, the done callbacks
+    /// run here, before this returns), or it was already cancelled. Returns `false` if
+    /// the task's value (or panic) reached the future first. Once this returned `true`
+    /// the future stays cancelled, whatever the task does with its cancellation.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = asyncio::Runtime::new().unwrap();
+    /// let fut = asyncio::run_coroutine_threadsafe(
+    ///     async {
+    ///         // Catches the cancellation and returns a value anyway.
+    ///         let _ = asyncio::sleep(Duration::from_secs(3600)).await;
+    ///         42
+    ///     },
+    ///     rt.handle(),
+    /// );
+    /// assert!(fut.cancel());
+    /// assert!(fut.cancelled() && fut.done());
+    /// assert!(matches!(fut.result(None), Err(asyncio::ConcurrentError::Cancelled(_))));
+    /// ```
     pub fn cancel(&self) -> bool {
-        self.inner.task.cancel(None)
+        let mut state = self.inner.state.lock();
+        match &state.outcome {
+            Outcome::Pending => {}
+            Outcome::Cancelled(_) | Outcome::Ready(Err(TaskError::Cancelled(_))) => return true,
+            Outcome::Ready(_) | Outcome::Taken => return false,
+        }
+        state.outcome = Outcome::Cancelled(CancelledError::new(None));
+        // Completion finds no join handle and leaves the outcome alone.
+        let join = state.join.take();
+        let callbacks = std::mem::take(&mut state.callbacks);
+        drop(state);
+        self.inner.done.notify_all();
+        // asyncio: `_chain_future`'s done callback (the first one) cancels the task, then
+        // the user's callbacks run.
+        self.inner.task.cancel(None);
+        drop(join);
+        Inner::run_callbacks(&self.inner, callbacks);
+        true
     }
 
     /// The underlying task.
@@ -162,6 +229,7 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
         match &state.outcome {
             Outcome::Ready(Ok(v)) => Ok(v.clone()),
             Outcome::Ready(Err(e)) => Err(e.clone().into()),
+            Outcome::Cancelled(c) => Err(ConcurrentError::Cancelled(c.clone())),
             Outcome::Taken => Err(ConcurrentError::Cancelled(CancelledError::new(Some(
                 "the result was taken by ConcurrentFuture::wait",
             )))),
@@ -170,11 +238,12 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     }
 
     /// Blocks until the task finishes or `timeout` passes; returns its exception
-    /// (`None` if it returned a value).
+    /// (`None` if it returned a value; the cancellation if the future was cancelled).
     pub fn exception(&self, timeout: Option<Duration>) -> Result<Option<TaskError>, TimeoutError> {
         match self.wait_done(timeout) {
             Ok(state) => Ok(match &state.outcome {
                 Outcome::Ready(Err(e)) => Some(e.clone()),
+                Outcome::Cancelled(c) => Some(TaskError::Cancelled(c.clone())),
                 _ => None,
             }),
             Err(ConcurrentError::Timeout(t)) => Err(t),
@@ -189,6 +258,7 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
             .unwrap_or_else(|_| unreachable!("no timeout"));
         match std::mem::replace(&mut state.outcome, Outcome::Taken) {
             Outcome::Ready(r) => r,
+            Outcome::Cancelled(c) => Err(TaskError::Cancelled(c)),
             _ => Err(TaskError::Cancelled(CancelledError::new(Some(
                 "the result was already taken",
             )))),
@@ -251,6 +321,11 @@ impl<T: Send + 'static> Inner<T> {
         drop(state);
         drop(join);
         this.done.notify_all();
+        Inner::run_callbacks(this, callbacks);
+    }
+
+    /// Runs the done callbacks, in registration order, on this thread.
+    fn run_callbacks(this: &StdArc<Inner<T>>, callbacks: Vec<CfCallback<T>>) {
         if !callbacks.is_empty() {
             let fut = ConcurrentFuture {
                 inner: this.clone(),

@@ -56,6 +56,211 @@ fn test_done_callbacks_order_and_late_registration() {
     });
 }
 
+// import asyncio
+//
+// async def main():
+//     loop = asyncio.get_running_loop()
+//     trace = []
+//     gate = loop.create_future()
+//     async def work():
+//         await gate
+//         trace.append("work done")
+//         return 1
+//     t = asyncio.create_task(work())
+//     t.add_done_callback(lambda _: trace.append("cb1"))
+//     async def awaiter():
+//         trace.append("awaiter waits")
+//         await t
+//         trace.append("awaiter woke")
+//     w = asyncio.create_task(awaiter())
+//     await asyncio.sleep(0)
+//     t.add_done_callback(lambda _: trace.append("cb2"))
+//     t.add_done_callback(lambda _: trace.append("cb3"))
+//     gate.set_result(None)
+//     trace.append("set")
+//     await asyncio.sleep(0)
+//     trace.append("main 1")
+//     await asyncio.sleep(0)
+//     trace.append("main 2")
+//     await w
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['awaiter waits', 'set', 'work done', 'main 1', 'cb1', 'awaiter woke', 'cb2', 'cb3', 'main 2']
+//
+// The awaiter's wake-up (`Task.__wakeup`) is a done callback of `t`, registered when the
+// awaiter starts awaiting: after cb1, before cb2 and cb3.
+#[test]
+fn test_task_awaiter_and_callbacks_share_one_fifo_list() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let cb = |s: &'static str| {
+                let tr = tr.clone();
+                move |_: &asyncio::TaskRef| tr.push(s)
+            };
+            let gate = asyncio::Future::<()>::new();
+            let (g, w) = (gate.clone(), tr.clone());
+            let t = asyncio::create_task(async move {
+                g.await.unwrap();
+                w.push("work done");
+                1
+            });
+            t.add_done_callback(cb("cb1"));
+            let r = t.task_ref();
+            let a = tr.clone();
+            let w = asyncio::create_task(async move {
+                a.push("awaiter waits");
+                assert_eq!(t.await.unwrap(), 1);
+                a.push("awaiter woke");
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            r.add_done_callback(cb("cb2"));
+            r.add_done_callback(cb("cb3"));
+            gate.set_result(()).unwrap();
+            tr.push("set");
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            tr.push("main 1");
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            tr.push("main 2");
+            w.await.unwrap();
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "awaiter waits",
+                "set",
+                "work done",
+                "main 1",
+                "cb1",
+                "awaiter woke",
+                "cb2",
+                "cb3",
+                "main 2"
+            ]
+        );
+    });
+}
+
+// async def main():
+//     loop = asyncio.get_running_loop()
+//     trace = []
+//     gate = loop.create_future()
+//     async def work():
+//         await gate
+//     t = asyncio.create_task(work())
+//     cb = lambda s: (lambda _: trace.append(s))
+//     removed = cb("removed")
+//     t.add_done_callback(removed)
+//     t.add_done_callback(cb("cb1"))
+//     async def joiner():
+//         await t
+//         trace.append("joiner woke")
+//     j = asyncio.create_task(joiner())
+//     await asyncio.sleep(0)
+//     t.add_done_callback(cb("cb2"))
+//     async def waiter():
+//         await t
+//         trace.append("waiter woke")
+//     w = asyncio.create_task(waiter())
+//     await asyncio.sleep(0)
+//     t.add_done_callback(cb("cb3"))
+//     assert t.remove_done_callback(removed) == 1
+//     gate.set_result(None)
+//     await j
+//     await w
+//     await asyncio.sleep(0)
+//     print(trace)
+// -> ['cb1', 'joiner woke', 'cb2', 'waiter woke', 'cb3']
+//
+// The same rule with a removed callback and a second awaiter (here `wait_done()`, a
+// completion waker woken directly): every wake-up at its place in registration order;
+// removing a callback registered before the awaiter keeps the awaiter's place.
+#[test]
+fn task_awaiter_keeps_its_place_among_removed_callbacks_and_waiters() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let cb = |s: &'static str| {
+                let tr = tr.clone();
+                move |_: &asyncio::TaskRef| tr.push(s)
+            };
+            let gate = asyncio::Future::<()>::new();
+            let g = gate.clone();
+            let t = asyncio::create_task(async move { g.await.unwrap() });
+            let r = t.task_ref();
+            let removed = r.add_done_callback(cb("removed"));
+            r.add_done_callback(cb("cb1"));
+            let a = tr.clone();
+            let joiner = asyncio::create_task(async move {
+                t.await.unwrap();
+                a.push("joiner woke");
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            r.add_done_callback(cb("cb2"));
+            let (a, rr) = (tr.clone(), r.clone());
+            let waiter = asyncio::create_task(async move {
+                rr.wait_done().await.unwrap();
+                a.push("waiter woke");
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            r.add_done_callback(cb("cb3"));
+            assert_eq!(r.remove_done_callback(removed), 1);
+            gate.set_result(()).unwrap();
+            joiner.await.unwrap();
+            waiter.await.unwrap();
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+        });
+        assert_eq!(
+            trace.get(),
+            ["cb1", "joiner woke", "cb2", "waiter woke", "cb3"]
+        );
+    });
+}
+
+/// A `Task<T>` handle polled by one task, then moved to another that awaits it: the new
+/// awaiter registers anew, after the callbacks added so far (as a new `await t` appends
+/// its `Task.__wakeup` in asyncio), and before those added once it waits.
+/// Expected as in asyncio: cb1 (added while the first poller waited), the new awaiter,
+/// cb2.
+#[test]
+fn task_handle_moved_to_another_awaiter_registers_anew() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            use std::future::Future as _;
+            let cb = |s: &'static str| {
+                let tr = tr.clone();
+                move |_: &asyncio::TaskRef| tr.push(s)
+            };
+            let gate = asyncio::Future::<()>::new();
+            let g = gate.clone();
+            let mut t = asyncio::create_task(async move { g.await.unwrap() });
+            let r = t.task_ref();
+            std::future::poll_fn(|cx| {
+                assert!(std::pin::Pin::new(&mut t).poll(cx).is_pending());
+                std::task::Poll::Ready(())
+            })
+            .await;
+            r.add_done_callback(cb("cb1"));
+            let a = tr.clone();
+            let awaiter = asyncio::create_task(async move {
+                t.await.unwrap();
+                a.push("awaiter woke");
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            r.add_done_callback(cb("cb2"));
+            gate.set_result(()).unwrap();
+            awaiter.await.unwrap();
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+        });
+        assert_eq!(trace.get(), ["cb1", "awaiter woke", "cb2"]);
+    });
+}
+
 #[test]
 fn done_callback_sees_the_done_task_and_runs_on_a_worker() {
     util::deadline(|| {

@@ -214,3 +214,112 @@ fn cancelled_future_propagated_or_caught() {
         }
     });
 }
+
+// import asyncio
+//
+// async def main():
+//     loop = asyncio.get_running_loop()
+//     trace = []
+//     fut = loop.create_future()
+//     fut.add_done_callback(lambda f: trace.append("cb1"))
+//     async def waiter(name):
+//         trace.append(f"{name} waits")
+//         await fut
+//         trace.append(f"{name} woke")
+//     a = asyncio.create_task(waiter("A"))
+//     await asyncio.sleep(0)
+//     fut.add_done_callback(lambda f: trace.append("cb2"))
+//     b = asyncio.create_task(waiter("B"))
+//     await asyncio.sleep(0)
+//     fut.add_done_callback(lambda f: trace.append("cb3"))
+//     fut.set_result(1)
+//     trace.append("set")
+//     await asyncio.sleep(0)
+//     trace.append("main")
+//     await a
+//     await b
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['A waits', 'B waits', 'set', 'cb1', 'A woke', 'cb2', 'B woke', 'cb3', 'main']
+//
+// An awaiting task's wake-up is a done callback (`Task.__wakeup`) in the same FIFO list:
+// callbacks and awaiters run in registration order.
+#[test]
+fn test_callbacks_and_awaiters_share_one_fifo_list() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let fut = asyncio::Future::<i32>::new();
+            let cb = |s: &'static str| {
+                let tr = tr.clone();
+                move |_: &asyncio::Future<i32>| tr.push(s)
+            };
+            let waiter = |name: &'static str| {
+                let (tr, fut) = (tr.clone(), fut.clone());
+                async move {
+                    tr.push(format!("{name} waits"));
+                    fut.await.unwrap();
+                    tr.push(format!("{name} woke"));
+                }
+            };
+            fut.add_done_callback(cb("cb1"));
+            let a = asyncio::create_task(waiter("A"));
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            fut.add_done_callback(cb("cb2"));
+            let b = asyncio::create_task(waiter("B"));
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            fut.add_done_callback(cb("cb3"));
+            fut.set_result(1).unwrap();
+            tr.push("set");
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            tr.push("main");
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+        assert_eq!(
+            trace.get(),
+            ["A waits", "B waits", "set", "cb1", "A woke", "cb2", "B woke", "cb3", "main"]
+        );
+    });
+}
+
+/// A removed callback leaves the awaiters' places alone, and an awaiter polled again
+/// while it waits keeps its first place (it is registered once, as `Task.__wakeup` is).
+#[test]
+fn removing_a_callback_or_repolling_keeps_the_awaiters_place() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let fut = asyncio::Future::<i32>::new();
+            let cb = |s: &'static str| {
+                let tr = tr.clone();
+                move |_: &asyncio::Future<i32>| tr.push(s)
+            };
+            let removed = fut.add_done_callback(cb("removed"));
+            let (t, f) = (tr.clone(), fut.clone());
+            let a = asyncio::create_task(async move {
+                use std::future::Future as _;
+                // Polled twice while pending: one registration, at the first place.
+                let mut f = std::pin::pin!(f);
+                std::future::poll_fn(|cx| {
+                    assert!(f.as_mut().poll(cx).is_pending());
+                    std::task::Poll::Ready(())
+                })
+                .await;
+                t.push("A waits");
+                f.await.unwrap();
+                t.push("A woke");
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            fut.add_done_callback(cb("cb"));
+            assert_eq!(fut.remove_done_callback(removed), 1);
+            fut.set_result(1).unwrap();
+            a.await.unwrap();
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+        });
+        assert_eq!(trace.get(), ["A waits", "A woke", "cb"]);
+    });
+}

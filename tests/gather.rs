@@ -799,3 +799,519 @@ fn test_exception_marking() {
         );
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// The awaiter of a gather is woken once, when the gather completes; a gather whose
+// children are all done (or, by default, one of which failed) completes without a loop
+// iteration (3.12+ `gather` runs the done callbacks of done children before returning).
+//
+// The Python programs below count the steps of the awaiting task that go through the
+// `await` with this wrapper (`counted.py`), the Rust tests with `Counted`:
+//
+// class Counted:
+//     """Counts the steps of the awaiting task that go through this await."""
+//     def __init__(self, aw):
+//         self.aw = aw
+//         self.polls = 0
+//     def __await__(self):
+//         it = self.aw.__await__()
+//         value, exc = None, None
+//         while True:
+//             self.polls += 1
+//             try:
+//                 fut = it.throw(exc) if exc is not None else it.send(value)
+//             except StopIteration as e:
+//                 return e.value
+//             try:
+//                 value, exc = (yield fut), None
+//             except BaseException as e:
+//                 value, exc = None, e
+
+/// Counts how often the wrapped future is polled (the Python `Counted`).
+struct Counted<F> {
+    inner: F,
+    polls: Arc<AtomicUsize>,
+}
+
+fn counted<F>(inner: F) -> (Counted<F>, Arc<AtomicUsize>) {
+    let polls = Arc::new(AtomicUsize::new(0));
+    (
+        Counted {
+            inner,
+            polls: polls.clone(),
+        },
+        polls,
+    )
+}
+
+impl<F: std::future::Future + Unpin> std::future::Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        std::pin::Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+/// `True`/`False`, as Python prints a bool.
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+/// A child of the ordering tests: `steps` loop iterations, then `"<name> done"`.
+fn stepping_child(trace: &Trace, name: &'static str, steps: usize) -> Task<&'static str> {
+    let trace = trace.clone();
+    asyncio::create_task(async move {
+        for _ in 0..steps {
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+        }
+        trace.push(format!("{name} done"));
+        name
+    })
+}
+
+/// A task that logs `tick0`..`tick<n-1>`, one per loop iteration.
+fn ticker(trace: &Trace, n: usize) -> Task<()> {
+    let trace = trace.clone();
+    asyncio::create_task(async move {
+        for i in 0..n {
+            trace.push(format!("tick{i}"));
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+        }
+    })
+}
+
+// import asyncio
+// from counted import Counted
+//
+// async def main():
+//     trace = []
+//     async def child(name, steps):
+//         for _ in range(steps):
+//             await asyncio.sleep(0)
+//         trace.append(f"{name} done")
+//         return name
+//     async def ticker():
+//         for i in range(8):
+//             trace.append(f"tick{i}")
+//             await asyncio.sleep(0)
+//     a = asyncio.create_task(child("a", 0))
+//     b = asyncio.create_task(child("b", 2))
+//     c = asyncio.create_task(child("c", 4))
+//     k = asyncio.create_task(ticker())
+//     g = Counted(asyncio.gather(a, b, c))
+//     r = await g
+//     trace.append(f"gathered {r} polls={g.polls}")
+//     await k
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['a done', 'tick0', 'tick1', 'b done', 'tick2', 'tick3', 'c done', 'tick4', 'tick5',
+//     "gathered ['a', 'b', 'c'] polls=2", 'tick6', 'tick7']
+//
+// The awaiter is not woken when `a` and `b` finish, only when the last child's done
+// callback completes the gather; it resumes two hops after `c` finished.
+#[test]
+fn test_gather_wakes_awaiter_once() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = Trace::new();
+            let a = stepping_child(&trace, "a", 0);
+            let b = stepping_child(&trace, "b", 2);
+            let c = stepping_child(&trace, "c", 4);
+            let k = ticker(&trace, 8);
+            let (g, polls) = counted(asyncio::gather3(a, b, c));
+            let r = g.await.unwrap();
+            trace.push(format!(
+                "gathered {:?} polls={}",
+                [r.0, r.1, r.2],
+                polls.load(Ordering::SeqCst)
+            ));
+            k.await.unwrap();
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "a done",
+                "tick0",
+                "tick1",
+                "b done",
+                "tick2",
+                "tick3",
+                "c done",
+                "tick4",
+                "tick5",
+                "gathered [\"a\", \"b\", \"c\"] polls=2",
+                "tick6",
+                "tick7"
+            ]
+        );
+    });
+}
+
+// import asyncio
+// from counted import Counted
+//
+// async def main():
+//     for return_exceptions in (False, True):
+//         trace = []
+//         async def child(name, steps, fail=False):
+//             for _ in range(steps):
+//                 await asyncio.sleep(0)
+//             trace.append(f"{name} done")
+//             if fail:
+//                 raise RuntimeError(name)
+//             return name
+//         async def ticker():
+//             for i in range(6):
+//                 trace.append(f"tick{i}")
+//                 await asyncio.sleep(0)
+//         a = asyncio.create_task(child("a", 1))
+//         b = asyncio.create_task(child("b", 2, fail=True))
+//         c = asyncio.create_task(child("c", 3))
+//         k = asyncio.create_task(ticker())
+//         g = Counted(asyncio.gather(a, b, c, return_exceptions=return_exceptions))
+//         try:
+//             r = await g
+//             trace.append(f"gathered {[str(x) for x in r]} polls={g.polls}")
+//         except RuntimeError as e:
+//             trace.append(f"gather raised {e} polls={g.polls}")
+//         await k
+//         await asyncio.gather(a, b, c, return_exceptions=True)
+//         print(trace)
+//
+// asyncio.run(main())
+// -> ['tick0', 'a done', 'tick1', 'b done', 'tick2', 'c done', 'tick3',
+//     'gather raised b polls=2', 'tick4', 'tick5']
+//    ['tick0', 'a done', 'tick1', 'b done', 'tick2', 'c done', 'tick3', 'tick4',
+//     "gathered ['a', 'b', 'c'] polls=2", 'tick5']
+//
+// By default the first failure completes the gather (two hops after `b` failed); with
+// `return_exceptions` a failure is an outcome like any other: only the last child wakes
+// the awaiter. (Here the child's exception is a panic.)
+#[test]
+fn test_gather_wakes_awaiter_once_at_first_failure_or_last_outcome() {
+    util::deadline(|| {
+        for return_exceptions in [false, true] {
+            let trace = rt1().block_on(async move {
+                let trace = Trace::new();
+                let child = |name: &'static str, steps: usize, fail: bool| {
+                    let trace = trace.clone();
+                    asyncio::create_task(async move {
+                        for _ in 0..steps {
+                            asyncio::sleep(Duration::ZERO).await.unwrap();
+                        }
+                        trace.push(format!("{name} done"));
+                        if fail {
+                            std::panic::panic_any(name);
+                        }
+                        name
+                    })
+                };
+                let a = child("a", 1, false);
+                let b = child("b", 2, true);
+                let c = child("c", 3, false);
+                let r = [a.task_ref(), b.task_ref(), c.task_ref()];
+                let k = ticker(&trace, 6);
+                if return_exceptions {
+                    let (g, polls) = counted(asyncio::gather(vec![a, b, c]).return_exceptions());
+                    let out: Vec<String> = g
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|o| match o {
+                            Ok(v) => v.to_owned(),
+                            Err(TaskError::Panicked(p)) => p.message().to_owned(),
+                            Err(e) => panic!("{e:?}"),
+                        })
+                        .collect();
+                    let polls = polls.load(Ordering::SeqCst);
+                    trace.push(format!("gathered {out:?} polls={polls}"));
+                } else {
+                    let (g, polls) = counted(asyncio::gather(vec![a, b, c]));
+                    match g.await {
+                        Err(TaskError::Panicked(p)) => {
+                            let polls = polls.load(Ordering::SeqCst);
+                            trace.push(format!("gather raised {} polls={polls}", p.message()))
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                }
+                k.await.unwrap();
+                all_done(&r).await;
+                trace.get()
+            });
+            let expected: &[&str] = if return_exceptions {
+                &[
+                    "tick0",
+                    "a done",
+                    "tick1",
+                    "b done",
+                    "tick2",
+                    "c done",
+                    "tick3",
+                    "tick4",
+                    "gathered [\"a\", \"b\", \"c\"] polls=2",
+                    "tick5",
+                ]
+            } else {
+                &[
+                    "tick0",
+                    "a done",
+                    "tick1",
+                    "b done",
+                    "tick2",
+                    "c done",
+                    "tick3",
+                    "gather raised b polls=2",
+                    "tick4",
+                    "tick5",
+                ]
+            };
+            assert_eq!(trace, expected, "return_exceptions={return_exceptions}");
+        }
+    });
+}
+
+// import asyncio
+// from counted import Counted
+//
+// async def main():
+//     trace = []
+//     loop = asyncio.get_running_loop()
+//     async def child(name):
+//         trace.append(f"{name} done")
+//         return name
+//     a = asyncio.create_task(child("a"))
+//     b = asyncio.create_task(child("b"))
+//     c = asyncio.create_task(child("c"))
+//     d = asyncio.create_task(child("d"))
+//     await asyncio.sleep(0)
+//     loop.call_soon(trace.append, "cb")
+//     g = Counted(asyncio.gather(a, b))
+//     r = await g
+//     trace.append(f"gathered {r} polls={g.polls}")
+//     g = Counted(asyncio.gather(c, d, return_exceptions=True))
+//     r = await g
+//     trace.append(f"gathered {r} polls={g.polls}")
+//     await asyncio.sleep(0)
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['a done', 'b done', 'c done', 'd done', "gathered ['a', 'b'] polls=1",
+//     "gathered ['c', 'd'] polls=1", 'cb']
+//
+// Every child is done: awaiting the gather does not suspend (`cb`, queued before, runs
+// after both gathers).
+#[test]
+fn test_gather_of_done_children_does_not_suspend() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = Trace::new();
+            let [a, b, c, d] = ["a", "b", "c", "d"].map(|name| stepping_child(&trace, name, 0));
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            let tr = trace.clone();
+            asyncio::call_soon(move || tr.push("cb"));
+            let (g, polls) = counted(asyncio::gather(vec![a, b]));
+            let r = g.await.unwrap();
+            trace.push(format!(
+                "gathered {r:?} polls={}",
+                polls.load(Ordering::SeqCst)
+            ));
+            let (g, polls) = counted(asyncio::gather(vec![c, d]).return_exceptions());
+            let r: Vec<_> = g.await.unwrap().into_iter().map(Result::unwrap).collect();
+            trace.push(format!(
+                "gathered {r:?} polls={}",
+                polls.load(Ordering::SeqCst)
+            ));
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "a done",
+                "b done",
+                "c done",
+                "d done",
+                "gathered [\"a\", \"b\"] polls=1",
+                "gathered [\"c\", \"d\"] polls=1",
+                "cb"
+            ]
+        );
+    });
+}
+
+// import asyncio
+// from counted import Counted
+//
+// async def main():
+//     trace = []
+//     loop = asyncio.get_running_loop()
+//     fut = loop.create_future()
+//     async def bad():
+//         trace.append("bad done")
+//         raise RuntimeError("bad")
+//     async def slow():
+//         await fut
+//         trace.append("slow done")
+//         return "slow"
+//     b = asyncio.create_task(bad())
+//     s = asyncio.create_task(slow())
+//     await asyncio.sleep(0)
+//     loop.call_soon(trace.append, "cb")
+//     g = Counted(asyncio.gather(s, b))
+//     try:
+//         await g
+//     except RuntimeError as e:
+//         trace.append(f"gather raised {e} polls={g.polls}")
+//     fut.set_result(None)
+//     await asyncio.wait([s])
+//     trace.append(f"s cancelled: {s.cancelled()}")
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['bad done', 'gather raised bad polls=1', 'cb', 'slow done', 's cancelled: False']
+//
+// A child already failed: the gather fails at once although another child is pending,
+// which keeps running.
+#[test]
+fn test_gather_of_a_done_failed_child_does_not_suspend() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = Trace::new();
+            let fut = event::<()>();
+            let tr = trace.clone();
+            let b = asyncio::create_task(async move {
+                tr.push("bad done");
+                if true {
+                    std::panic::panic_any("bad");
+                }
+            });
+            let (tr, f) = (trace.clone(), fut.clone());
+            let s = asyncio::create_task(async move {
+                f.await.unwrap();
+                tr.push("slow done");
+                "slow"
+            });
+            let s_ref = s.task_ref();
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            let tr = trace.clone();
+            asyncio::call_soon(move || tr.push("cb"));
+            let (g, polls) = counted(asyncio::gather2(s, b));
+            match g.await {
+                Err(TaskError::Panicked(p)) => trace.push(format!(
+                    "gather raised {} polls={}",
+                    p.message(),
+                    polls.load(Ordering::SeqCst)
+                )),
+                other => panic!("{other:?}"),
+            }
+            fut.set_result(()).unwrap();
+            all_done(std::slice::from_ref(&s_ref)).await;
+            trace.push(format!("s cancelled: {}", py_bool(s_ref.cancelled())));
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "bad done",
+                "gather raised bad polls=1",
+                "cb",
+                "slow done",
+                "s cancelled: False"
+            ]
+        );
+    });
+}
+
+fn recursive_gather(
+    width: usize,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send>> {
+    Box::pin(async move {
+        if depth == 0 {
+            return 1;
+        }
+        let kids = (0..width)
+            .map(|_| asyncio::create_task(recursive_gather(width, depth - 1)))
+            .collect::<Vec<_>>();
+        1 + asyncio::gather(kids).await.unwrap().iter().sum::<usize>()
+    })
+}
+
+// import asyncio
+//
+// async def recursive_gather(width, depth):
+//     if depth == 0:
+//         return 1
+//     counts = await asyncio.gather(
+//         *[asyncio.create_task(recursive_gather(width, depth - 1)) for _ in range(width)])
+//     return 1 + sum(counts)
+//
+// async def main():
+//     asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+//     t = asyncio.create_task(recursive_gather(5, 4))
+//     print(t.done(), t.result())
+//
+// asyncio.run(main())
+// -> True 781
+//
+// (test_eager_task_factory.py `test_recursive_gather`: no task is ever scheduled.) Every
+// eager child completes in its eager step, so every gather completes without suspending,
+// so its task completes in its eager step too, up to the top.
+#[test]
+fn test_recursive_gather() {
+    util::deadline(|| {
+        let rt = asyncio::Builder::new()
+            .worker_threads(1)
+            .eager_tasks(true)
+            .build()
+            .unwrap();
+        let (done, result) = rt.block_on(async {
+            let t = asyncio::create_task(recursive_gather(5, 4));
+            (t.done(), t.await.unwrap())
+        });
+        assert_eq!((py_bool(done), result), ("True", 781));
+    });
+}
+
+// On several workers the children finish on any worker, in any order, some before the
+// gather is first polled: the awaiter is still polled at most twice (its first poll, and
+// the wake-up of the completion that finishes the gather), and gets every result in
+// argument order.
+#[test]
+fn test_gather_wakes_awaiter_once_on_several_workers() {
+    util::deadline(|| {
+        let rt = rt(2);
+        for round in 0..200usize {
+            let (polls, out) = rt.block_on(async move {
+                let kids: Vec<_> = (0..8usize)
+                    .map(|i| {
+                        asyncio::create_task(async move {
+                            for _ in 0..(i * 7 + round) % 4 {
+                                asyncio::sleep(Duration::ZERO).await.unwrap();
+                            }
+                            i
+                        })
+                    })
+                    .collect();
+                let (g, polls) = counted(asyncio::gather(kids));
+                let out = g.await.unwrap();
+                (polls.load(Ordering::SeqCst), out)
+            });
+            assert_eq!(out, (0..8).collect::<Vec<_>>(), "round {round}");
+            assert!(
+                (1..=2).contains(&polls),
+                "round {round}: polled {polls} times"
+            );
+        }
+    });
+}

@@ -412,3 +412,94 @@ fn tasks_created_from_a_thread_start_in_creation_order() {
         );
     });
 }
+
+// import asyncio
+//
+// async def main():
+//     trace = []
+//     async def child(name):
+//         await asyncio.sleep(0)
+//         trace.append(f"{name} done")
+//     async def ticker():
+//         for i in range(6):
+//             trace.append(f"tick{i}")
+//             await asyncio.sleep(0)
+//     async def direct():
+//         await asyncio.create_task(child("d"))
+//         trace.append("direct resumed")
+//     async def shielded():
+//         await asyncio.shield(asyncio.create_task(child("s")))
+//         trace.append("shield resumed")
+//     async def gathered():
+//         await asyncio.gather(asyncio.create_task(child("g")))
+//         trace.append("gather resumed")
+//     k = asyncio.create_task(ticker())
+//     await asyncio.gather(direct(), shielded(), gathered())
+//     await k
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['tick0', 'tick1', 'tick2', 'd done', 's done', 'g done', 'tick3', 'direct resumed',
+//     'tick4', 'shield resumed', 'gather resumed', 'tick5']
+/// Awaiting a task resumes one hop after it finishes (its done callback wakes the
+/// awaiter); `shield` and `gather` two hops (the child's done callback sets the outer
+/// future, whose done callback wakes the awaiter).
+#[test]
+fn awaiting_a_task_is_one_hop_shield_and_gather_two() {
+    util::deadline(|| {
+        let rt = one_worker();
+        let trace = rt.block_on(async {
+            let trace = Trace::default();
+            let tc = trace.clone();
+            let child = move |name: &'static str| {
+                let trace = tc.clone();
+                asyncio::create_task(async move {
+                    sleep0().await;
+                    trace.push(format!("{name} done"));
+                })
+            };
+            let tr = trace.clone();
+            let k = asyncio::create_task(async move {
+                for i in 0..6 {
+                    tr.push(format!("tick{i}"));
+                    sleep0().await;
+                }
+            });
+            let (tr, c) = (trace.clone(), child.clone());
+            let direct = asyncio::create_task(async move {
+                c("d").await.unwrap();
+                tr.push("direct resumed");
+            });
+            let (tr, c) = (trace.clone(), child.clone());
+            let shielded = asyncio::create_task(async move {
+                asyncio::shield(c("s")).await.unwrap();
+                tr.push("shield resumed");
+            });
+            let (tr, c) = (trace.clone(), child.clone());
+            let gathered = asyncio::create_task(async move {
+                asyncio::gather(vec![c("g")]).await.unwrap();
+                tr.push("gather resumed");
+            });
+            asyncio::gather3(direct, shielded, gathered).await.unwrap();
+            k.await.unwrap();
+            trace.take()
+        });
+        assert_eq!(
+            trace,
+            [
+                "tick0",
+                "tick1",
+                "tick2",
+                "d done",
+                "s done",
+                "g done",
+                "tick3",
+                "direct resumed",
+                "tick4",
+                "shield resumed",
+                "gather resumed",
+                "tick5"
+            ]
+        );
+    });
+}

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asyncio::{CancelledError, TaskError, TaskRef, ALL_COMPLETED};
-use util::{cancel_msg, rt, rt1, WORKER_COUNTS};
+use util::{cancel_msg, rt, rt1, Trace, WORKER_COUNTS};
 
 const LONG: Duration = Duration::from_secs(3600);
 
@@ -332,5 +332,266 @@ fn test_shield_into_inner() {
             let t = s.into_inner();
             assert_eq!(t.await.unwrap(), 5);
         });
+    });
+}
+
+/// `True`/`False`, as Python prints a bool.
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+// import asyncio
+//
+// async def main():
+//     trace = []
+//     async def inner():
+//         trace.append("inner start")
+//         await asyncio.sleep(0)
+//         trace.append("inner done")
+//         return 7
+//     async def ticker():
+//         for i in range(5):
+//             trace.append(f"tick{i}")
+//             await asyncio.sleep(0)
+//     t = asyncio.create_task(inner())
+//     k = asyncio.create_task(ticker())
+//     r = await asyncio.shield(t)
+//     trace.append(f"shield gave {r}")
+//     await k
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['inner start', 'tick0', 'inner done', 'tick1', 'tick2', 'shield gave 7', 'tick3',
+//     'tick4']
+//
+// Two hops after the inner task finishes: its done callback sets the outer future
+// (after `tick1`), whose done callback wakes the awaiter (after `tick2`). Awaiting `t`
+// directly would resume right after `tick1`.
+#[test]
+fn test_shield_resumes_two_hops_after_inner() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = Trace::new();
+            let tr = trace.clone();
+            let t = asyncio::create_task(async move {
+                tr.push("inner start");
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                tr.push("inner done");
+                7
+            });
+            let tr = trace.clone();
+            let k = asyncio::create_task(async move {
+                for i in 0..5 {
+                    tr.push(format!("tick{i}"));
+                    asyncio::sleep(Duration::ZERO).await.unwrap();
+                }
+            });
+            let r = asyncio::shield(t).await.unwrap();
+            trace.push(format!("shield gave {r}"));
+            k.await.unwrap();
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "inner start",
+                "tick0",
+                "inner done",
+                "tick1",
+                "tick2",
+                "shield gave 7",
+                "tick3",
+                "tick4"
+            ]
+        );
+    });
+}
+
+// import asyncio
+//
+// async def main():
+//     for uncancel in (False, True):
+//         trace = []
+//         loop = asyncio.get_running_loop()
+//         fut = loop.create_future()
+//         async def inner():
+//             await fut
+//             trace.append("inner done")
+//             return 1
+//         t = asyncio.create_task(inner())
+//         async def awaiter():
+//             try:
+//                 r = await asyncio.shield(t)
+//                 trace.append(f"awaiter got {r}")
+//             except asyncio.CancelledError as e:
+//                 trace.append(f"awaiter cancelled {e.args} "
+//                              f"cancelling={asyncio.current_task().cancelling()}")
+//         a = asyncio.create_task(awaiter())
+//         await asyncio.sleep(0)
+//         fut.set_result(None)
+//         trace.append(f"cancel {a.cancel('stop')}")
+//         if uncancel:
+//             trace.append(f"uncancel {a.uncancel()}")
+//         await a
+//         await asyncio.sleep(0)
+//         trace.append(f"a.cancelled={a.cancelled()} t.result={t.result()}")
+//         print(trace)
+//
+// asyncio.run(main())
+// -> ['cancel True', 'inner done', "awaiter cancelled ('stop',) cancelling=1",
+//     'a.cancelled=False t.result=1']
+//    ['cancel True', 'uncancel 0', 'inner done', "awaiter cancelled ('stop',) cancelling=0",
+//     'a.cancelled=False t.result=1']
+//
+// The cancel cancels the outer future at once: the inner task, woken before the awaiter,
+// finishes first, and an `uncancel()` before the awaiter runs withdraws nothing.
+#[test]
+fn test_shield_cancel_then_inner_finishes_or_uncancel() {
+    util::deadline(|| {
+        for uncancel in [false, true] {
+            let trace = rt1().block_on(async move {
+                let trace = Trace::new();
+                let fut = event::<()>();
+                let (tr, f) = (trace.clone(), fut.clone());
+                let t = asyncio::create_task(async move {
+                    f.await.unwrap();
+                    tr.push("inner done");
+                    1
+                });
+                let t_ref = t.task_ref();
+                let tr = trace.clone();
+                let a = asyncio::create_task(async move {
+                    match asyncio::shield(t).await {
+                        Ok(r) => tr.push(format!("awaiter got {r}")),
+                        Err(e) => {
+                            let me = asyncio::current_task().unwrap();
+                            tr.push(format!(
+                                "awaiter cancelled ('{}',) cancelling={}",
+                                cancel_msg(&e).unwrap(),
+                                me.cancelling()
+                            ));
+                        }
+                    }
+                });
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                fut.set_result(()).unwrap();
+                trace.push(format!("cancel {}", py_bool(a.cancel(Some("stop")))));
+                if uncancel {
+                    trace.push(format!("uncancel {}", a.uncancel()));
+                }
+                let a_ref = a.task_ref();
+                a.await.unwrap();
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                trace.push(format!(
+                    "a.cancelled={} t.result={}",
+                    py_bool(a_ref.cancelled()),
+                    // The handle went with the shield: `t` returned (1).
+                    if t_ref.exception().unwrap().is_none() {
+                        "1"
+                    } else {
+                        "?"
+                    }
+                ));
+                trace.get()
+            });
+            let mut expected = vec!["cancel True"];
+            if uncancel {
+                expected.push("uncancel 0");
+            }
+            expected.push("inner done");
+            expected.push(if uncancel {
+                "awaiter cancelled ('stop',) cancelling=0"
+            } else {
+                "awaiter cancelled ('stop',) cancelling=1"
+            });
+            expected.push("a.cancelled=False t.result=1");
+            assert_eq!(trace, expected, "uncancel={uncancel}");
+        }
+    });
+}
+
+// import asyncio
+//
+// async def main():
+//     trace = []
+//     async def inner():
+//         await asyncio.sleep(0)
+//         trace.append("inner done")
+//         return 1
+//     async def ticker():
+//         for i in range(4):
+//             trace.append(f"tick{i}")
+//             await asyncio.sleep(0)
+//     t = asyncio.create_task(inner())
+//     async def awaiter():
+//         asyncio.current_task().cancel("self")
+//         try:
+//             await asyncio.shield(t)
+//         except asyncio.CancelledError as e:
+//             trace.append(f"awaiter cancelled {e.args}")
+//     a = asyncio.create_task(awaiter())
+//     k = asyncio.create_task(ticker())
+//     await a
+//     await k
+//     trace.append(f"t cancelled: {t.cancelled()}")
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['tick0', 'inner done', "awaiter cancelled ('self',)", 'tick1', 'tick2', 'tick3',
+//     't cancelled: False']
+//
+// A cancel requested during the step that reaches the shield cancels the outer future
+// (asyncio's `__step` cancels the future the coroutine yields), not the inner task; the
+// awaiter receives it one hop later, before the inner's result could reach it.
+#[test]
+fn test_shield_cancel_requested_in_the_same_step() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = Trace::new();
+            let tr = trace.clone();
+            let t = asyncio::create_task(async move {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                tr.push("inner done");
+                1
+            });
+            let t_ref = t.task_ref();
+            let tr = trace.clone();
+            let a = asyncio::create_task(async move {
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                if let Err(e) = asyncio::shield(t).await {
+                    tr.push(format!(
+                        "awaiter cancelled ('{}',)",
+                        cancel_msg(&e).unwrap()
+                    ));
+                }
+            });
+            let tr = trace.clone();
+            let k = asyncio::create_task(async move {
+                for i in 0..4 {
+                    tr.push(format!("tick{i}"));
+                    asyncio::sleep(Duration::ZERO).await.unwrap();
+                }
+            });
+            a.await.unwrap();
+            k.await.unwrap();
+            trace.push(format!("t cancelled: {}", py_bool(t_ref.cancelled())));
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "tick0",
+                "inner done",
+                "awaiter cancelled ('self',)",
+                "tick1",
+                "tick2",
+                "tick3",
+                "t cancelled: False"
+            ]
+        );
     });
 }

@@ -176,13 +176,47 @@ fn test_run_coroutine_threadsafe_with_timeout() {
     });
 }
 
-/// CPython: test_tasks.py `test_run_coroutine_threadsafe_task_cancelled`: cancelling the
-/// concurrent future cancels the task.
+/// A channel that receives one message when `task` is done (a done callback).
+fn on_done(task: &asyncio::TaskRef) -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    task.add_done_callback(move |_| {
+        let _ = tx.send(());
+    });
+    rx
+}
+
+/// CPython: test_tasks.py `test_run_coroutine_threadsafe_task_cancelled`: the coroutine
+/// cancels its own task; `result()` raises `CancelledError`, and the concurrent future is
+/// cancelled too (`_set_concurrent_future_state` cancels it), so a later `cancel()` is
+/// `True` (`concurrent.futures`: cancelling a cancelled future). Then the same through
+/// `ConcurrentFuture::cancel()`, with the task suspended on a runtime-aware sleep (the
+/// cancellation is delivered there) and on a foreign future (cancelled by force).
 #[test]
 fn test_run_coroutine_threadsafe_task_cancelled() {
     util::deadline(|| {
         for workers in [1, 2] {
             let rt = util::rt(workers);
+            // async def add(...): current_task().cancel(); await asyncio.sleep(0)
+            let fut = run_coroutine_threadsafe(
+                async {
+                    asyncio::current_task().unwrap().cancel(None);
+                    asyncio::sleep(Duration::ZERO).await?;
+                    Ok::<_, asyncio::CancelledError>(3)
+                },
+                rt.handle(),
+            );
+            assert!(matches!(
+                fut.result(Some(HANG_GUARD)),
+                Err(ConcurrentError::Cancelled(_))
+            ));
+            assert!(fut.done() && fut.cancelled());
+            assert!(fut.task().cancelled());
+            assert!(fut.cancel(), "cancel() of a cancelled future is true");
+            assert!(matches!(
+                fut.exception(None),
+                Ok(Some(TaskError::Cancelled(_)))
+            ));
+
             // Suspended on a runtime-aware sleep: the cancellation is delivered there.
             let fut = run_coroutine_threadsafe(
                 async {
@@ -191,18 +225,16 @@ fn test_run_coroutine_threadsafe_task_cancelled() {
                 },
                 rt.handle(),
             );
+            let task_done = on_done(fut.task());
             assert!(fut.cancel());
-            match fut.result(Some(HANG_GUARD)) {
-                Err(ConcurrentError::Cancelled(_)) => {}
-                other => panic!("unexpected {other:?}"),
-            }
-            assert!(fut.cancelled());
-            assert!(fut.task().cancelled());
-            assert!(!fut.cancel(), "cancel() of a done future is false");
             assert!(matches!(
-                fut.exception(None),
-                Ok(Some(TaskError::Cancelled(_)))
+                fut.result(Some(Duration::ZERO)),
+                Err(ConcurrentError::Cancelled(_))
             ));
+            assert!(fut.cancelled());
+            assert!(fut.cancel(), "cancel() of a cancelled future is true");
+            task_done.recv_timeout(HANG_GUARD).unwrap();
+            assert!(fut.task().cancelled(), "the task was asked to cancel");
 
             // Suspended on a foreign future: cancelled by force.
             let gate = Gate::default();
@@ -218,13 +250,162 @@ fn test_run_coroutine_threadsafe_task_cancelled() {
             while !gate.has_waiters() {
                 thread::yield_now();
             }
+            let task_done = on_done(fut.task());
             assert!(fut.cancel());
             assert!(matches!(
-                fut.result(Some(HANG_GUARD)),
+                fut.result(Some(Duration::ZERO)),
                 Err(ConcurrentError::Cancelled(_))
             ));
             assert!(fut.cancelled());
+            task_done.recv_timeout(HANG_GUARD).unwrap();
+            assert!(fut.task().cancelled());
         }
+    });
+}
+
+// CPython: test_tasks.py `test_run_coroutine_threadsafe_with_timeout` (the `finally:
+// future.done() or future.cancel()` of its `target`), with a coroutine that catches the
+// cancellation and returns a value anyway. `cancel()` cancels the concurrent future at once;
+// it stays cancelled when the task then returns:
+//
+// import asyncio, threading, concurrent.futures
+// loop = asyncio.new_event_loop(); t = threading.Thread(target=loop.run_forever); t.start()
+// started = threading.Event(); task_done = threading.Event(); box = {}
+// async def coro():
+//     box['task'] = asyncio.current_task()
+//     asyncio.current_task().add_done_callback(lambda _: task_done.set())
+//     started.set()
+//     try: await asyncio.sleep(3600)
+//     except asyncio.CancelledError: return 42
+// fut = asyncio.run_coroutine_threadsafe(coro(), loop); started.wait()
+// try: fut.result(0)
+// except TimeoutError: print('result(0) -> TimeoutError')
+// fut.add_done_callback(lambda f: print('callback: cancelled =', f.cancelled()))
+// print('cancel ->', fut.cancel())
+// print('cancelled ->', fut.cancelled(), 'done ->', fut.done())
+// try: fut.result(0)
+// except concurrent.futures.CancelledError: print('result(0) -> CancelledError')
+// task_done.wait(); print('task result', box['task'].result())
+// try: fut.result()
+// except concurrent.futures.CancelledError: print('still CancelledError')
+// print('cancel again ->', fut.cancel())
+// loop.call_soon_threadsafe(loop.stop); t.join()
+//
+// -> result(0) -> TimeoutError / callback: cancelled = True / cancel -> True /
+//    cancelled -> True done -> True / result(0) -> CancelledError / task result 42 /
+//    still CancelledError / cancel again -> True
+#[test]
+fn test_run_coroutine_threadsafe_with_timeout_then_cancel() {
+    util::deadline(|| {
+        for workers in [1, 2] {
+            let rt = util::rt(workers);
+            let started = Gate::default();
+            let s = started.clone();
+            let fut = run_coroutine_threadsafe(
+                async move {
+                    s.open();
+                    match asyncio::sleep(Duration::from_secs(3600)).await {
+                        Ok(()) => 0,
+                        Err(_caught) => 42,
+                    }
+                },
+                rt.handle(),
+            );
+            let task = fut.task().clone();
+            let task_done = on_done(&task);
+            // started.wait()
+            while !started.is_open() {
+                thread::yield_now();
+            }
+            assert!(matches!(
+                fut.result(Some(Duration::ZERO)),
+                Err(ConcurrentError::Timeout(_))
+            ));
+            let (tx, rx) = mpsc::channel();
+            fut.add_done_callback(move |f| tx.send(f.cancelled()).unwrap());
+            assert!(fut.cancel());
+            // The callback ran on this thread, before cancel() returned.
+            assert_eq!(rx.try_recv(), Ok(true), "callback: cancelled = True");
+            assert!(fut.cancelled() && fut.done());
+            assert!(matches!(
+                fut.result(Some(Duration::ZERO)),
+                Err(ConcurrentError::Cancelled(_))
+            ));
+            task_done.recv_timeout(HANG_GUARD).unwrap();
+            assert!(!task.cancelled(), "the task caught its cancellation");
+            assert!(matches!(
+                fut.result(None),
+                Err(ConcurrentError::Cancelled(_))
+            ));
+            assert!(fut.cancelled());
+            assert!(fut.cancel(), "cancel again -> True");
+            assert!(matches!(fut.wait(), Err(TaskError::Cancelled(_))));
+        }
+    });
+}
+
+/// `cancel()` racing the task's completion from another thread: exactly one wins. If
+/// `cancel()` returns `true`, every reader sees the cancellation (also after the task has
+/// returned its value); if `false`, every reader sees the value and `cancelled()` is false.
+/// A thread blocked in `result(None)` wakes in both cases.
+#[test]
+fn concurrent_future_cancel_races_completion() {
+    util::deadline(|| {
+        const ROUNDS: usize = 300;
+        let rt = util::rt(2);
+        let (mut won_by_cancel, mut won_by_value) = (0, 0);
+        for i in 0..ROUNDS {
+            let gate = Gate::default();
+            let g = gate.clone();
+            let fut = Arc::new(run_coroutine_threadsafe(
+                async move {
+                    g.wait().await;
+                    // Catches a cancellation delivered here and returns anyway.
+                    let _ = asyncio::checkpoint().await;
+                    i
+                },
+                rt.handle(),
+            ));
+            let task_done = on_done(fut.task());
+            let blocked = {
+                let fut = fut.clone();
+                thread::spawn(move || fut.result(None))
+            };
+            let barrier = Arc::new(std::sync::Barrier::new(2));
+            let canceller = {
+                let (fut, barrier) = (fut.clone(), barrier.clone());
+                thread::spawn(move || {
+                    barrier.wait();
+                    fut.cancel()
+                })
+            };
+            barrier.wait();
+            gate.open();
+            let accepted = canceller.join().unwrap();
+            let seen = blocked.join().unwrap();
+            task_done.recv_timeout(HANG_GUARD).unwrap();
+            let after = fut.result(None);
+            if accepted {
+                won_by_cancel += 1;
+                assert!(
+                    matches!(seen, Err(ConcurrentError::Cancelled(_))),
+                    "{seen:?}"
+                );
+                assert!(
+                    matches!(after, Err(ConcurrentError::Cancelled(_))),
+                    "{after:?}"
+                );
+                assert!(fut.cancelled());
+            } else {
+                won_by_value += 1;
+                assert_eq!(seen.unwrap(), i);
+                assert_eq!(after.unwrap(), i);
+                assert!(!fut.cancelled());
+            }
+            assert!(fut.done());
+        }
+        // Both outcomes are legal; say which ones this run saw.
+        eprintln!("cancel won {won_by_cancel} times, the value {won_by_value} times");
     });
 }
 

@@ -55,11 +55,24 @@ fn test_timeout_basic() {
 
 // deadline = loop.time() + 0.01; async with timeout_at(deadline) as cm: sleep(10)
 // -> TimeoutError; cm.expired(); cm.when() == deadline
+//
+// `when()` is exactly the deadline given (seconds on the time() scale), and `deadline()`
+// exactly the `Instant` given.
 #[test]
 fn test_timeout_at_basic() {
     util::deadline(|| {
         for n in WORKER_COUNTS {
             rt(n).block_on(async {
+                let deadline = asyncio::time() + 0.01;
+                let t = asyncio::timeout_at(deadline);
+                let cm = t.handle();
+                assert_eq!(cm.when(), Some(deadline), "before the scope is entered");
+                let r = t.run(asyncio::sleep(Duration::from_secs(10))).await;
+                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                assert!(cm.expired());
+                assert_eq!(cm.when(), Some(deadline));
+                assert!(deadline <= asyncio::time(), "did not fire early");
+
                 let deadline = Instant::now() + Duration::from_millis(10);
                 let t = asyncio::timeout_at(deadline);
                 let cm = t.handle();
@@ -69,6 +82,81 @@ fn test_timeout_at_basic() {
                 assert_eq!(cm.deadline(), Some(deadline));
                 let when = cm.when().expect("a deadline");
                 assert!(when <= asyncio::time(), "when() is on the time() scale");
+            });
+        }
+    });
+}
+
+// with assertRaises(TimeoutError) as cm:
+//     async with asyncio.timeout(0.01):
+//         try: 1/0
+//         finally: await asyncio.sleep(1)
+// e2 = cm.exception.__cause__ -> a CancelledError; e.__context__ is e2; e2.__cause__ is None
+//
+// import asyncio
+// async def main():
+//     async def body():
+//         async with asyncio.timeout(0.01): await asyncio.sleep(1)
+//     t = asyncio.create_task(body())
+//     try: await t
+//     except TimeoutError as e:
+//         print(repr(e.__cause__), e.__cause__.__cause__, t.cancelled())
+//     for d in (0.01, 0):
+//         try: await asyncio.wait_for(asyncio.sleep(1), d)
+//         except TimeoutError as e: print(d, repr(e.__cause__))
+// asyncio.run(main())
+// -> CancelledError() None False / 0.01 CancelledError() / 0 CancelledError()
+//
+// (Rust has no exception context: a panic cannot be "handled" while an await runs; the
+// cause is what is mirrored.) The `TimeoutError` of every scope that converted has the
+// `CancelledError` it replaced as its `source()`, untracked: a task that raises it ends
+// with that error as its exception, not cancelled.
+#[test]
+fn test_timeout_exception_context() {
+    use std::error::Error;
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let t = asyncio::create_task(async {
+                    asyncio::timeout(Some(Duration::from_millis(10)))
+                        .run(async {
+                            asyncio::sleep(Duration::from_secs(1)).await?;
+                            Ok::<_, CancelledError>(())
+                        })
+                        .await
+                });
+                let t_ref = t.task_ref();
+                let err = t.await.expect_err("TimeoutError");
+                assert!(
+                    !t_ref.cancelled(),
+                    "an untracked cause does not cancel the task"
+                );
+                let e = err.downcast_ref::<TimeoutError>().expect("a TimeoutError");
+                let cause = e.source().expect("raise TimeoutError from exc");
+                let cancelled = cause
+                    .downcast_ref::<CancelledError>()
+                    .expect("a CancelledError");
+                assert_eq!(cancelled.message(), None);
+                assert!(!cancelled.is_tracked());
+                assert!(cause.source().is_none());
+                assert_eq!(e.cancelled_error(), Some(cancelled));
+
+                for d in [Duration::from_millis(10), Duration::ZERO] {
+                    let e = asyncio::wait_for(asyncio::sleep(Duration::from_secs(1)), Some(d))
+                        .await
+                        .expect_err("TimeoutError");
+                    let c = e.cancelled_error().expect("raise TimeoutError from exc");
+                    assert!(!c.is_tracked());
+                }
+
+                // A TimeoutError that replaced nothing has no source.
+                assert!(TimeoutError::new().source().is_none());
+                // A foreign body the scope took its own cancellation back from: the same.
+                let e = asyncio::timeout(Some(Duration::from_millis(5)))
+                    .run(Foreign)
+                    .await
+                    .expect_err("TimeoutError");
+                assert!(e.cancelled_error().is_some());
             });
         }
     });
@@ -410,35 +498,53 @@ fn test_nested_timeouts_loop_busy() {
 // task = create_task(f()); cm = await fut
 // cm.when() == deadline1; cm.reschedule(deadline2) -> when() == deadline2
 // cm.reschedule(None) -> when() is None; task.cancel() -> CancelledError; not expired
+//
+// (deadline1 = loop.time() + 10: the exact seconds come back from when(); the same with
+// `Instant`s through deadline().)
 #[test]
 fn test_reschedule() {
     util::deadline(|| {
         for n in WORKER_COUNTS {
-            let rt = rt(n);
-            let handle = rt.handle().clone();
-            rt.block_on(async move {
-                let fut = event::<asyncio::TimeoutHandle>();
-                let deadline1 = Instant::now() + Duration::from_secs(10);
-                let deadline2 = deadline1 + Duration::from_secs(20);
-                let f = fut.clone();
-                let task = asyncio::create_task(async move {
-                    let t = asyncio::timeout_at(deadline1);
-                    f.set_result(t.handle()).unwrap();
-                    t.run(asyncio::sleep(Duration::from_secs(50))).await
+            for seconds in [true, false] {
+                let rt = rt(n);
+                let handle = rt.handle().clone();
+                rt.block_on(async move {
+                    let fut = event::<asyncio::TimeoutHandle>();
+                    let f = fut.clone();
+                    let (at1, at2) = (asyncio::time() + 10.0, asyncio::time() + 30.0);
+                    let deadline1 = Instant::now() + Duration::from_secs(10);
+                    let deadline2 = deadline1 + Duration::from_secs(20);
+                    let task = asyncio::create_task(async move {
+                        let t = if seconds {
+                            asyncio::timeout_at(at1)
+                        } else {
+                            asyncio::timeout_at(deadline1)
+                        };
+                        f.set_result(t.handle()).unwrap();
+                        t.run(asyncio::sleep(Duration::from_secs(50))).await
+                    });
+                    let cm = fut.await.unwrap();
+                    if seconds {
+                        assert_eq!(cm.when(), Some(at1));
+                        cm.reschedule_at(at2).unwrap();
+                        assert_eq!(cm.when(), Some(at2));
+                    } else {
+                        assert_eq!(cm.deadline(), Some(deadline1));
+                        cm.reschedule(Some(deadline2)).unwrap();
+                        assert_eq!(cm.deadline(), Some(deadline2));
+                        cm.reschedule_at(deadline1).unwrap();
+                        assert_eq!(cm.deadline(), Some(deadline1));
+                    }
+                    cm.reschedule(None).unwrap();
+                    assert_eq!(cm.when(), None);
+                    task.cancel(None);
+                    // The body's CancelledError propagated (not a TimeoutError): the task
+                    // ends cancelled.
+                    assert!(task.await.unwrap_err().is_cancelled());
+                    assert!(!cm.expired());
+                    assert_eq!(handle.live_timers(), 0);
                 });
-                let cm = fut.await.unwrap();
-                assert_eq!(cm.deadline(), Some(deadline1));
-                cm.reschedule(Some(deadline2)).unwrap();
-                assert_eq!(cm.deadline(), Some(deadline2));
-                cm.reschedule(None).unwrap();
-                assert_eq!(cm.when(), None);
-                task.cancel(None);
-                // The body's CancelledError propagated (not a TimeoutError): the task ends
-                // cancelled.
-                assert!(task.await.unwrap_err().is_cancelled());
-                assert!(!cm.expired());
-                assert_eq!(handle.live_timers(), 0);
-            });
+            }
         }
     });
 }

@@ -139,14 +139,57 @@ fn test_wait_for_timeout_less_then_0_or_0_future_done() {
 // async def foo(): foo_started = True
 // with assertRaises(TimeoutError): await wait_for(foo(), 0)  -> foo_started is False
 //
-// Documented decision (src/timeouts.rs): `wait_for` is `timeout` around the future for
-// every timeout, also zero, so the future runs up to its first suspension: one that
-// finishes without suspending returns its value, one that suspends gets TimeoutError.
+// asyncio 3.12+ wraps the coroutine in a task and cancels it before its first step.
+// Documented decision (src/compose/timeouts.rs): `wait_for` cannot tell an `async` block
+// from a `Task` without polling it, so with a zero timeout it cancels before the first
+// poll and the body's first await point receives the cancellation: this runtime's own
+// awaitables (`Queue::get`, `sleep`, `Lock::acquire`...) deliver it before doing anything,
+// so they never "start"; an `async` block runs up to its first await point.
+//
+// import asyncio
+// async def main():
+//     q = asyncio.Queue(); q.put_nowait(1)
+//     try: print(await asyncio.wait_for(q.get(), 0))
+//     except TimeoutError as e: print('TimeoutError', q.qsize(), repr(e.__cause__))
+// asyncio.run(main())
+// -> TimeoutError 1 CancelledError()
 #[test]
-fn test_wait_for_timeout_0_coroutine_runs_to_first_suspension() {
+fn test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started() {
     util::deadline(|| {
         for n in WORKER_COUNTS {
             rt(n).block_on(async {
+                // A queue's get() with an item ready: never started, the item stays.
+                let q = asyncio::Queue::new(0);
+                q.put_nowait(1).unwrap();
+                let r = asyncio::wait_for(q.get(), Some(Duration::ZERO)).await;
+                let e = r.expect_err("TimeoutError");
+                assert_eq!(q.qsize(), 1, "get() took nothing");
+                assert_eq!(e.cancelled_error(), Some(&CancelledError::new(None)));
+
+                // A lock free to take: not taken.
+                let lock = asyncio::Lock::new();
+                let r = asyncio::wait_for(lock.acquire(), Some(Duration::ZERO)).await;
+                assert!(r.is_err());
+                assert!(!lock.locked());
+
+                // foo(): the body's first await point receives the cancellation, the rest
+                // never runs.
+                let reached = Arc::new(AtomicBool::new(false));
+                let re = reached.clone();
+                let r = asyncio::wait_for(
+                    async move {
+                        asyncio::sleep(LONG).await?;
+                        re.store(true, Ordering::SeqCst);
+                        Ok::<_, CancelledError>(())
+                    },
+                    Some(Duration::ZERO),
+                )
+                .await;
+                assert_eq!(r, Err(TimeoutError::new()));
+                assert!(!reached.load(Ordering::SeqCst));
+
+                // The difference left: a body without any await point runs and returns
+                // its value (asyncio with the eager task factory does the same).
                 let started = Arc::new(AtomicBool::new(false));
                 let s = started.clone();
                 let r = asyncio::wait_for(
@@ -157,15 +200,103 @@ fn test_wait_for_timeout_0_coroutine_runs_to_first_suspension() {
                 assert_eq!(r, Ok(()));
                 assert!(started.load(Ordering::SeqCst));
 
-                let r = asyncio::wait_for(
-                    async {
-                        asyncio::sleep(LONG).await?;
-                        Ok::<_, CancelledError>(())
-                    },
-                    Some(Duration::ZERO),
-                )
-                .await;
-                assert_eq!(r, Err(TimeoutError::new()));
+                // Nothing is left pending for the task's next await point.
+                let me = asyncio::current_task().unwrap();
+                assert_eq!(me.cancelling(), 0);
+                asyncio::sleep(Duration::ZERO)
+                    .await
+                    .expect("no cancellation left over");
+            });
+        }
+    });
+}
+
+// import asyncio
+// async def main():
+//     loop = asyncio.get_running_loop()
+//     f = loop.create_future(); f.set_exception(ValueError('x'))
+//     try: await asyncio.wait_for(f, 0)
+//     except ValueError as e: print('done fut exc', repr(e))
+//     f = loop.create_future(); f.cancel('m')
+//     try: await asyncio.wait_for(f, 0)
+//     except asyncio.CancelledError as e: print('cancelled fut', repr(e))
+//     async def catcher():
+//         try: await asyncio.sleep(10)
+//         except asyncio.CancelledError: return 42
+//     t = asyncio.create_task(catcher()); await asyncio.sleep(0)
+//     print('catcher', await asyncio.wait_for(t, 0))
+//     t = asyncio.create_task(catcher())
+//     try: await asyncio.wait_for(t, 0)
+//     except TimeoutError: print('unstarted task -> TimeoutError', t.cancelled())
+// asyncio.run(main())
+// -> done fut exc ValueError('x') / cancelled fut CancelledError('m') / catcher 42 /
+//    unstarted task -> TimeoutError True
+//
+// (The timeout <= 0 path: `if fut.done(): return fut.result()`, else cancel and wait, then
+// the task's result, or `TimeoutError from` its CancelledError.)
+#[test]
+fn test_wait_for_timeout_less_then_0_or_0_done_or_pending_outcomes() {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async move {
+                let me = asyncio::current_task().unwrap();
+                // A done future with an exception: the exception.
+                let f = event::<()>();
+                f.set_exception(std::io::Error::other("x")).unwrap();
+                match asyncio::wait_for(f, Some(Duration::ZERO)).await {
+                    Ok(Err(TaskError::Exception(e))) => assert_eq!(e.to_string(), "x"),
+                    other => panic!("expected ValueError('x'), got {other:?}"),
+                }
+
+                // A cancelled future: its CancelledError, not a TimeoutError.
+                let f = event::<()>();
+                f.cancel(Some("m"));
+                match asyncio::wait_for(f, Some(Duration::ZERO)).await {
+                    Ok(Err(TaskError::Cancelled(c))) => {
+                        assert_eq!(c.message(), Some("m"));
+                        assert!(c.is_tracked(), "it propagates: CancelledError('m')");
+                    }
+                    other => panic!("expected CancelledError('m'), got {other:?}"),
+                }
+                assert_eq!(me.cancelling(), 0);
+
+                // A started task that catches the cancellation: its value.
+                let started = event::<()>();
+                let s = started.clone();
+                let catcher = asyncio::create_task(async move {
+                    s.set_result(()).unwrap();
+                    match asyncio::sleep(Duration::from_secs(10)).await {
+                        Ok(()) => 0,
+                        Err(_) => 42,
+                    }
+                });
+                started.await.unwrap();
+                let r = asyncio::wait_for(catcher, Some(Duration::ZERO)).await;
+                assert_eq!(r.unwrap().unwrap(), 42);
+
+                if n > 1 {
+                    // Another worker may start a new task at once: the rest is about
+                    // asyncio's order.
+                    return;
+                }
+                // A task not started yet: cancelled before its first step, TimeoutError.
+                let ran = Arc::new(AtomicBool::new(false));
+                let r2 = ran.clone();
+                let t = asyncio::create_task(async move {
+                    r2.store(true, Ordering::SeqCst);
+                    asyncio::sleep(Duration::from_secs(10)).await
+                });
+                let t_ref = t.task_ref();
+                let e = asyncio::wait_for(t, Some(Duration::ZERO))
+                    .await
+                    .expect_err("TimeoutError");
+                assert!(t_ref.cancelled());
+                assert!(!ran.load(Ordering::SeqCst), "never started");
+                assert!(e.cancelled_error().is_some(), "raise TimeoutError from exc");
+                assert_eq!(me.cancelling(), 0);
+                asyncio::sleep(Duration::ZERO)
+                    .await
+                    .expect("no cancellation left over");
             });
         }
     });
@@ -229,7 +360,10 @@ fn test_wait_for() {
                 let fut = foo_task(&started, &running);
                 let fut_ref = fut.task_ref();
                 let r = asyncio::wait_for(fut, Some(Duration::from_millis(10))).await;
-                assert_eq!(r.map(|_| ()), Err(TimeoutError::new()));
+                assert_eq!(r.as_ref().map(|_| ()), Err(&TimeoutError::new()));
+                // raise TimeoutError from exc: the task's CancelledError, untracked.
+                let cause = r.unwrap_err().cancelled_error().cloned().expect("a cause");
+                assert!(!cause.is_tracked());
                 assert!(fut_ref.done() && fut_ref.cancelled());
                 assert!(!running.load(Ordering::SeqCst));
                 assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);

@@ -13,6 +13,17 @@
 //!   forwarded to the children, as asyncio's `Task.__step` cancels the future the
 //!   coroutine yields while `_must_cancel` is set.
 //! * Empty input: an empty `Vec` at once.
+//! * The awaiter is woken once, when the gather completes (asyncio's `_done_callback` of
+//!   the child that finishes the gather sets the outer future, whose done callback wakes
+//!   the awaiter: two hops after that child finished), not at each child's completion:
+//!   the children's completion callbacks count in the `WatchSet` and only the one that
+//!   finishes it (the last child; by default also the first that fails) wakes the
+//!   awaiter (`WakeOn::WhenFinished`).
+//! * Children already done when the gather is first polled are taken in at that poll, in
+//!   argument order, as 3.12+ `gather` runs their done callbacks before returning: if they
+//!   finish the gather (all done, or by default one failed), awaiting it completes
+//!   without a loop iteration. (A `Gather` is a lazy future: it registers when first
+//!   polled, where asyncio's `gather()` registers when called.)
 //!
 //! Children are [`Task`]s; wrap plain futures with [`create_task`](crate::create_task) or
 //! [`ensure_future`](crate::ensure_future) first.
@@ -23,13 +34,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::compose::watch::WatchSet;
+use crate::compose::watch::{WakeOn, WatchSet};
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::Mutex;
 use crate::task::cancel::waiter::{self, CancelFanOut, CancelTarget};
 use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
+use crate::task::state::Outcome;
 use crate::task::{Task, TaskRef};
 
 mod sealed {
@@ -236,7 +248,7 @@ impl<C: GatherChildren> Core<C> {
     fn new(children: C) -> Core<C> {
         let refs = children.refs();
         Core {
-            watch: WatchSet::new(refs.clone()),
+            watch: WatchSet::with_wake_on(refs.clone(), WakeOn::WhenFinished { ends: failed }),
             cancel: StdArc::new(GatherCancel {
                 children: refs,
                 requested: AtomicBool::new(false),
@@ -302,6 +314,15 @@ impl<C: GatherChildren> Core<C> {
     }
 }
 
+/// A child outcome that finishes a gather in the default mode (asyncio's `_done_callback`
+/// sets the outer future's exception when the child was cancelled or raised): anything
+/// but a returned value. Read from the state word in the child's completion callback,
+/// without marking a panic retrieved (the typed outcome is read when the gather is
+/// polled).
+fn failed(child: &TaskRef) -> bool {
+    matches!(child.header().state.load().outcome(), Some(o) if o != Outcome::Returned)
+}
+
 /// A cancellation of the current task (tracked by it) or, outside a task, untracked.
 fn track(msg: Option<StdArc<str>>) -> CancelledError {
     match current::current_raw() {
@@ -346,7 +367,11 @@ impl<C: GatherChildren> Gather<C> {
     ///     assert!(b.unwrap_err().is_panic());
     /// });
     /// ```
-    pub fn return_exceptions(self) -> GatherAll<C> {
+    pub fn return_exceptions(mut self) -> GatherAll<C> {
+        // Only the last completion finishes it.
+        self.core
+            .watch
+            .set_wake_on(WakeOn::WhenFinished { ends: |_| false });
         GatherAll { core: self.core }
     }
 }

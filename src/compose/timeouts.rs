@@ -29,8 +29,30 @@
 //! * Several workers: `on_timeout` runs as a callback, possibly while the task runs on
 //!   another worker. The scope's state is behind a lock that `on_timeout` and the exit
 //!   both take, so a late `on_timeout` after the exit does nothing.
-//! * `wait_for(fut, d)` is `timeout(d)` around `fut` for every `d` (also zero, where
-//!   asyncio does not even start a coroutine: here it runs up to its first suspension).
+//! * The `TimeoutError` keeps the cancellation it replaced as its `source()` (asyncio's
+//!   `raise TimeoutError from exc`), untracked, with the message of the task's latest
+//!   cancellation: the body's output, which held the tracked token, is generic and is
+//!   dropped whole.
+//! * `timeout_at(when)` keeps `when` as given (seconds on the `time()` scale or an
+//!   `Instant`), so `when()` / `deadline()` return it exactly, also after `reschedule_at`.
+//! * `wait_for(fut, d)` is `timeout(d)` around `fut`, except for a zero `d` (asyncio's
+//!   `timeout <= 0`; a `Duration` cannot be negative). asyncio 3.12+ then wraps a coroutine
+//!   in a task and cancels it before its first step, so it never starts, while a future or
+//!   task that is already done gives its outcome, and a pending one is cancelled and waited
+//!   for. Inside `wait_for` a Rust coroutine (`async` block) and a `Task` handle are both
+//!   just `F: Future`: without specialization the two cannot be told apart without polling
+//!   the future. So the scope cancels the task *as it enters*, before the body's first
+//!   poll, instead of a loop iteration later, and the body's first await point receives
+//!   the cancellation: a done `Task`/`Future`/`Shield` gives its outcome at once (their
+//!   await points read a done outcome before a pending cancellation: the scope then takes
+//!   its request back and converts nothing, so a cancelled done task gives its
+//!   `CancelledError`, as asyncio's `fut.result()` raises it); a pending one has the
+//!   cancellation forwarded to it and is waited for; this runtime's own awaitables
+//!   (`sleep`, `Queue::get`, `Lock::acquire`, reads...) deliver it before doing anything,
+//!   so they take nothing and end in `TimeoutError`, as if never started; a foreign future
+//!   is dropped after one poll. The difference left: the code of an `async` block up to
+//!   its first await point runs (an `async` block without any returns its value), as
+//!   asyncio's does with the eager task factory.
 
 use crate::loom::StdArc;
 use std::fmt;
@@ -47,7 +69,7 @@ use crate::runtime::callbacks::{
 };
 use crate::runtime::scheduler::Shared;
 use crate::runtime::time::clock::{self, IntoDeadline};
-use crate::task::cancel::take_own_pending_cancel;
+use crate::task::cancel::{take_own_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::{RuntimeError, TimeoutError};
 use crate::task::TaskRef;
@@ -103,9 +125,40 @@ impl Handler {
     }
 }
 
+/// A deadline as it was given: an `Instant`, or seconds on the [`time()`](crate::time)
+/// scale, kept as given so that [`TimeoutHandle::when`] returns exactly them (asyncio's
+/// `cm.when() == deadline`); `instant` is what the timer is armed with.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    instant: Instant,
+    seconds: Option<f64>,
+}
+
+impl Deadline {
+    fn of(when: impl IntoDeadline) -> Deadline {
+        let seconds = when.loop_time();
+        Deadline {
+            instant: when.into_instant(),
+            seconds,
+        }
+    }
+
+    fn at(instant: Instant) -> Deadline {
+        Deadline {
+            instant,
+            seconds: None,
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        self.seconds
+            .unwrap_or_else(|| clock::seconds_of_instant(self.instant))
+    }
+}
+
 struct ScopeState {
     phase: Phase,
-    when: Option<Instant>,
+    when: Option<Deadline>,
     handler: Option<Handler>,
     task: Option<TaskRef>,
     runtime: Option<Arc<Shared>>,
@@ -126,12 +179,15 @@ struct ScopeShared {
 /// });
 /// ```
 pub fn timeout(delay: Option<Duration>) -> Timeout {
-    Timeout::new(delay.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future)))
+    Timeout::new(
+        delay.map(|d| Deadline::at(Instant::now().checked_add(d).unwrap_or_else(far_future))),
+    )
 }
 
 /// A scope that expires at `when`: an `Instant`, or seconds on the
 /// [`time()`](crate::time) scale (asyncio's `timeout_at(loop.time() + ...)`). For a scope
-/// without a deadline use `timeout(None)`.
+/// without a deadline use `timeout(None)`. [`TimeoutHandle::when`] returns `when` exactly
+/// as given (seconds), [`TimeoutHandle::deadline`] the `Instant` as given.
 ///
 /// ```
 /// use std::time::Duration;
@@ -143,7 +199,7 @@ pub fn timeout(delay: Option<Duration>) -> Timeout {
 /// });
 /// ```
 pub fn timeout_at(when: impl IntoDeadline) -> Timeout {
-    Timeout::new(Some(when.into_instant()))
+    Timeout::new(Some(Deadline::of(when)))
 }
 
 fn far_future() -> Instant {
@@ -151,7 +207,7 @@ fn far_future() -> Instant {
 }
 
 impl Timeout {
-    fn new(when: Option<Instant>) -> Timeout {
+    fn new(when: Option<Deadline>) -> Timeout {
         Timeout {
             shared: StdArc::new(ScopeShared {
                 state: Mutex::new(ScopeState {
@@ -185,19 +241,25 @@ impl Timeout {
             shared: self.shared,
             body: Some(body),
             tokens_at_enter: 0,
+            cancel_at_enter: false,
+            precancelled: false,
+            unseen: false,
         }
     }
 }
 
 impl TimeoutHandle {
-    /// The deadline on the [`time()`](crate::time) scale, or `None`.
+    /// The deadline on the [`time()`](crate::time) scale, or `None`: exactly the seconds
+    /// given to [`timeout_at`] or [`reschedule_at`](Self::reschedule_at), if it was given
+    /// that way.
     pub fn when(&self) -> Option<f64> {
-        self.shared.state.lock().when.map(clock::seconds_of_instant)
+        self.shared.state.lock().when.map(|d| d.seconds())
     }
 
-    /// The deadline as an `Instant`, or `None`.
+    /// The deadline as an `Instant`, or `None`: exactly the `Instant` given, if it was
+    /// given that way.
     pub fn deadline(&self) -> Option<Instant> {
-        self.shared.state.lock().when
+        self.shared.state.lock().when.map(|d| d.instant)
     }
 
     /// `true` once the scope expired (asyncio's `expired()`).
@@ -211,6 +273,10 @@ impl TimeoutHandle {
     /// Moves the deadline (`None`: never). An error once the scope expired or exited
     /// (asyncio: "Cannot change state of expiring/expired Timeout").
     pub fn reschedule(&self, when: Option<Instant>) -> Result<(), RuntimeError> {
+        self.reschedule_to(when.map(Deadline::at))
+    }
+
+    fn reschedule_to(&self, when: Option<Deadline>) -> Result<(), RuntimeError> {
         let mut st = self.shared.state.lock();
         match st.phase {
             Phase::Created => {
@@ -237,7 +303,7 @@ impl TimeoutHandle {
     /// Moves the deadline to `when`: an `Instant` or seconds on the [`time()`](crate::time)
     /// scale (asyncio's `reschedule(loop.time() + ...)`).
     pub fn reschedule_at(&self, when: impl IntoDeadline) -> Result<(), RuntimeError> {
-        self.reschedule(Some(when.into_instant()))
+        self.reschedule_to(Some(Deadline::of(when)))
     }
 
     /// Moves the deadline to `delay` from now (`None`: never).
@@ -251,6 +317,7 @@ fn arm(shared: &StdArc<ScopeShared>, st: &mut ScopeState) {
     let (Some(when), Some(rt)) = (st.when, st.runtime.clone()) else {
         return;
     };
+    let when = when.instant;
     let weak = StdArc::downgrade(shared);
     let on_timeout = move || {
         if let Some(shared) = weak.upgrade() {
@@ -282,6 +349,14 @@ pub struct TimeoutScope<F> {
     shared: StdArc<ScopeShared>,
     body: Option<F>,
     tokens_at_enter: u32,
+    /// `wait_for` with a zero timeout: the scope cancels the task as it enters, before
+    /// the body's first poll (asyncio 3.12+ cancels the awaitable before its first step).
+    cancel_at_enter: bool,
+    /// The scope cancelled the task as it entered (during the current first poll).
+    precancelled: bool,
+    /// The body completed in its first poll without reaching an await point that took
+    /// the scope's cancellation (an awaitable that was already done): it is not converted.
+    unseen: bool,
 }
 
 impl<F> TimeoutScope<F> {
@@ -303,7 +378,18 @@ impl<F> TimeoutScope<F> {
         st.cancelling_at_enter = task.cancelling();
         st.runtime = Some(task.header().scheduler.clone());
         st.task = Some(task);
-        arm(&self.shared, &mut st);
+        let due = st.when.is_some_and(|d| d.instant <= Instant::now());
+        if self.cancel_at_enter && due {
+            // `on_timeout` now, not at the next loop iteration: the body's first await
+            // point receives the cancellation (or forwards it to the task it awaits).
+            if let Some(task) = &st.task {
+                task.cancel(None);
+            }
+            st.phase = Phase::Expiring;
+            self.precancelled = true;
+        } else {
+            arm(&self.shared, &mut st);
+        }
     }
 
     /// Leaves the scope with the body's output (`None`: the scope took the cancellation
@@ -322,6 +408,7 @@ impl<F> TimeoutScope<F> {
                 let task = st.task.as_ref().expect("entered");
                 let raised = match &out {
                     None => true,
+                    Some(_) if self.unseen => false,
                     Some(_) => {
                         task.header().live_tokens.load(Ordering::Acquire) > self.tokens_at_enter
                     }
@@ -331,8 +418,15 @@ impl<F> TimeoutScope<F> {
                     Some(v) if !(only_ours && raised) => Ok(v),
                     // Converted. With no body output the scope took its own request
                     // itself; a cancel that arrived after that stays pending for the
-                    // task's next await point.
-                    _ => Err(TimeoutError::new()),
+                    // task's next await point. The cancellation replaced is the source
+                    // (`raise TimeoutError from exc`): the message of the task's latest
+                    // cancellation (the token in the output, or the request taken back).
+                    _ => {
+                        let msg = task.header().asyncio.lock().cancel.msg.clone();
+                        Err(TimeoutError::from_cancelled(&CancelledError::from_shared(
+                            msg,
+                        )))
+                    }
                 }
             }
             _ => {
@@ -370,9 +464,17 @@ impl<F: Future> Future for TimeoutScope<F> {
         };
         // SAFETY: see above; `body` stays in place.
         let body = unsafe { Pin::new_unchecked(body) };
+        let precancelled = std::mem::take(&mut this.precancelled);
         match body.poll(cx) {
             Poll::Ready(out) => {
                 this.body = None;
+                if precancelled {
+                    // `wait_for(aw, 0)` of an awaitable already done: its outcome, as is
+                    // (asyncio: `if fut.done(): return fut.result()`). The cancellation
+                    // the scope made is still pending: take it back.
+                    let baseline = this.shared.state.lock().cancelling_at_enter;
+                    this.unseen = take_own_pending_cancel(baseline);
+                }
                 Poll::Ready(this.exit(Some(out)))
             }
             Poll::Pending => {
@@ -413,6 +515,25 @@ impl<F> Drop for TimeoutScope<F> {
 /// waited for; `TimeoutError` results unless the future caught the cancellation and
 /// produced a value, which then wins.
 ///
+/// A zero `timeout` (asyncio's `timeout <= 0`) cancels before the first poll: an awaitable
+/// that is already done gives its outcome, a pending task is cancelled and waited for,
+/// and a coroutine gets the cancellation at its first await point (see the module docs).
+///
+/// ```
+/// use std::time::Duration;
+/// asyncio::run(async {
+///     let q = asyncio::Queue::new(0);
+///     q.put_nowait(1).unwrap();
+///     // Never started (asyncio 3.12+): the item stays in the queue.
+///     assert!(asyncio::wait_for(q.get(), Some(Duration::ZERO)).await.is_err());
+///     assert_eq!(q.qsize(), 1);
+///     // Already done: its value.
+///     let done = asyncio::create_task(async { 5 });
+///     done.task_ref().wait_done().await.unwrap();
+///     assert_eq!(asyncio::wait_for(done, Some(Duration::ZERO)).await.unwrap().unwrap(), 5);
+/// });
+/// ```
+///
 /// ```
 /// use std::time::Duration;
 /// asyncio::run(async {
@@ -423,7 +544,9 @@ impl<F> Drop for TimeoutScope<F> {
 /// });
 /// ```
 pub fn wait_for<F: Future>(fut: F, timeout: Option<Duration>) -> TimeoutScope<F> {
-    self::timeout(timeout).run(fut)
+    let mut scope = self::timeout(timeout).run(fut);
+    scope.cancel_at_enter = timeout == Some(Duration::ZERO);
+    scope
 }
 
 impl fmt::Debug for Timeout {
@@ -439,7 +562,7 @@ impl fmt::Debug for TimeoutHandle {
         let st = self.shared.state.lock();
         f.debug_struct("TimeoutHandle")
             .field("phase", &st.phase)
-            .field("when", &st.when.map(clock::seconds_of_instant))
+            .field("when", &st.when.map(|d| d.seconds()))
             .finish()
     }
 }

@@ -37,7 +37,8 @@ impl Task<()> {
 }
 
 impl TaskBuilder {
-    /// Names the task (default `Task-N`).
+    /// Names the task (default `Task-N`). A named task uses up no `Task-N` number, as in
+    /// CPython 3.13.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(Arc::from(name.into()));
         self

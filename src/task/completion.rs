@@ -23,10 +23,14 @@ pub(crate) fn record_exception(header: &Header, err: &TaskError) {
     }
 }
 
-/// Runs after COMPLETE is set: schedules done callbacks and wakes completion waiters.
-pub(crate) fn run_hooks(task: RawTask, snapshot: Snapshot) {
+/// Runs after COMPLETE is set: schedules done callbacks and wakes completion waiters,
+/// calling `wake_join` (the `Task<T>` handle's awaiter) once, at its place among them in
+/// registration order (`hooks.rs`).
+pub(crate) fn run_hooks(task: RawTask, snapshot: Snapshot, wake_join: impl FnOnce()) {
     if snapshot.has_hooks() {
-        crate::task::hooks::run_on_complete(task);
+        crate::task::hooks::run_on_complete(task, snapshot, wake_join);
+    } else {
+        wake_join();
     }
 }
 

@@ -295,21 +295,67 @@ impl std::error::Error for RuntimeError {}
 
 /// A deadline passed (asyncio's `TimeoutError`).
 ///
+/// The `TimeoutError` of a [`timeout`](crate::timeout) scope, of
+/// [`timeout_at`](crate::timeout_at) and of [`wait_for`](crate::wait_for) replaces the
+/// cancellation the scope made and took back; that `CancelledError` is its
+/// [`source()`](std::error::Error::source) (asyncio: `raise TimeoutError from exc`). It is
+/// kept *untracked*: returning the `TimeoutError` from a task does not make that task end
+/// cancelled. A `TimeoutError` that replaced nothing (a blocking wait that timed out,
+/// [`TimeoutError::new`]) has no source.
+///
+/// Two `TimeoutError`s are equal whatever their sources (as `CancelledError`'s equality
+/// ignores tracking): equality says which error it is, `source()` says why.
+///
 /// ```
+/// use std::error::Error;
 /// let e = asyncio::TimeoutError::new();
 /// assert_eq!(e.to_string(), "TimeoutError");
+/// assert!(e.source().is_none());
+///
+/// let e = asyncio::run(async {
+///     asyncio::timeout(Some(std::time::Duration::ZERO))
+///         .run(asyncio::sleep(std::time::Duration::from_secs(60)))
+///         .await
+///         .unwrap_err()
+/// });
+/// assert_eq!(e, asyncio::TimeoutError::new());
+/// assert!(e.source().unwrap().is::<asyncio::CancelledError>());
+/// assert!(!e.cancelled_error().unwrap().is_tracked());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TimeoutError {
-    _private: (),
+    /// The cancellation this error replaced, untracked.
+    source: Option<CancelledError>,
 }
 
 impl TimeoutError {
-    /// A new `TimeoutError`.
+    /// A new `TimeoutError` without a source.
     pub fn new() -> Self {
-        TimeoutError { _private: () }
+        TimeoutError { source: None }
+    }
+
+    /// A `TimeoutError` that replaces `cancelled` (kept as an untracked copy).
+    pub(crate) fn from_cancelled(cancelled: &CancelledError) -> Self {
+        TimeoutError {
+            source: Some(cancelled.untracked()),
+        }
+    }
+
+    /// The cancellation this error replaced (its [`source()`](std::error::Error::source)),
+    /// if any.
+    pub fn cancelled_error(&self) -> Option<&CancelledError> {
+        self.source.as_ref()
     }
 }
+
+impl PartialEq for TimeoutError {
+    /// Always `true`: the sources are not compared (see the type's docs).
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for TimeoutError {}
 
 impl fmt::Display for TimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -317,4 +363,10 @@ impl fmt::Display for TimeoutError {
     }
 }
 
-impl std::error::Error for TimeoutError {}
+impl std::error::Error for TimeoutError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}

@@ -26,13 +26,25 @@ use crate::task::hooks::{self, CallbackId};
 use crate::task::raw::RawTask;
 use crate::task::state::Outcome;
 
-/// A task's id: unique in the process, never reused. Its number is also the `N` of the
-/// default name `Task-N`.
+/// A task's id: unique in the process, never reused.
+///
+/// For a task created without a name, the id is also the `N` of its default name
+/// `Task-N`. As in CPython 3.13, that number comes from a counter that only tasks created
+/// without a name use up; a task created with a name takes its id from a separate range
+/// (from 2^63 up), so ids do not follow creation order between named and unnamed tasks.
 ///
 /// ```
 /// asyncio::run(async {
 ///     let t = asyncio::create_task(async {});
 ///     assert_eq!(t.get_name(), format!("Task-{}", t.id()));
+///     // A named task uses up no `Task-N` number.
+///     let named = asyncio::Task::builder().name("x").create_task(async {});
+///     let next = asyncio::create_task(async {});
+///     assert_ne!(named.id(), next.id());
+///     assert!(next.id().as_u64() > t.id().as_u64());
+///     # named.await.unwrap();
+///     # next.await.unwrap();
+///     # t.await.unwrap();
 /// });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,11 +105,17 @@ impl TaskRef {
         TaskId(self.header().id)
     }
 
-    /// The task's name (asyncio's `get_name()`): `Task-N` unless set.
+    /// The task's name (asyncio's `get_name()`): the one given at creation or with
+    /// [`set_name`](Self::set_name); otherwise `Task-N`, `N` counting the tasks created
+    /// without a name (CPython 3.13's `_task_name_counter`; see [`TaskId`]).
     pub fn get_name(&self) -> String {
         match self.name_override() {
             Some(name) => name.to_string(),
-            None => format!("Task-{}", self.header().id),
+            None => {
+                // Only a task created without a name has no name here, and its id is `N`.
+                debug_assert!(self.header().id < crate::task::spawn::NAMED_ID_BASE);
+                format!("Task-{}", self.header().id)
+            }
         }
     }
 

@@ -20,8 +20,9 @@
 //!
 //! ## Completion (`complete`)
 //! Stores the output, sets COMPLETE with the outcome, removes the task from the scheduled
-//! registry, runs the completion hooks (`completion.rs`), wakes the join waker and drops
-//! the refs that the poll and the registry held.
+//! registry, runs the completion hooks (`completion.rs`) and wakes the join waker at its
+//! place among them (registration order, `hooks.rs`), and drops the refs that the poll
+//! and the registry held.
 
 use std::future::Future;
 use std::mem;
@@ -39,6 +40,7 @@ use crate::task::completion;
 use crate::task::core::{next_poll_count, Cell, Header, Kind, Stage, TaskOutcome};
 use crate::task::current;
 use crate::task::error::{PanicError, TaskError};
+use crate::task::hooks;
 use crate::task::output::IntoOutcome;
 use crate::task::raw::{EagerStep, RawTask};
 use crate::task::state::{
@@ -368,28 +370,31 @@ where
 
         let snapshot = self.state().transition_to_complete(outcome);
 
-        // Done callbacks are queued before the awaiting `Task<T>` is woken: in asyncio the
-        // awaiter's wake-up is itself a done callback, normally registered after the ones
-        // added right after `create_task` (see `hooks.rs`).
-        completion::run_hooks(self.raw(), snapshot);
+        // The awaiting `Task<T>` is woken at its place among the done callbacks and
+        // completion wakers, in registration order: in asyncio the awaiter's wake-up is
+        // itself a done callback (see `hooks.rs`).
+        let wake_join = || {
+            if snapshot.is_join_interested() && snapshot.is_join_waker_set() {
+                // SAFETY: JOIN_WAKER and COMPLETE are set: the runtime owns the waker.
+                self.run_user_code(UserCode::Waker, || unsafe { self.wake_join() });
+                if !self
+                    .state()
+                    .unset_waker_after_complete()
+                    .is_join_interested()
+                {
+                    // SAFETY: COMPLETE and no JOIN_INTEREST: the waker slot is ours.
+                    let waker = unsafe { self.set_join_waker(None) };
+                    self.run_user_code(UserCode::Destructor, || drop(waker));
+                }
+            }
+        };
+        completion::run_hooks(self.raw(), snapshot, wake_join);
 
         if !snapshot.is_join_interested() {
             // No `Task<T>`: the output is ours to drop.
             // SAFETY: COMPLETE without JOIN_INTEREST: the stage is ours.
             let output = unsafe { self.set_stage(Stage::Consumed) };
             self.run_user_code(UserCode::Destructor, || drop(output));
-        } else if snapshot.is_join_waker_set() {
-            // SAFETY: JOIN_WAKER and COMPLETE are set: the runtime owns the waker.
-            self.run_user_code(UserCode::Waker, || unsafe { self.wake_join() });
-            if !self
-                .state()
-                .unset_waker_after_complete()
-                .is_join_interested()
-            {
-                // SAFETY: COMPLETE and no JOIN_INTEREST: the waker slot is ours.
-                let waker = unsafe { self.set_join_waker(None) };
-                self.run_user_code(UserCode::Destructor, || drop(waker));
-            }
         }
 
         if let Some(p) = &panic {
@@ -465,9 +470,11 @@ where
                 if unsafe { self.will_wake(waker) } {
                     return false;
                 }
-                self.state()
-                    .unset_waker()
-                    .and_then(|snap| self.store_join_waker(waker.clone(), snap))
+                // A new awaiter: it comes after the hooks registered so far (`hooks.rs`).
+                self.state().unset_waker().and_then(|snap| {
+                    hooks::forget_join_waker_position(self.header(), snap);
+                    self.store_join_waker(waker.clone(), snap)
+                })
             } else {
                 self.store_join_waker(waker.clone(), snapshot)
             };

@@ -1,29 +1,50 @@
 //! Completion hooks: done callbacks and completion wakers.
 //!
 //! A hook is registered under the task's `asyncio` lock, and only while the task is not
-//! complete: `State::set_has_hooks_if_pending` sets HAS_HOOKS in the same step, so the
+//! complete: `State::try_set_has_hooks` sets HAS_HOOKS in the same step, so the
 //! completing thread (which sees HAS_HOOKS in the snapshot COMPLETE returns) takes the
 //! lock and drains every hook that made it in. A registration that finds the task
 //! complete handles its hook itself. So each hook runs exactly once, and completion
 //! never takes the lock when nobody registered anything.
 //!
-//! Done callbacks are scheduled on the runtime in registration order (asyncio's
-//! `call_soon` per callback), never run inline inside the call that completed the task;
-//! one added after completion is scheduled too. Completion wakers (used by composition
-//! functions that wait for many tasks) are woken directly, in the same order.
+//! Done callbacks are scheduled on the runtime (asyncio's `call_soon` per callback),
+//! never run inline inside the call that completed the task; one added after completion
+//! is scheduled too. Completion wakers (used by composition functions that wait for many
+//! tasks) are woken directly or from a scheduled callback (see [`Notify`]).
 //!
-//! Decision: the `Task<T>` handle's join waker is not a hook; it is woken right after the
-//! hooks. In asyncio the awaiter's wake-up is a done callback like the others, ordered by
-//! registration; here it always comes last. That matches the common pattern (callbacks
-//! added right after `create_task`, then `await task`) exactly, and differs only when a
-//! callback is added while the task is already being awaited.
+//! ## One FIFO list, the join waker included
+//!
+//! In asyncio the wake-up of a task awaiting this one is a done callback like the others
+//! (`Task.__wakeup`, added when the awaiter starts awaiting), so callbacks, completion
+//! wakers and the awaiter of the `Task<T>` handle are all run in registration order.
+//! The join waker keeps its own lock-free slot in the header (state word: JOIN_WAKER), so
+//! that a task awaited with no hooks never takes the lock; its place among the hooks is
+//! recorded only when it matters, by a [`Hook::JoinWaker`] marker:
+//!
+//! * A hook registered while JOIN_WAKER is set (seen in the snapshot of the very
+//!   read-modify-write that sets HAS_HOOKS, under the lock) first pushes the marker, if
+//!   none is there: the join waker was registered before this hook.
+//! * No marker means the join waker comes after every hook (it was registered after
+//!   them, or no hook was added while it was set).
+//! * The `Task<T>` handle polled with a different waker registers anew: after clearing
+//!   JOIN_WAKER, and before setting it again, it removes the marker under the lock (only
+//!   when HAS_HOOKS is set; otherwise there is none), so the new registration comes after
+//!   the hooks already there and before those added once it is set.
+//! * At completion the join waker is woken at the marker if the COMPLETE snapshot has
+//!   JOIN_WAKER, else after the hooks; a marker without JOIN_WAKER (the handle was
+//!   dropped, or was re-registering) is skipped.
+//!
+//! Removing a hook removes its own entry: the marker keeps its place relative to the
+//! others.
 
 use std::task::Waker;
 
 use crate::loom::IdCounter;
 use crate::runtime::exception::UserCode;
 use crate::runtime::scheduler::Shared;
+use crate::task::core::AsyncioFields;
 use crate::task::raw::RawTask;
+use crate::task::state::Snapshot;
 use crate::task::TaskRef;
 
 /// Identifies a done callback for [`TaskRef::remove_done_callback`].
@@ -52,6 +73,31 @@ pub(crate) enum Hook {
         waker: Waker,
         notify: Notify,
     },
+    /// Where the `Task<T>` handle's join waker comes among the hooks (see the module doc).
+    JoinWaker,
+}
+
+impl Hook {
+    fn is_join_waker(&self) -> bool {
+        matches!(self, Hook::JoinWaker)
+    }
+}
+
+/// Makes room for a new hook if the task is pending (the caller holds the lock, as
+/// `fields`): sets HAS_HOOKS, places the join waker's marker if the task is awaited (see
+/// the module doc) and returns the list to push the hook onto; `None` if the task is
+/// complete.
+fn hook_list<'a>(
+    header: &crate::task::core::Header,
+    fields: &'a mut AsyncioFields,
+) -> Option<&'a mut Vec<Hook>> {
+    let snapshot = header.state.try_set_has_hooks().ok()?;
+    let hooks = &mut fields.name_and_completion().hooks;
+    if snapshot.is_join_waker_set() && !hooks.iter().any(Hook::is_join_waker) {
+        // The awaiter of the `Task<T>` registered before this hook.
+        hooks.push(Hook::JoinWaker);
+    }
+    Some(hooks)
 }
 
 /// How a completion waker is woken.
@@ -75,14 +121,12 @@ pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
     let id = next_callback_id();
     let header = task.header();
     let mut fields = header.asyncio.lock();
-    if header.state.set_has_hooks_if_pending() {
-        fields
-            .name_and_completion()
-            .hooks
-            .push(Hook::Callback { id, f });
-    } else {
-        drop(fields);
-        schedule_callback(task.clone(), f);
+    match hook_list(header, &mut fields) {
+        Some(hooks) => hooks.push(Hook::Callback { id, f }),
+        None => {
+            drop(fields);
+            schedule_callback(task.clone(), f);
+        }
     }
     CallbackId(id)
 }
@@ -114,11 +158,9 @@ pub(crate) fn add_completion_waker(
 ) -> Option<CallbackId> {
     let header = task.header();
     let mut fields = header.asyncio.lock();
-    if !header.state.set_has_hooks_if_pending() {
-        return None;
-    }
+    let hooks = hook_list(header, &mut fields)?;
     let id = next_callback_id();
-    fields.name_and_completion().hooks.push(Hook::Waker {
+    hooks.push(Hook::Waker {
         id,
         waker: waker.clone(),
         notify,
@@ -142,21 +184,40 @@ pub(crate) fn remove_completion_waker(task: &TaskRef, id: CallbackId) {
     drop(removed);
 }
 
-/// Number of hooks registered on a task.
+/// Number of hooks registered on a task (the join waker's marker is not one).
 pub(crate) fn hook_count(task: &TaskRef) -> usize {
     task.header()
         .asyncio
         .lock()
         .name_and_completion
         .as_ref()
-        .map_or(0, |r| r.hooks.len())
+        .map_or(0, |r| r.hooks.iter().filter(|h| !h.is_join_waker()).count())
 }
 
-/// Called by the completing thread when the COMPLETE snapshot has HAS_HOOKS. The user
+/// The `Task<T>` handle registers a new join waker: called after it cleared JOIN_WAKER
+/// (the returned snapshot is `after_unset`) and before it sets it again. The old
+/// registration's place among the hooks no longer applies (see the module doc).
+pub(crate) fn forget_join_waker_position(
+    header: &crate::task::core::Header,
+    after_unset: Snapshot,
+) {
+    if !after_unset.has_hooks() {
+        // No hook was ever registered: no marker either.
+        return;
+    }
+    let mut fields = header.asyncio.lock();
+    if let Some(details) = fields.name_and_completion.as_mut() {
+        details.hooks.retain(|h| !h.is_join_waker());
+    }
+}
+
+/// Called by the completing thread when the COMPLETE snapshot has HAS_HOOKS. Runs the
+/// hooks in registration order, calling `wake_join` (which wakes the `Task<T>` handle's
+/// join waker, if `snapshot` has one) exactly once, at its place among them. The user
 /// code reached from here (a completion waker that may belong to a foreign executor, the
 /// destructor of what the task was suspended on) runs guarded: one panicking hook does
 /// not keep the others from running.
-pub(crate) fn run_on_complete(raw: RawTask) {
+pub(crate) fn run_on_complete(raw: RawTask, snapshot: Snapshot, wake_join: impl FnOnce()) {
     let (hooks, waiter) = {
         let mut fields = raw.header().asyncio.lock();
         let hooks = fields
@@ -172,24 +233,34 @@ pub(crate) fn run_on_complete(raw: RawTask) {
     if let Some(waiter) = waiter {
         shared.run_user_code(UserCode::Destructor, Some(header.id), || drop(waiter));
     }
-    if hooks.is_empty() {
-        return;
-    }
-    let task = TaskRef::clone_from_raw(raw);
-    for hook in hooks {
-        match hook {
-            Hook::Callback { f, .. } => schedule_callback(task.clone(), f),
-            Hook::Waker {
-                waker,
-                notify: Notify::Direct,
-                ..
-            } => shared.run_user_code(UserCode::Waker, Some(header.id), || waker.wake()),
-            Hook::Waker {
-                waker,
-                notify: Notify::Scheduled,
-                ..
-            } => schedule_wake(&task, waker),
+    let mut wake_join = Some(wake_join);
+    if !hooks.is_empty() {
+        let task = TaskRef::clone_from_raw(raw);
+        for hook in hooks {
+            match hook {
+                Hook::Callback { f, .. } => schedule_callback(task.clone(), f),
+                Hook::Waker {
+                    waker,
+                    notify: Notify::Direct,
+                    ..
+                } => shared.run_user_code(UserCode::Waker, Some(header.id), || waker.wake()),
+                Hook::Waker {
+                    waker,
+                    notify: Notify::Scheduled,
+                    ..
+                } => schedule_wake(&task, waker),
+                Hook::JoinWaker => {
+                    if snapshot.is_join_waker_set() {
+                        if let Some(wake) = wake_join.take() {
+                            wake();
+                        }
+                    }
+                }
+            }
         }
+    }
+    if let Some(wake) = wake_join {
+        wake();
     }
 }
 

@@ -12,6 +12,15 @@
 //! graduates (registry insert before it leaves the eager stack) and continues as an
 //! ordinary task woken by its waker. Off the workers, on another runtime's worker, or
 //! deeper than [`MAX_EAGER_DEPTH`] nested eager steps, the task is scheduled instead.
+//!
+//! **Ids and default names** (CPython 3.13): the `N` of the default name `Task-N` comes
+//! from a process-wide counter incremented only for a task created *without* a name
+//! (asyncio's `_task_name_counter`), so a named task uses up no number, and renaming a
+//! task later changes nothing. The number costs no storage: a task created without a name
+//! takes it as its id (`Task-{id}`), and a task created with a name takes its id from a
+//! second counter, in a separate range from [`NAMED_ID_BASE`] up (2^63: neither range
+//! can run into the other). Ids stay unique and are never reused; they no longer follow
+//! creation order between named and unnamed tasks.
 
 use crate::loom::StdArc;
 use std::future::Future;
@@ -53,9 +62,21 @@ impl SpawnOptions {
     };
 }
 
-fn next_task_id() -> u64 {
-    static NEXT: IdCounter = IdCounter::new();
-    NEXT.next()
+/// The first id of the range taken by tasks created with a name (see the module doc).
+pub(crate) const NAMED_ID_BASE: u64 = 1 << 63;
+
+/// The id of a new task: the next `Task-N` number if it has no name, else the next id of
+/// the named range.
+fn next_task_id(named: bool) -> u64 {
+    static UNNAMED: IdCounter = IdCounter::new();
+    static NAMED: IdCounter = IdCounter::new();
+    if named {
+        NAMED_ID_BASE + NAMED.next()
+    } else {
+        let n = UNNAMED.next();
+        debug_assert!(n < NAMED_ID_BASE);
+        n
+    }
 }
 
 pub(crate) fn spawn<F>(
@@ -67,7 +88,7 @@ where
     F: Future + Send + 'static,
     F::Output: IntoOutcome,
 {
-    let id = next_task_id();
+    let id = next_task_id(opts.name.is_some());
     let extra = AsyncioFields::with_name(opts.name);
     let eager = match opts.start {
         Start::Eager => true,

@@ -350,6 +350,13 @@ impl State {
     /// the same lock). On failure the task is complete and the caller handles its hook
     /// itself.
     pub(crate) fn set_has_hooks_if_pending(&self) -> bool {
+        self.try_set_has_hooks().is_ok()
+    }
+
+    /// As [`set_has_hooks_if_pending`](Self::set_has_hooks_if_pending), returning the
+    /// state after the transition (`Err`: the complete state). Whether JOIN_WAKER is set
+    /// in it orders the new hook after or before the join waker (see `hooks.rs`).
+    pub(crate) fn try_set_has_hooks(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update(|curr| {
             if curr.is_complete() {
                 return None;
@@ -358,7 +365,6 @@ impl State {
             next.0 |= HAS_HOOKS;
             Some(next)
         })
-        .is_ok()
     }
 
     /// Unsets JOIN_INTEREST (and JOIN_WAKER if not complete).

@@ -4,3 +4,4 @@
 //! `loom-tests/README.md`. Helpers: `crate::loom_model`.
 
 mod loom_gather_vs_children_completion;
+mod loom_shield_vs_inner_completion;

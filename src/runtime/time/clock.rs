@@ -61,6 +61,13 @@ pub(crate) fn instant_of_seconds(seconds: f64) -> Instant {
 pub trait IntoDeadline {
     /// The instant meant.
     fn into_instant(self) -> Instant;
+
+    /// The deadline on the [`time()`](crate::time) scale when it was given on that scale
+    /// (`f64`), so that it can be reported back exactly as given (`TimeoutHandle::when`).
+    #[doc(hidden)]
+    fn loop_time(&self) -> Option<f64> {
+        None
+    }
 }
 
 impl IntoDeadline for Instant {
@@ -73,5 +80,9 @@ impl IntoDeadline for f64 {
     /// Seconds on the scale of [`time()`](crate::time).
     fn into_instant(self) -> Instant {
         instant_of_seconds(self)
+    }
+
+    fn loop_time(&self) -> Option<f64> {
+        Some(*self)
     }
 }
