@@ -51,8 +51,17 @@ impl CancelledError {
 
     /// A token tracked by `task`: counts as a live token of it until dropped.
     pub(crate) fn tracked(msg: Option<Arc<str>>, task: TaskRef) -> CancelledError {
-        // The message the task ends with if this token is still alive at completion.
-        task.header().asyncio.lock().cancel.msg = msg.clone();
+        {
+            let header = task.header();
+            let mut fields = header.asyncio.lock();
+            // The message the task ends with if this token is still alive at completion.
+            fields.cancel.token_msg = msg.clone();
+            // A pending request keeps its own message: it is delivered later, as given to
+            // `cancel()` (asyncio's `_cancel_message`).
+            if !header.state.load().is_must_cancel() {
+                fields.cancel.msg = msg.clone();
+            }
+        }
         task.header().live_tokens.fetch_add(1, Ordering::AcqRel);
         CancelledError {
             msg,
