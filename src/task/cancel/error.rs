@@ -55,11 +55,15 @@ impl CancelledError {
             let header = task.header();
             let mut fields = header.asyncio.lock();
             // The message the task ends with if this token is still alive at completion.
-            fields.cancel.token_msg = msg.clone();
-            // A pending request keeps its own message: it is delivered later, as given to
-            // `cancel()` (asyncio's `_cancel_message`).
-            if !header.state.load().is_must_cancel() {
+            // A pending request keeps its own: it is delivered later, as given to
+            // `cancel()` (asyncio's `_cancel_message`), so this one goes aside.
+            if header.state.load().is_must_cancel() {
+                fields.name_and_completion().token_msg = Some(msg.clone());
+            } else {
                 fields.cancel.msg = msg.clone();
+                if let Some(details) = fields.name_and_completion.as_mut() {
+                    details.token_msg = None;
+                }
             }
         }
         task.header().live_tokens.fetch_add(1, Ordering::AcqRel);

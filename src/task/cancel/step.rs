@@ -115,10 +115,15 @@ pub(crate) fn cancellation_at_completion(
     if must_cancel {
         header.state.clear_must_cancel();
     }
+    // A token handed to the task while a request was pending, its message kept aside.
+    let token_msg = fields
+        .name_and_completion
+        .as_mut()
+        .and_then(|details| details.token_msg.take());
     if tokens {
         // A `CancelledError` propagated out of the future wins over a pending request, as
         // the exception raised out of the coroutine does in asyncio.
-        Some(fields.cancel.token_msg.clone())
+        Some(token_msg.unwrap_or_else(|| fields.cancel.msg.clone()))
     } else if request_counts {
         Some(fields.cancel.msg.clone())
     } else {
