@@ -39,7 +39,7 @@ use crate::runtime::exception::call_handler;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
-use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{consume_pending_cancel, deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
 use crate::task::exception::IntoException;
@@ -322,15 +322,19 @@ impl<T: Send + 'static> CancelWaiter for Inner<T> {
 impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
     type Output = Result<T, TaskError>;
 
-    /// A runtime-aware await point: a done future gives its outcome at once; otherwise a
-    /// cancellation pending for the current task cancels this future (asyncio's `__step`
-    /// rule), and while pending the future is registered as the task's waiter.
+    /// A runtime-aware await point. A cancel request of the awaiting task pending since
+    /// its step began comes first, done or not (asyncio's `__step` throws it in instead of
+    /// sending the result; the value stays in the future): delivered as the error — or,
+    /// if this future ended cancelled, consumed by this future's `CancelledError`, which
+    /// is what the task gets (asyncio keeps a thrown `CancelledError`). Otherwise a done
+    /// future gives its outcome at once; a pending one registers the waker and itself as
+    /// the task's waiter, so that cancelling the task cancels it (a request the task made
+    /// during this step is offered to it when the step ends, as asyncio's `__step` does).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(out) = self.poll_done() {
-            return Poll::Ready(out);
-        }
-        let target: StdArc<dyn CancelWaiter> = self.inner.clone();
-        if let Some(err) = forward_or_deliver_pending_cancel(CancelTarget::Other(target)) {
+        if self.cancelled() {
+            consume_pending_cancel();
+        } else if let Some(err) = deliver_pending_cancel() {
+            self.unregister();
             return Poll::Ready(Err(TaskError::Cancelled(err)));
         }
         let mut state = self.inner.state.lock();

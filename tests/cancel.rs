@@ -685,3 +685,782 @@ fn cancel_racing_completion_ends_each_task_once() {
         assert_eq!(ended.load(Ordering::SeqCst), 2000);
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// A pending cancel request meeting an await point (asyncio's `_must_cancel` in
+// `Task.__step`). Each test mirrors a CPython 3.13 program kept above it; the trace is
+// what `PYENV_VERSION=3.13.0 python script.py` printed, checked line by line on 1 worker.
+// ---------------------------------------------------------------------------------------
+
+/// Python's `e.args` of a `CancelledError`: `('msg',)` or `()`.
+fn args(msg: Option<&str>) -> String {
+    match msg {
+        Some(m) => format!("('{m}',)"),
+        None => "()".to_owned(),
+    }
+}
+
+/// Python's `True` / `False`.
+fn py(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+/// The cancellation inside an awaited future's `TaskError`.
+fn future_cancelled(e: TaskError) -> CancelledError {
+    task_cancelled(e)
+}
+
+/// The cancellation inside a `TaskError`.
+fn task_cancelled(e: TaskError) -> CancelledError {
+    match e {
+        TaskError::Cancelled(c) => c,
+        other => panic!("expected a cancellation, got {other:?}"),
+    }
+}
+
+// Rule: the awaited future completed, the task was woken for it, and cancel() came before
+// it resumed: the await raises CancelledError (the request), the value stays in the future.
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     fut = asyncio.get_running_loop().create_future()
+//     async def waiter():
+//         try:
+//             tr.append(f"value {await fut}")
+//         except asyncio.CancelledError as e:
+//             tr.append(f"waiter cancelled {e.args}"); raise
+//     t = asyncio.create_task(waiter())
+//     await asyncio.sleep(0)
+//     fut.set_result(1)
+//     tr.append(f"cancel {t.cancel('late')}")
+//     try: await t
+//     except asyncio.CancelledError as e: tr.append(f"t cancelled {e.args}")
+//     tr.append(f"fut.result {fut.result()} t.cancelled {t.cancelled()}")
+//     print(tr)
+// asyncio.run(main())
+// -> ['cancel True', "waiter cancelled ('late',)", "t cancelled ('late',)",
+//     'fut.result 1 t.cancelled True']
+#[test]
+fn cancel_after_awaited_future_completed_raises_at_the_await() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let fut = asyncio::Future::<u32>::new();
+            let (f, tw) = (fut.clone(), tr.clone());
+            let t = asyncio::create_task(async move {
+                match f.await {
+                    Ok(v) => {
+                        tw.push(format!("value {v}"));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let c = future_cancelled(e);
+                        tw.push(format!("waiter cancelled {}", args(c.message())));
+                        Err(c)
+                    }
+                }
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            fut.set_result(1).unwrap();
+            tr.push(format!("cancel {}", py(t.cancel(Some("late")))));
+            let r = t.task_ref();
+            if let Err(e) = t.await {
+                tr.push(format!(
+                    "t cancelled {}",
+                    args(e.as_cancelled().unwrap().message())
+                ));
+            }
+            let value = fut.result().unwrap().unwrap();
+            tr.push(format!(
+                "fut.result {value} t.cancelled {}",
+                py(r.cancelled())
+            ));
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "cancel True",
+                "waiter cancelled ('late',)",
+                "t cancelled ('late',)",
+                "fut.result 1 t.cancelled True",
+            ]
+        );
+    });
+}
+
+// Same rule for an awaited task: its output stays in its handle (`result()` gives it).
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     async def inner():
+//         await asyncio.sleep(0)
+//         tr.append("inner returns"); return 5
+//     async def outer():
+//         try:
+//             tr.append(f"value {await i}")
+//         except asyncio.CancelledError as e:
+//             tr.append(f"outer cancelled {e.args}"); raise
+//     i = asyncio.create_task(inner())
+//     o = asyncio.create_task(outer())
+//     await asyncio.sleep(0)
+//     await asyncio.sleep(0)
+//     tr.append(f"inner done {i.done()}; cancel {o.cancel('late')}")
+//     try: await o
+//     except asyncio.CancelledError as e: tr.append(f"o cancelled {e.args}")
+//     tr.append(f"i.result {i.result()} i.cancelled {i.cancelled()}")
+//     print(tr)
+// asyncio.run(main())
+// -> ['inner returns', 'inner done True; cancel True', "outer cancelled ('late',)",
+//     "o cancelled ('late',)", 'i.result 5 i.cancelled False']
+#[test]
+fn cancel_after_awaited_task_completed_raises_at_the_await() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let ti = tr.clone();
+            let i = asyncio::create_task(async move {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                ti.push("inner returns");
+                5u32
+            });
+            let i_ref = i.task_ref();
+            // `main` keeps `i` in Python: the handle goes back once awaited.
+            let slot = Arc::new(std::sync::Mutex::new(None));
+            let (s, to) = (slot.clone(), tr.clone());
+            let o = asyncio::create_task(async move {
+                let mut i = i;
+                let out = (&mut i).await;
+                *s.lock().unwrap() = Some(i);
+                match out {
+                    Ok(v) => {
+                        to.push(format!("value {v}"));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let c = task_cancelled(e);
+                        to.push(format!("outer cancelled {}", args(c.message())));
+                        Err(c)
+                    }
+                }
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            tr.push(format!(
+                "inner done {}; cancel {}",
+                py(i_ref.done()),
+                py(o.cancel(Some("late")))
+            ));
+            if let Err(e) = o.await {
+                tr.push(format!(
+                    "o cancelled {}",
+                    args(e.as_cancelled().unwrap().message())
+                ));
+            }
+            let i = slot.lock().unwrap().take().unwrap();
+            let value = i.result().unwrap().unwrap();
+            tr.push(format!(
+                "i.result {value} i.cancelled {}",
+                py(i.cancelled())
+            ));
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "inner returns",
+                "inner done True; cancel True",
+                "outer cancelled ('late',)",
+                "o cancelled ('late',)",
+                "i.result 5 i.cancelled False",
+            ]
+        );
+    });
+}
+
+// Rule: the awaited future ended *cancelled* before the task resumed, and cancel() came
+// meanwhile: the future's CancelledError is what the task gets, and it consumes the
+// request (a task that catches it and returns ends normally).
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     fut = asyncio.get_running_loop().create_future()
+//     async def waiter():
+//         try:
+//             await fut
+//         except asyncio.CancelledError as e:
+//             tr.append(f"waiter caught {e.args}")
+//         tr.append("waiter returns"); return 7
+//     t = asyncio.create_task(waiter())
+//     await asyncio.sleep(0)
+//     fut.cancel("inner")
+//     tr.append(f"cancel {t.cancel('outer')}")
+//     tr.append(f"result {await t} cancelled {t.cancelled()} cancelling {t.cancelling()}")
+//     print(tr)
+// asyncio.run(main())
+// -> ['cancel True', "waiter caught ('inner',)", 'waiter returns',
+//     'result 7 cancelled False cancelling 1']
+#[test]
+fn test_cancel_both_task_and_inner_future_catching() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let fut = asyncio::Future::<u32>::new();
+            let (f, tw) = (fut.clone(), tr.clone());
+            let t = asyncio::create_task(async move {
+                if let Err(e) = f.await {
+                    tw.push(format!(
+                        "waiter caught {}",
+                        args(future_cancelled(e).message())
+                    ));
+                }
+                tw.push("waiter returns");
+                7
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            fut.cancel(Some("inner"));
+            tr.push(format!("cancel {}", py(t.cancel(Some("outer")))));
+            let r = t.task_ref();
+            let v = t.await.unwrap();
+            tr.push(format!(
+                "result {v} cancelled {} cancelling {}",
+                py(r.cancelled()),
+                r.cancelling()
+            ));
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "cancel True",
+                "waiter caught ('inner',)",
+                "waiter returns",
+                "result 7 cancelled False cancelling 1",
+            ]
+        );
+    });
+}
+
+// Same for an awaited task that ended cancelled; propagated, the task ends cancelled with
+// the error it propagated.
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     async def inner():
+//         await asyncio.sleep(0)
+//         asyncio.current_task().cancel("inner")
+//         await asyncio.sleep(0)
+//     async def outer():
+//         try:
+//             await i
+//         except asyncio.CancelledError as e:
+//             tr.append(f"outer caught {e.args}"); raise
+//     i = asyncio.create_task(inner())
+//     o = asyncio.create_task(outer())
+//     for _ in range(3):
+//         await asyncio.sleep(0)
+//     tr.append(f"inner cancelled {i.cancelled()}; cancel {o.cancel('outer')}")
+//     try: await o
+//     except asyncio.CancelledError as e: tr.append(f"o cancelled {e.args}")
+//     print(tr)
+// asyncio.run(main())
+// -> ['inner cancelled True; cancel True', "outer caught ('inner',)", "o cancelled ('inner',)"]
+#[test]
+fn cancel_after_awaited_task_was_cancelled_is_consumed_by_its_cancellation() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let i = asyncio::create_task(async {
+                asyncio::sleep(Duration::ZERO).await?;
+                asyncio::current_task().unwrap().cancel(Some("inner"));
+                asyncio::sleep(Duration::ZERO).await
+            });
+            let i_ref = i.task_ref();
+            let to = tr.clone();
+            let o = asyncio::create_task(async move {
+                match i.await {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        let c = task_cancelled(e);
+                        to.push(format!("outer caught {}", args(c.message())));
+                        Err(c)
+                    }
+                }
+            });
+            for _ in 0..3 {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+            }
+            tr.push(format!(
+                "inner cancelled {}; cancel {}",
+                py(i_ref.cancelled()),
+                py(o.cancel(Some("outer")))
+            ));
+            if let Err(e) = o.await {
+                tr.push(format!(
+                    "o cancelled {}",
+                    args(e.as_cancelled().unwrap().message())
+                ));
+            }
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "inner cancelled True; cancel True",
+                "outer caught ('inner',)",
+                "o cancelled ('inner',)",
+            ]
+        );
+    });
+}
+
+// A request the task made on itself is still pending when it awaits a task that ended
+// cancelled (done: no suspension): that task's CancelledError is raised, and the request
+// keeps its own message — delivered at the next await, or ending the task cancelled.
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     async def inner():
+//         asyncio.current_task().cancel("inner")
+//     async def a(i):
+//         await asyncio.sleep(0)
+//         asyncio.current_task().cancel("self")
+//         try: await i
+//         except asyncio.CancelledError as e: tr.append(f"a: await i raised {e.args}")
+//         try: await asyncio.sleep(0)
+//         except asyncio.CancelledError as e: tr.append(f"a: sleep(0) raised {e.args}")
+//     async def b(i):
+//         await asyncio.sleep(0)
+//         asyncio.current_task().cancel("self")
+//         try: await i
+//         except asyncio.CancelledError as e: tr.append(f"b: await i raised {e.args}")
+//         return "b returns"
+//     i1 = asyncio.create_task(inner()); i2 = asyncio.create_task(inner())
+//     ta = asyncio.create_task(a(i1)); tb = asyncio.create_task(b(i2))
+//     await ta
+//     try: await tb
+//     except asyncio.CancelledError as e: tr.append(f"tb cancelled {e.args}")
+//     print(tr)
+// asyncio.run(main())
+// -> ["a: await i raised ('inner',)", "b: await i raised ('inner',)",
+//     "a: sleep(0) raised ('self',)", "tb cancelled ('self',)"]
+#[test]
+fn pending_request_keeps_its_message_past_an_awaited_cancellation() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let inner = || {
+                asyncio::create_task(async {
+                    asyncio::current_task().unwrap().cancel(Some("inner"));
+                })
+            };
+            let (i1, i2) = (inner(), inner());
+            let (t1, t2) = (tr.clone(), tr.clone());
+            let a = asyncio::create_task(async move {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                if let Err(e) = i1.await {
+                    t1.push(format!(
+                        "a: await i raised {}",
+                        args(cancel_msg(&e).as_deref())
+                    ));
+                }
+                if let Err(e) = asyncio::sleep(Duration::ZERO).await {
+                    t1.push(format!("a: sleep(0) raised {}", args(e.message())));
+                }
+            });
+            let b = asyncio::create_task(async move {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                if let Err(e) = i2.await {
+                    t2.push(format!(
+                        "b: await i raised {}",
+                        args(cancel_msg(&e).as_deref())
+                    ));
+                }
+                "b returns"
+            });
+            a.await.unwrap();
+            if let Err(e) = b.await {
+                tr.push(format!("tb cancelled {}", args(cancel_msg(&e).as_deref())));
+            }
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "a: await i raised ('inner',)",
+                "b: await i raised ('inner',)",
+                "a: sleep(0) raised ('self',)",
+                "tb cancelled ('self',)",
+            ]
+        );
+    });
+}
+
+// Rule: an await that finds a request the task made on itself suspends for one loop
+// iteration before the CancelledError is raised (asyncio's `__step` sees `_must_cancel`
+// only once the coroutine yielded): tasks queued before it run first.
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     async def a():
+//         asyncio.current_task().cancel("self")
+//         tr.append("a cancels itself")
+//         try: await asyncio.sleep(0)
+//         except asyncio.CancelledError as e: tr.append(f"a sleep(0) raised {e.args}")
+//     async def b():
+//         tr.append("b runs")
+//     ta = asyncio.create_task(a()); tb = asyncio.create_task(b())
+//     await ta; await tb
+//     print(tr)
+// asyncio.run(main())
+// -> ['a cancels itself', 'b runs', "a sleep(0) raised ('self',)"]
+#[test]
+fn test_cancel_current_task_sleep0_raises_one_iteration_later() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let (ta, tb) = (tr.clone(), tr.clone());
+            let a = asyncio::create_task(async move {
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                ta.push("a cancels itself");
+                if let Err(e) = asyncio::sleep(Duration::ZERO).await {
+                    ta.push(format!("a sleep(0) raised {}", args(e.message())));
+                }
+            });
+            let b = asyncio::create_task(async move { tb.push("b runs") });
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+        assert_eq!(
+            trace.get(),
+            ["a cancels itself", "b runs", "a sleep(0) raised ('self',)"]
+        );
+    });
+}
+
+// The same on a timed sleep (a future in asyncio, cancelled by `__step`).
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     async def a():
+//         asyncio.current_task().cancel("self")
+//         tr.append("a cancels itself")
+//         try: await asyncio.sleep(3600)
+//         except asyncio.CancelledError as e: tr.append(f"a sleep raised {e.args}")
+//     async def b():
+//         tr.append("b runs")
+//     ta = asyncio.create_task(a()); tb = asyncio.create_task(b())
+//     await ta; await tb
+//     print(tr)
+// asyncio.run(main())
+// -> ['a cancels itself', 'b runs', "a sleep raised ('self',)"]
+#[test]
+fn test_cancel_current_task_sleep_raises_one_iteration_later() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        let rt = rt1();
+        rt.block_on(async move {
+            let (ta, tb) = (tr.clone(), tr.clone());
+            let a = asyncio::create_task(async move {
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                ta.push("a cancels itself");
+                if let Err(e) = asyncio::sleep(LONG).await {
+                    ta.push(format!("a sleep raised {}", args(e.message())));
+                }
+            });
+            let b = asyncio::create_task(async move { tb.push("b runs") });
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+        assert_eq!(rt.handle().live_timers(), 0, "the sleep's timer is gone");
+        assert_eq!(
+            trace.get(),
+            ["a cancels itself", "b runs", "a sleep raised ('self',)"]
+        );
+    });
+}
+
+// On a pending future: `__step` cancels the future the coroutine yielded; the task is
+// woken by that cancellation, one hop later.
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     fut = asyncio.get_running_loop().create_future()
+//     async def a():
+//         asyncio.current_task().cancel("self")
+//         tr.append("a cancels itself")
+//         try: await fut
+//         except asyncio.CancelledError as e: tr.append(f"a await fut raised {e.args}")
+//     async def b():
+//         tr.append(f"b runs, fut.cancelled {fut.cancelled()}")
+//     ta = asyncio.create_task(a()); tb = asyncio.create_task(b())
+//     await ta; await tb
+//     print(tr)
+// asyncio.run(main())
+// -> ['a cancels itself', 'b runs, fut.cancelled True', "a await fut raised ('self',)"]
+#[test]
+fn test_cancel_current_task_pending_future_is_cancelled_one_iteration_earlier() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let fut = asyncio::Future::<u32>::new();
+            let (f, ta, tb, fb) = (fut.clone(), tr.clone(), tr.clone(), fut.clone());
+            let a = asyncio::create_task(async move {
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                ta.push("a cancels itself");
+                if let Err(e) = f.await {
+                    ta.push(format!(
+                        "a await fut raised {}",
+                        args(future_cancelled(e).message())
+                    ));
+                }
+            });
+            let b = asyncio::create_task(async move {
+                tb.push(format!("b runs, fut.cancelled {}", py(fb.cancelled())))
+            });
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "a cancels itself",
+                "b runs, fut.cancelled True",
+                "a await fut raised ('self',)",
+            ]
+        );
+    });
+}
+
+// On a shield: the outer future is cancelled, the awaiter raises one hop later, the
+// inner task goes on.
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     fut = asyncio.get_running_loop().create_future()
+//     async def inner():
+//         await fut; tr.append("inner done"); return 1
+//     async def a(i):
+//         asyncio.current_task().cancel("self")
+//         tr.append("a cancels itself")
+//         try: await asyncio.shield(i)
+//         except asyncio.CancelledError as e: tr.append(f"a shield raised {e.args}")
+//     async def b():
+//         tr.append("b runs")
+//     i = asyncio.create_task(inner())
+//     ta = asyncio.create_task(a(i)); tb = asyncio.create_task(b())
+//     await ta; await tb
+//     fut.set_result(None)
+//     tr.append(f"inner result {await i}")
+//     print(tr)
+// asyncio.run(main())
+// -> ['a cancels itself', 'b runs', "a shield raised ('self',)", 'inner done',
+//     'inner result 1']
+#[test]
+fn test_cancel_current_task_shield_raises_one_iteration_later() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let fut = event();
+            let (f, ti, ta, tb) = (fut.clone(), tr.clone(), tr.clone(), tr.clone());
+            let i = asyncio::create_task(async move {
+                f.await.unwrap();
+                ti.push("inner done");
+                1
+            });
+            // `a` hands the shielded task back (`main` keeps `i` in Python).
+            #[allow(clippy::async_yields_async)]
+            let a = asyncio::create_task(async move {
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                ta.push("a cancels itself");
+                let mut shield = asyncio::shield(i);
+                if let Err(e) = (&mut shield).await {
+                    ta.push(format!(
+                        "a shield raised {}",
+                        args(cancel_msg(&e).as_deref())
+                    ));
+                }
+                shield.into_inner()
+            });
+            let b = asyncio::create_task(async move { tb.push("b runs") });
+            let i = a.await.unwrap();
+            b.await.unwrap();
+            fut.set_result(()).unwrap();
+            tr.push(format!("inner result {}", i.await.unwrap()));
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "a cancels itself",
+                "b runs",
+                "a shield raised ('self',)",
+                "inner done",
+                "inner result 1",
+            ]
+        );
+    });
+}
+
+// On a pending task: `__step` forwards the request to it (it is cancelled, and so is the
+// future it awaits); the awaiter sees its cancellation.
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     fut = asyncio.get_running_loop().create_future()
+//     async def nested():
+//         try: await fut
+//         except asyncio.CancelledError as e: tr.append(f"nested raised {e.args}"); raise
+//     async def a():
+//         n = asyncio.create_task(nested())
+//         await asyncio.sleep(0)
+//         asyncio.current_task().cancel("self")
+//         tr.append("a cancels itself")
+//         try: await n
+//         except asyncio.CancelledError as e: tr.append(f"a await nested raised {e.args}")
+//     async def b():
+//         await asyncio.sleep(0)
+//         tr.append("b runs")
+//     ta = asyncio.create_task(a()); tb = asyncio.create_task(b())
+//     await ta; await tb
+//     tr.append(f"fut cancelled {fut.cancelled()}")
+//     print(tr)
+// asyncio.run(main())
+// -> ['a cancels itself', 'b runs', "nested raised ('self',)",
+//     "a await nested raised ('self',)", 'fut cancelled True']
+#[test]
+fn test_cancel_awaited_task() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        rt1().block_on(async move {
+            let fut = event();
+            let (f, ta, tb) = (fut.clone(), tr.clone(), tr.clone());
+            let a = asyncio::create_task(async move {
+                let tn = ta.clone();
+                let n = asyncio::create_task(async move {
+                    if let Err(e) = f.await {
+                        let c = future_cancelled(e);
+                        tn.push(format!("nested raised {}", args(c.message())));
+                        return Err(c);
+                    }
+                    Ok(())
+                });
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                ta.push("a cancels itself");
+                if let Err(e) = n.await {
+                    ta.push(format!(
+                        "a await nested raised {}",
+                        args(cancel_msg(&e).as_deref())
+                    ));
+                }
+            });
+            let b = asyncio::create_task(async move {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                tb.push("b runs");
+            });
+            a.await.unwrap();
+            b.await.unwrap();
+            tr.push(format!("fut cancelled {}", py(fut.cancelled())));
+        });
+        assert_eq!(
+            trace.get(),
+            [
+                "a cancels itself",
+                "b runs",
+                "nested raised ('self',)",
+                "a await nested raised ('self',)",
+                "fut cancelled True",
+            ]
+        );
+    });
+}
+
+/// Counts the polls of a future (the steps of the task that runs it).
+struct CountPolls<F> {
+    inner: std::pin::Pin<Box<F>>,
+    polls: Arc<AtomicUsize>,
+}
+
+impl<F: std::future::Future> std::future::Future for CountPolls<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+// Rule: `cancel()` on the running task only records the request; it schedules nothing.
+// Withdrawn at once with `uncancel()`, it leaves no trace: `a` runs two steps, as
+// asyncio's `__step` does (one up to `await fut`, one when `fut` is set).
+//
+// import asyncio
+// async def main():
+//     tr = []
+//     fut = asyncio.get_running_loop().create_future()
+//     async def a():
+//         t = asyncio.current_task()
+//         t.cancel("self"); tr.append(f"uncancel {t.uncancel()}")
+//         tr.append(f"value {await fut}")
+//     async def b():
+//         await asyncio.sleep(0)
+//         tr.append("b sets"); fut.set_result(1)
+//     ta = asyncio.create_task(a()); tb = asyncio.create_task(b())
+//     await ta; await tb
+//     print(tr)
+// asyncio.run(main())
+// -> ['uncancel 0', 'b sets', 'value 1']
+#[test]
+fn cancel_of_the_running_task_schedules_nothing() {
+    util::deadline(|| {
+        let trace = Trace::new();
+        let tr = trace.clone();
+        let polls = Arc::new(AtomicUsize::new(0));
+        let p = polls.clone();
+        rt1().block_on(async move {
+            let fut = asyncio::Future::<u32>::new();
+            let (f, fb, ta, tb) = (fut.clone(), fut.clone(), tr.clone(), tr.clone());
+            let a = asyncio::create_task(CountPolls {
+                inner: Box::pin(async move {
+                    let me = asyncio::current_task().unwrap();
+                    me.cancel(Some("self"));
+                    ta.push(format!("uncancel {}", me.uncancel()));
+                    ta.push(format!("value {}", f.await.unwrap()));
+                }),
+                polls: p,
+            });
+            let b = asyncio::create_task(async move {
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                tb.push("b sets");
+                fb.set_result(1).unwrap();
+            });
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+        assert_eq!(trace.get(), ["uncancel 0", "b sets", "value 1"]);
+        assert_eq!(polls.load(Ordering::SeqCst), 2, "a spurious step of `a`");
+    });
+}

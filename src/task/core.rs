@@ -104,6 +104,10 @@ pub(crate) struct NameAndCompletion {
     pub(crate) exception_retrieved: bool,
     /// Done callbacks and completion wakers (see `hooks.rs`).
     pub(crate) hooks: Vec<Hook>,
+    /// The message of the latest tracked `CancelledError` handed to the task while a
+    /// cancel request was pending (the request keeps `CancelState::msg`): the one the task
+    /// ends with if that token is still alive at completion (see `cancel/error.rs`).
+    pub(crate) token_msg: Option<Option<StdArc<str>>>,
 }
 
 impl AsyncioFields {

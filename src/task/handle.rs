@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use crate::loom::thread;
 
 use crate::task::cancel::waiter::{self, CancelTarget};
-use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{consume_pending_cancel, deliver_pending_cancel, CancelledError};
 use crate::task::core::{Header, Kind};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
@@ -301,13 +301,15 @@ impl Future for WaitDone {
     type Output = Result<(), CancelledError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // A request pending since the step began first, done or not (asyncio's `wait`
+        // is woken by a done callback: a cancel landing before it resumes is thrown in).
+        if let Some(err) = deliver_pending_cancel() {
+            self.remove_hook();
+            return Poll::Ready(Err(err));
+        }
         if self.task.done() {
             self.remove_hook();
             return Poll::Ready(Ok(()));
-        }
-        if let Some(err) = crate::task::cancel::deliver_pending_cancel() {
-            self.remove_hook();
-            return Poll::Ready(Err(err));
         }
         if let Some((_, w)) = &self.hook {
             if w.will_wake(cx.waker()) {
@@ -491,22 +493,23 @@ impl<T> Task<T> {
 impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
-    /// A runtime-aware await point. A done task gives its output at once (asyncio's
-    /// `await task` does not suspend then). Otherwise a cancellation pending for the
-    /// current task is forwarded to this task (asyncio's `__step` rule), or delivered if
-    /// this task is already done; while pending, this task is registered as the current
-    /// task's waiter, so cancelling the current task cancels this one. A cancellation read
-    /// from a task that ended cancelled is tracked by the current task.
+    /// A runtime-aware await point. A cancel request of the current task pending since
+    /// its step began comes first, done or not (asyncio's `__step` throws it in instead
+    /// of sending the result): delivered as the error, the output staying in this handle
+    /// (`result()` gives it) — or, if this task ended cancelled, consumed by that
+    /// cancellation, which is what the current task gets (asyncio keeps a thrown
+    /// `CancelledError`). Otherwise a done task gives its output at once (asyncio's `await
+    /// task` does not suspend then); while pending, this task is registered as the
+    /// current task's waiter, so cancelling the current task cancels this one (a request
+    /// the current task made during this step is forwarded to it when the step ends). A
+    /// cancellation read from a task that ended cancelled is tracked by the current task.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut ret = self.poll_join(cx);
-        if ret.is_pending() {
-            let target = CancelTarget::Task((*self.task).clone());
-            if let Some(err) = forward_or_deliver_pending_cancel(target) {
-                return Poll::Ready(Err(TaskError::Cancelled(err)));
-            }
-            // A forwarded cancel may have finished the task synchronously: read again.
-            ret = self.poll_join(cx);
+        if self.task.cancelled() {
+            consume_pending_cancel();
+        } else if let Some(err) = deliver_pending_cancel() {
+            return Poll::Ready(Err(TaskError::Cancelled(err)));
         }
+        let mut ret = self.poll_join(cx);
         match &mut ret {
             Poll::Pending => {
                 // Every pending poll re-registers: a registration only counts for the

@@ -12,9 +12,11 @@
 //! 5. `Pending` with a *must_cancel* request that was pending when the poll began and that
 //!    no runtime-aware await point consumed means the task awaits something foreign: it
 //!    is force-cancelled (future dropped, task ends cancelled).
-//! 6. Otherwise a *must_cancel* request made during the poll (by another thread, after
-//!    the await point had checked) is forwarded to the waiter the task registered in this
-//!    poll, as if made just after it (`cancel/deliver.rs`); then `transition_to_idle`; a
+//! 6. Otherwise a *must_cancel* request made during the poll (by the task on itself, or by
+//!    another thread; await points leave such a request alone) gets asyncio's `__step`
+//!    treatment once the coroutine has yielded: offered to the waiter the task registered
+//!    in this poll, else the task is rescheduled to receive it where it resumes — one
+//!    loop iteration later either way (`cancel/deliver.rs`); then `transition_to_idle`; a
 //!    wake during the poll re-queues the task at the back of the queue (a self-wake is a
 //!    yield).
 //!
@@ -244,8 +246,8 @@ where
                     return PollOnce::Done;
                 }
                 if is_task && self.state().load().is_must_cancel() {
-                    // Made during the step after the await point checked: ordered after
-                    // the step, i.e. forwarded to what the task is now suspended on.
+                    // Made during the step: offered to what the task is now suspended on,
+                    // or the task is rescheduled to receive it (a yield).
                     cancel::forward_request_made_during_step(&TaskRef::clone_from_raw(self.raw()));
                 }
                 PollOnce::Pending

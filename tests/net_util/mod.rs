@@ -152,21 +152,44 @@ pub async fn cancel_while_waiting<T: Send + 'static>(
     assert_eq!(util::cancel_msg(&err).as_deref(), Some(msg));
 }
 
-/// Runs `op` in a task whose own cancel (with `msg`) is pending when it starts `op`:
-/// `op` fails with the cancellation at once (taking nothing), and the task, which
-/// returns that error, ends cancelled with `msg`.
+/// Runs `op` in a task whose own cancel (with `msg`) was pending when the step that
+/// starts `op` began: `op` fails with the cancellation at once (taking nothing, even if
+/// it need not wait), and the task, which returns that error, ends cancelled with `msg`.
+/// (Made in the same step, the request would not do: as in asyncio, an await point that
+/// need not suspend gives its result, and the request waits for the next suspension.)
 pub async fn cancel_delivered_at<T: Send + 'static>(
     msg: &'static str,
     op: impl Future<Output = io::Result<T>> + Send + 'static,
 ) {
     let t = asyncio::create_task(async move {
         asyncio::current_task().unwrap().cancel(Some(msg));
+        // Ends the step without an await point that would take the request: it is
+        // pending when the next step begins.
+        ForeignYield(false).await;
         let err = op.await.err().expect("the cancellation");
         assert_eq!(cancel_message(&err).as_deref(), Some(msg));
         Err::<(), _>(err)
     });
     let err = t.await.unwrap_err();
     assert_eq!(util::cancel_msg(&err).as_deref(), Some(msg));
+}
+
+/// Yields once without knowing of the runtime (wakes itself, then is ready).
+struct ForeignYield(bool);
+
+impl Future for ForeignYield {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
 
 /// `len` bytes each way through two pairs of halves at once, each half in its own task,

@@ -13,12 +13,47 @@ use crate::task::cancel::state::PendingScope;
 use crate::task::cancel::step;
 use crate::task::cancel::waiter::{self, CancelTarget};
 use crate::task::current;
+use crate::task::raw::RawTask;
 use crate::task::TaskRef;
 
 /// The check every runtime-aware await point makes first: if the current task has a
-/// pending cancel request (*must_cancel*), consume it and return the tracked error.
+/// cancel request that was pending when this step began (asyncio's `_must_cancel` at the
+/// top of `Task.__step`), consume it and return the tracked error — whatever the await
+/// point would have given otherwise (a done future's value stays in the future, a done
+/// task's output in its handle): asyncio throws the `CancelledError` into the coroutine
+/// where it resumes instead of sending it the result.
+///
+/// A request made during this step (the task cancelling itself, or another thread while
+/// it runs) is not delivered here: asyncio's `__step` sees it only once the coroutine
+/// has yielded, cancels the future it yielded and the task receives the `CancelledError`
+/// one loop iteration later (a bare `yield`, `sleep(0)`, leaves it for the next step).
+/// The harness does the same when the step ends (`forward_request_made_during_step`).
+/// An await point that does not suspend (a done future, a free lock) therefore gives its
+/// result as asyncio's does.
 pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
     let raw = current::current_raw()?;
+    if !current::report().undelivered_since_start() {
+        return None;
+    }
+    take_pending_cancel(raw).map(|msg| CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
+}
+
+/// For an await point whose awaited object ended cancelled: a request pending since the
+/// step began is consumed by the awaited object's `CancelledError`, which the caller
+/// hands to the task instead (asyncio's `__step(exc)` keeps a thrown `CancelledError` and
+/// clears `_must_cancel`). A task that catches it and returns ends normally.
+pub(crate) fn consume_pending_cancel() {
+    let Some(raw) = current::current_raw() else {
+        return;
+    };
+    if current::report().undelivered_since_start() {
+        take_pending_cancel(raw);
+    }
+}
+
+/// Consumes the current task's pending request (any, also one made during this step),
+/// returning its message; `None` if there is none (or it was withdrawn meanwhile).
+fn take_pending_cancel(raw: RawTask) -> Option<Option<Arc<str>>> {
     let header = raw.header();
     if !header.state.load().is_must_cancel() {
         return None;
@@ -33,71 +68,51 @@ pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
         fields.cancel.msg.clone()
     };
     step::mark_delivered();
-    Some(CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
+    Some(msg)
 }
 
-/// The check an await point with a cancel target (an awaited task, a `Future`, a
-/// gather) makes when it is about to suspend: a cancel request of the current task made
-/// during this step is first offered to that target, as asyncio's `Task.__step` does with
-/// the future the coroutine just yielded (`if self._must_cancel: if
-/// self._fut_waiter.cancel(msg): self._must_cancel = False`). Accepted: the request is
-/// consumed and the task will see the target's cancelled outcome. Refused (the target is
-/// done): the request is delivered here, as an error. A request that was already pending
-/// when the step began is delivered here, never forwarded: asyncio throws it into the
-/// coroutine where it resumes (and this is what unwinds a cycle of tasks awaiting each
+/// [`deliver_pending_cancel`] for an await point with a cancel target (a gather). The
+/// target is not asked here: the await point registers it as the task's waiter when it
+/// suspends, and a request made during this step is offered to it when the step ends
+/// (`forward_request_made_during_step`), as asyncio's `__step` offers `_must_cancel` to
+/// the future the coroutine yielded. A request pending since the step began is
+/// delivered, never forwarded (this is what unwinds a cycle of tasks awaiting each
 /// other, see `forward.rs`).
-pub(crate) fn forward_or_deliver_pending_cancel(target: CancelTarget) -> Option<CancelledError> {
-    let raw = current::current_raw()?;
-    let header = raw.header();
-    if !header.state.load().is_must_cancel() {
-        return None;
-    }
-    if current::report().undelivered_since_start() {
-        return deliver_pending_cancel();
-    }
-    let msg = {
-        let fields = header.asyncio.lock();
-        if !header.state.load().is_must_cancel() {
-            return None;
-        }
-        fields.cancel.msg.clone()
-    };
-    if forward::offer(&TaskRef::clone_from_raw(raw), target, msg) {
-        let _fields = header.asyncio.lock();
-        header.state.clear_must_cancel();
-        step::mark_delivered();
-        return None;
-    }
+pub(crate) fn forward_or_deliver_pending_cancel(_target: CancelTarget) -> Option<CancelledError> {
     deliver_pending_cancel()
 }
 
 /// End of a step that returned `Pending` (the harness, after the end-of-step rules of
-/// `step.rs`): a request still pending now was made while the step ran, by another
-/// thread, after the await point the task suspended at had checked for one and before
-/// that await point registered itself as the task's waiter (a request made once the
-/// waiter is registered is forwarded by `cancel()` itself). It is ordered after the step,
-/// like a request landing during a step that returns `Ready`: forwarded to the waiter
-/// registered in this poll, as asyncio's `__step` does with `_must_cancel` once the
-/// coroutine has yielded its future. Without this it would still be pending when the
-/// next step begins, and so delivered where the task resumes instead of reaching what it
-/// awaits: `wait_for(task, d)` would time out without cancelling `task`. With no waiter
-/// (or a refusing one) it stays armed for the next step.
+/// `step.rs`): a request still pending now was made while the step ran — by the task on
+/// itself, or by another thread — since a request pending when the step began is either
+/// delivered by an await point or makes the harness cancel the task by force. Await
+/// points leave such a request alone ([`deliver_pending_cancel`]); here it gets asyncio's
+/// `__step` treatment once the coroutine has yielded: offered to the waiter registered in
+/// this poll (`if self._must_cancel: if self._fut_waiter.cancel(msg): self._must_cancel
+/// = False`), whose cancelled outcome wakes the task; otherwise (no waiter, a refusing
+/// or an ambiguous one, a bare yield) it stays armed and the task is rescheduled, to
+/// receive it where it resumes: either way, one loop iteration later. Without the offer,
+/// `wait_for(task, d)` would time out without cancelling `task`.
 pub(crate) fn forward_request_made_during_step(task: &TaskRef) {
     let header = task.header();
-    let (target, msg) = {
+    let target = {
         let fields = header.asyncio.lock();
         if !header.state.load().is_must_cancel() {
             return;
         }
-        let Some(target) = waiter::current_target(header, &fields.cancel.waiter) else {
-            return;
-        };
-        (target, fields.cancel.msg.clone())
+        waiter::current_target(header, &fields.cancel.waiter)
+            .map(|target| (target, fields.cancel.msg.clone()))
     };
-    if forward::offer(task, target, msg) {
-        let _fields = header.asyncio.lock();
-        header.state.clear_must_cancel();
+    if let Some((target, msg)) = target {
+        if forward::offer(task, target, msg) {
+            let _fields = header.asyncio.lock();
+            header.state.clear_must_cancel();
+            return;
+        }
     }
+    // Still running (the harness holds RUNNING): a yield, to the back of the queue. A
+    // task that yielded already (`sleep(0)`) is queued once.
+    task.raw().wake_by_ref();
 }
 
 /// Re-arms an outside cancellation that a task group consumed while waiting for its
@@ -118,7 +133,11 @@ pub(crate) fn rearm_for_next_await(task: &TaskRef) {
         fields.cancel.pending_scope = PendingScope::NextAwaitPoint;
         header.state.set_must_cancel();
     }
-    task.raw().wake_by_ref();
+    // Re-armed by the task itself (in its step): like any self-cancel it schedules
+    // nothing, the end of the step does.
+    if !step::note_cancel_of(task.raw()) {
+        task.raw().wake_by_ref();
+    }
 }
 
 /// Consumes the current task's pending cancel request if it is the only outstanding one
@@ -150,8 +169,8 @@ pub(crate) fn cancelled_error(msg: Option<Arc<str>>) -> CancelledError {
     }
 }
 
-/// A runtime-aware await point that only delivers a pending cancellation (it does not
-/// yield; use `sleep(Duration::ZERO)` to yield).
+/// A runtime-aware await point that only delivers a pending cancellation, also one the
+/// task just made on itself (it does not yield; use `sleep(Duration::ZERO)` to yield).
 ///
 /// Long computations that want to honour `cancel()` call it between steps.
 ///
@@ -183,7 +202,13 @@ impl std::future::Future for Checkpoint {
         self: std::pin::Pin<&mut Self>,
         _cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
-        std::task::Poll::Ready(match deliver_pending_cancel() {
+        // Any pending request, also one made during this step: a checkpoint does not
+        // suspend, so it is the only place such a request can be taken in this step.
+        let delivered = current::current_raw().and_then(|raw| {
+            take_pending_cancel(raw)
+                .map(|msg| CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
+        });
+        std::task::Poll::Ready(match delivered {
             Some(err) => Err(err),
             None => Ok(()),
         })

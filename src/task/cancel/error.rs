@@ -51,8 +51,21 @@ impl CancelledError {
 
     /// A token tracked by `task`: counts as a live token of it until dropped.
     pub(crate) fn tracked(msg: Option<Arc<str>>, task: TaskRef) -> CancelledError {
-        // The message the task ends with if this token is still alive at completion.
-        task.header().asyncio.lock().cancel.msg = msg.clone();
+        {
+            let header = task.header();
+            let mut fields = header.asyncio.lock();
+            // The message the task ends with if this token is still alive at completion.
+            // A pending request keeps its own: it is delivered later, as given to
+            // `cancel()` (asyncio's `_cancel_message`), so this one goes aside.
+            if header.state.load().is_must_cancel() {
+                fields.name_and_completion().token_msg = Some(msg.clone());
+            } else {
+                fields.cancel.msg = msg.clone();
+                if let Some(details) = fields.name_and_completion.as_mut() {
+                    details.token_msg = None;
+                }
+            }
+        }
         task.header().live_tokens.fetch_add(1, Ordering::AcqRel);
         CancelledError {
             msg,

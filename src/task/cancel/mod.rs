@@ -23,17 +23,24 @@
 //!
 //! **Delivery** (`deliver.rs`). Every runtime-aware await point (`sleep`, awaiting a
 //! task or a `Future`, `gather`, `wait`, locks, queues, [`checkpoint`]) first consumes
-//! a pending *must_cancel* and returns `Err(CancelledError)` instead of suspending. An
-//! await point about to suspend on something a cancel can be forwarded to offers a
-//! request made during this step to that target first (asyncio's `__step`: `if
-//! self._must_cancel: if self._fut_waiter.cancel(msg): ...`); a request already pending
-//! when the step began is delivered where the task resumes, as asyncio throws it in.
+//! a *must_cancel* that was pending when the step began and returns
+//! `Err(CancelledError)`, whatever it would have given otherwise: asyncio's `__step`
+//! throws the `CancelledError` into the coroutine where it resumes, so a task woken by a
+//! completed future and cancelled before it ran gets the error, not the value (which
+//! stays in the future, or in the awaited task's handle). If what it awaits ended
+//! cancelled, that cancellation is what the task gets, and it consumes the request. A
+//! request made during the step (the task cancelling itself, which schedules nothing) is
+//! left alone by await points (except [`checkpoint`]): an await point that does not
+//! suspend gives its result, as in asyncio, and the end of the step handles it.
 //!
 //! **Tracking** (`error.rs`). The `CancelledError` delivered to a task about its own
 //! cancellation is a tracked token: alive when the future completes (propagated with
 //! `?`), the task ends cancelled with its message; dropped (caught), the task ends with
 //! its value although `cancelling()` stays above 0. Errors collected as values
-//! (`return_exceptions`, `wait`'s done set) are untracked.
+//! (`return_exceptions`, `wait`'s done set) are untracked. A token handed to a task while
+//! a request is pending (the task cancelled itself, then awaited a task that ended
+//! cancelled) keeps its own message apart: the request is still delivered, or ends the
+//! task, with the message given to `cancel()`.
 //!
 //! **End of a step** (`step.rs`). When a poll returns, the harness applies asyncio's
 //! `__step` rules: a request still pending at `Ready` that was pending when the step
@@ -41,11 +48,14 @@
 //! ordered after it. A request pending since the step began that no await point
 //! consumed while the future returned `Pending` means the task awaits something foreign:
 //! its future is dropped and it ends cancelled (so `cancel()` always works). A request
-//! made from another thread during a step that returns `Pending` (after the await point
-//! checked, before it registered as the waiter) is ordered after the step: forwarded to
-//! the waiter registered in that poll (`deliver::forward_request_made_during_step`), as
-//! asyncio's `__step` offers `_must_cancel` to the future the coroutine yielded; it must
-//! not be left to be delivered at the next step as if it had been pending when it began.
+//! made during a step that returns `Pending` (by the task itself or from another thread)
+//! gets asyncio's `__step` treatment once the coroutine has yielded: offered to the waiter
+//! registered in that poll (`deliver::forward_request_made_during_step`), whose cancelled
+//! outcome wakes the task; refused, or with no waiter, the task is rescheduled and
+//! receives it where it resumes. Either way the `CancelledError` comes one loop iteration
+//! later, after the tasks queued before it. Left pending without the offer, it would
+//! never reach what the task awaits (`wait_for(task, d)` timing out without cancelling
+//! `task`).
 //! A request made before the first poll drops the future unpolled.
 //!
 //! **Scopes** (`deliver.rs`). A task group that consumed an outside request re-arms it
@@ -68,8 +78,9 @@ pub use deliver::{checkpoint, Checkpoint};
 pub use error::CancelledError;
 
 pub(crate) use deliver::{
-    cancelled_error, deliver_pending_cancel, forward_or_deliver_pending_cancel,
-    forward_request_made_during_step, rearm_for_next_await, take_own_pending_cancel,
+    cancelled_error, consume_pending_cancel, deliver_pending_cancel,
+    forward_or_deliver_pending_cancel, forward_request_made_during_step, rearm_for_next_await,
+    take_own_pending_cancel,
 };
 pub(crate) use state::CancelState;
 pub(crate) use step::{

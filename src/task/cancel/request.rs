@@ -79,10 +79,13 @@ impl TaskRef {
         self.after_armed();
     }
 
-    /// After *must_cancel* is set: note a self-cancel and make sure the task runs to
-    /// receive it (or to be cancelled by force).
+    /// After *must_cancel* is set: make sure the task runs to receive it (or to be
+    /// cancelled by force). A task cancelling itself schedules nothing (asyncio's
+    /// `cancel()` only records the request): the end of its step handles it.
     fn after_armed(&self) {
-        step::note_cancel_of(self.raw());
+        if step::note_cancel_of(self.raw()) {
+            return;
+        }
         self.raw().wake_by_ref();
     }
 

@@ -8,7 +8,11 @@ use crate::task::cancel::waiter::Waiter;
 #[derive(Default)]
 pub(crate) struct CancelState {
     /// Message of the latest cancellation (the pending *must_cancel* request, then the
-    /// message of the outcome once the task ended cancelled).
+    /// message of the outcome once the task ended cancelled), which is also the message of
+    /// the latest tracked `CancelledError` handed to the task — except one handed to it
+    /// while a request is pending: that one never overwrites the request's message (it is
+    /// about what the task awaited, docs/design.md §4.2) and is kept aside, in the rarely
+    /// allocated `NameAndCompletion::token_msg`, so that the header does not grow.
     pub(crate) msg: Option<Arc<str>>,
     /// `cancelling()`: cancel requests minus `uncancel()` calls.
     pub(crate) requests: u32,

@@ -14,8 +14,10 @@
 //! * `Pending` with a request pending since the step began that no await point consumed:
 //!   the task awaits something foreign; the harness cancels it by force
 //!   ([`take_must_cancel`]).
-//! * `Pending` with a request made during the step: ordered after the step, so forwarded
-//!   to the waiter registered in this poll (`deliver::forward_request_made_during_step`).
+//! * `Pending` with a request made during the step (await points leave it alone): offered
+//!   to the waiter registered in this poll, else the task is rescheduled to receive it at
+//!   its next step (`deliver::forward_request_made_during_step`): one loop iteration
+//!   later, as asyncio's `__step` does once the coroutine has yielded.
 
 use crate::loom::StdArc as Arc;
 
@@ -75,11 +77,14 @@ pub(crate) fn mark_delivered() {
     current::update_report(|r| r.delivered = true);
 }
 
-/// Records that `task` cancelled itself, if it is the task running on this thread.
-pub(crate) fn note_cancel_of(task: RawTask) {
-    if current::current_raw() == Some(task) {
+/// Records that `task` cancelled itself, if it is the task running on this thread;
+/// returns whether it is.
+pub(crate) fn note_cancel_of(task: RawTask) -> bool {
+    let is_current = current::current_raw() == Some(task);
+    if is_current {
         current::update_report(|r| r.self_cancelled = true);
     }
+    is_current
 }
 
 /// Consumes the pending *must_cancel* request, returning its message.
@@ -126,10 +131,18 @@ pub(crate) fn cancellation_at_completion(
     if must_cancel {
         header.state.clear_must_cancel();
     }
-    let cancelled = match raised {
+    // A token handed to the task while a request was pending, its message kept aside.
+    let token_msg = fields
+        .name_and_completion
+        .as_mut()
+        .and_then(|details| details.token_msg.take());
+    match raised {
         // The raised cancellation is the outcome, whatever else is alive.
-        Raised::Cancellation => false,
-        Raised::Nothing | Raised::Exception => request_counts || tokens,
-    };
-    cancelled.then(|| fields.cancel.msg.clone())
+        Raised::Cancellation => None,
+        // A `CancelledError` propagated out of the future (alive in the output) wins over a
+        // pending request, as the exception raised out of the coroutine does in asyncio.
+        _ if tokens => Some(token_msg.unwrap_or_else(|| fields.cancel.msg.clone())),
+        _ if request_counts => Some(fields.cancel.msg.clone()),
+        _ => None,
+    }
 }

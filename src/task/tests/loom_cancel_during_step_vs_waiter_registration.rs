@@ -4,13 +4,14 @@
 //!
 //! The registration only counts for the poll that made it, so between the start of the
 //! step (poll count bumped) and `Task::poll` registering again, `cancel()` finds no
-//! waiter: it arms *must_cancel* on the outer task. If the await point had already
-//! checked for a pending request, nothing would look at it again in that step, and the
-//! next step would begin with it pending and deliver it where the outer task resumes
-//! instead of forwarding it: the outer task ended cancelled, the inner one was never
-//! asked (and was detached, still pending). This is how `wait_for(task, d)` timed out
-//! leaving `task` — and its `sleep` timer — alive
-//! (`tests/timeouts.rs::test_timeout_scopes_leave_no_timers_or_hooks`).
+//! waiter: it arms *must_cancel* on the outer task. Await points leave a request made
+//! during the step alone; if nothing looked at it again in that step, the next step
+//! would begin with it pending and deliver it where the outer task resumes instead of
+//! forwarding it: the outer task ended cancelled, the inner one was never asked (and was
+//! detached, still pending). This is how `wait_for(task, d)` timed out leaving `task` —
+//! and its `sleep` timer — alive
+//! (`tests/timeouts.rs::test_timeout_scopes_leave_no_timers_or_hooks`). The harness
+//! offers it to the waiter registered in the step when the step ends.
 //!
 //! Invariant (asyncio's `__step`: a `_must_cancel` set while the step ran is offered to
 //! the future the coroutine yielded): whatever the interleaving, the request reaches the

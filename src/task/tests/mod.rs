@@ -5,8 +5,10 @@
 //! `loom-tests/README.md`. Helpers: `crate::loom_model`.
 
 mod loom_cancel_chain_vs_completion;
+mod loom_cancel_during_step_vs_future_waiter;
 mod loom_cancel_during_step_vs_waiter_registration;
 mod loom_cancel_vs_completion_and_delegation;
+mod loom_cancel_vs_resume_after_completion;
 mod loom_done_callback_vs_completion;
 mod loom_eager_graduation_vs_all_tasks;
 mod loom_join_waker_order_vs_hooks;
