@@ -39,7 +39,9 @@ use crate::runtime::exception::call_handler;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
-use crate::task::cancel::{consume_pending_cancel, deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{
+    consume_pending_cancel, deliver_pending_cancel_since_start, CancelledError,
+};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
 use crate::task::exception::IntoException;
@@ -333,7 +335,7 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if self.cancelled() {
             consume_pending_cancel();
-        } else if let Some(err) = deliver_pending_cancel() {
+        } else if let Some(err) = deliver_pending_cancel_since_start() {
             self.unregister();
             return Poll::Ready(Err(TaskError::Cancelled(err)));
         }

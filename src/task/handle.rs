@@ -18,7 +18,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use crate::loom::thread;
 
 use crate::task::cancel::waiter::{self, CancelTarget};
-use crate::task::cancel::{consume_pending_cancel, deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{
+    consume_pending_cancel, deliver_pending_cancel_since_start, CancelledError,
+};
 use crate::task::core::{Header, Kind};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
@@ -303,7 +305,7 @@ impl Future for WaitDone {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // A request pending since the step began first, done or not (asyncio's `wait`
         // is woken by a done callback: a cancel landing before it resumes is thrown in).
-        if let Some(err) = deliver_pending_cancel() {
+        if let Some(err) = deliver_pending_cancel_since_start() {
             self.remove_hook();
             return Poll::Ready(Err(err));
         }
@@ -506,7 +508,7 @@ impl<T> Future for Task<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if self.task.cancelled() {
             consume_pending_cancel();
-        } else if let Some(err) = deliver_pending_cancel() {
+        } else if let Some(err) = deliver_pending_cancel_since_start() {
             return Poll::Ready(Err(TaskError::Cancelled(err)));
         }
         let mut ret = self.poll_join(cx);

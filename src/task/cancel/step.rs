@@ -36,6 +36,10 @@ pub(crate) struct StepReport {
     pub(crate) delivered: bool,
     /// The task called `cancel()` on itself.
     pub(crate) self_cancelled: bool,
+    /// A request armed during this step for this step's await points (a zero-timeout
+    /// `wait_for` cancelling before its body's first step, see
+    /// `deliver::arm_for_this_step`), not yet delivered.
+    pub(crate) armed_for_this_step: bool,
 }
 
 impl StepReport {
@@ -44,6 +48,7 @@ impl StepReport {
         pending_at_start: false,
         delivered: false,
         self_cancelled: false,
+        armed_for_this_step: false,
     };
 
     /// The report of a step that begins with a request pending or not.
@@ -74,7 +79,10 @@ pub(crate) enum PendingRequest {
 
 /// Records that a cancellation was delivered to the current task in this poll.
 pub(crate) fn mark_delivered() {
-    current::update_report(|r| r.delivered = true);
+    current::update_report(|r| {
+        r.delivered = true;
+        r.armed_for_this_step = false;
+    });
 }
 
 /// Records that `task` cancelled itself, if it is the task running on this thread;
