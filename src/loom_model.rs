@@ -45,6 +45,7 @@ use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::{Config, ScheduleKind, Shared};
 use crate::task::core::{AsyncioFields, Kind};
 use crate::task::notified::Notified;
+use crate::task::output::IntoOutcome;
 use crate::task::raw::RawTask;
 use crate::task::spawn::{spawn, SpawnOptions, Start};
 use crate::task::state::Initial;
@@ -328,10 +329,10 @@ impl Sched {
     }
 
     /// `create_task` with a scheduled start (registry insert + queue).
-    pub(crate) fn spawn<F>(&self, future: F) -> Task<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         let start = Start::Scheduled;
         spawn(&self.shared, future, SpawnOptions { name: None, start })
@@ -339,10 +340,10 @@ impl Sched {
 
     /// `create_task` with an eager start: inline first step on a [`LoomWorker`] of this
     /// scheduler, scheduled elsewhere.
-    pub(crate) fn spawn_eager<F>(&self, future: F) -> Task<F::Output>
+    pub(crate) fn spawn_eager<F>(&self, future: F) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         let start = Start::Eager;
         spawn(&self.shared, future, SpawnOptions { name: None, start })
