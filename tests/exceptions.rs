@@ -391,7 +391,7 @@ fn test_future_set_exception_is_the_same_model() {
                 assert!(exception_of(&again).same_as(exception_of(&err)));
                 // A task awaiting it and propagating (`?`) raises the same exception.
                 let f = fut.clone();
-                let t = asyncio::create_task(async move { f.await });
+                let t = asyncio::create_task(f);
                 let e = t.await.unwrap_err();
                 assert!(exception_of(&e).same_as(exception_of(&err)));
                 // An `Exception` made from any error, and a panic, keep their kind.
