@@ -45,7 +45,7 @@ use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::{Config, ScheduleKind, Shared};
 use crate::task::core::{AsyncioFields, Kind};
 use crate::task::notified::Notified;
-use crate::task::output::IntoOutcome;
+use crate::task::output::{IntoOutcome, TaskOutput};
 use crate::task::raw::RawTask;
 use crate::task::spawn::{spawn, SpawnOptions, Start};
 use crate::task::state::Initial;
@@ -142,6 +142,8 @@ impl std::fmt::Debug for Counter {
 /// Increments its counter when dropped: put one in a future or an output to count drops.
 #[derive(Debug)]
 pub(crate) struct DropCount(pub(crate) Counter);
+
+impl TaskOutput for DropCount {}
 
 impl Drop for DropCount {
     fn drop(&mut self) {
@@ -508,7 +510,7 @@ pub(crate) struct HandMade<T> {
     _output: PhantomData<fn() -> T>,
 }
 
-impl<T: Send + 'static> HandMade<T> {
+impl<T: TaskOutput> HandMade<T> {
     /// A task cell (`Kind::Task`, not in the registry) holding `future`.
     pub(crate) fn new<F>(sched: &Sched, future: F, init: Initial) -> HandMade<T>
     where

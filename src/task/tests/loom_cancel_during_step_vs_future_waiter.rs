@@ -38,7 +38,7 @@ impl Future for AwaitFuture {
         Pin::new(&mut self.fut).poll(cx).map(|r| match r {
             Ok(v) => Ok(v),
             Err(TaskError::Cancelled(c)) => Err(c),
-            Err(TaskError::Exception(e)) => panic!("unexpected exception {e}"),
+            Err(e) => panic!("unexpected exception {e}"),
         })
     }
 }
