@@ -49,7 +49,7 @@ fn main() {
             .collect();
         let mut per_worker: BTreeMap<String, usize> = BTreeMap::new();
         for t in tasks {
-            *per_worker.entry(t.await.unwrap().unwrap()).or_default() += 1;
+            *per_worker.entry(t.await.unwrap()).or_default() += 1;
         }
         println!("1. fan-out finished in {:?}", start.elapsed());
         per_worker
@@ -161,6 +161,8 @@ impl std::fmt::Display for BackendError {
     }
 }
 
+impl std::error::Error for BackendError {}
+
 impl From<asyncio::CancelledError> for BackendError {
     fn from(c: asyncio::CancelledError) -> Self {
         BackendError::Cancelled(c)
@@ -186,8 +188,8 @@ async fn fan_out(scenario: Scenario) -> String {
         asyncio::TaskGroup::run(move |tg| async move {
             let requests: Vec<_> = (1..=4)
                 .map(|id| tg.create_task(backend(id, scenario)).expect("group open"))
-                .collect();
-            Ok(requests)
+                .collect::<Vec<_>>();
+            requests
         }),
         deadline,
     )
@@ -196,19 +198,13 @@ async fn fan_out(scenario: Scenario) -> String {
         Ok(Ok(requests)) => {
             let mut answers = Vec::new();
             for r in requests {
-                answers.push(r.await.unwrap().unwrap());
+                answers.push(r.await.unwrap());
             }
             format!("all answered {answers:?}")
         }
         Ok(Err(asyncio::TaskGroupError::Failed(group))) => {
-            let errors: Vec<String> = group
-                .errors()
-                .iter()
-                .map(|e| match e {
-                    asyncio::ChildError::Error(e) => e.to_string(),
-                    asyncio::ChildError::Panicked(p) => p.to_string(),
-                })
-                .collect();
+            // Each failure keeps its type: downcast it, or just print it.
+            let errors: Vec<String> = group.errors().iter().map(|e| e.to_string()).collect();
             format!("first failure cancelled the rest: {errors:?}")
         }
         Ok(Err(asyncio::TaskGroupError::Cancelled(c))) => format!("cancelled: {c}"),

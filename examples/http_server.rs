@@ -54,8 +54,11 @@ where
     F::Output: Send + 'static,
 {
     fn execute(&self, fut: F) {
-        // Dropping the handle detaches the task: it runs to completion.
-        drop(asyncio::create_task(fut));
+        // Dropping the handle detaches the task: it runs to completion. hyper's futures
+        // have outputs of any type: `Value` passes them through as plain values.
+        drop(asyncio::create_task(
+            async move { asyncio::Value(fut.await) },
+        ));
     }
 }
 

@@ -19,62 +19,34 @@
 //!   task is delivered first, and while the task waits, cancelling the task cancels the
 //!   future (asyncio forwards `Task.cancel()` to the future the task awaits). A cancelled
 //!   future gives its awaiters a `CancelledError` tracked by each awaiting task.
+//! * Awaiting it gives `Result<T, TaskError>`, the one error type of the crate: a
+//!   cancellation, or the exception set with [`Future::set_exception`] (any error, kept
+//!   with its type; a `PanicError` stays a panic).
+//! * An exception that nobody retrieved (by awaiting, `result()` or `exception()`) when
+//!   the last handle is dropped goes to the exception handler: "Future exception was
+//!   never retrieved", as asyncio's `Future.__del__` reports it.
 
 use crate::loom::StdArc;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::{IdCounter, Mutex};
 use crate::runtime::context;
+use crate::runtime::exception::call_handler;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
-use crate::task::cancel::{consume_pending_cancel, deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{
+    consume_pending_cancel, deliver_pending_cancel_since_start, CancelledError,
+};
 use crate::task::current;
-use crate::task::error::InvalidStateError;
+use crate::task::error::{InvalidStateError, TaskError};
+use crate::task::exception::IntoException;
 use crate::task::hooks::CallbackId;
 use crate::task::TaskRef;
-
-/// An exception set with [`Future::set_exception`].
-pub type Exception = StdArc<dyn std::error::Error + Send + Sync + 'static>;
-
-/// Why awaiting a [`Future`] gave no value.
-#[derive(Debug, Clone)]
-pub enum FutureError {
-    /// The future was cancelled (or the awaiting task was).
-    Cancelled(CancelledError),
-    /// The future was given an exception.
-    Exception(Exception),
-}
-
-impl FutureError {
-    /// The cancellation, if this is one.
-    pub fn as_cancelled(&self) -> Option<&CancelledError> {
-        match self {
-            FutureError::Cancelled(c) => Some(c),
-            FutureError::Exception(_) => None,
-        }
-    }
-}
-
-impl fmt::Display for FutureError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FutureError::Cancelled(c) => fmt::Display::fmt(c, f),
-            FutureError::Exception(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl std::error::Error for FutureError {}
-
-impl From<CancelledError> for FutureError {
-    fn from(c: CancelledError) -> Self {
-        FutureError::Cancelled(c)
-    }
-}
 
 type FutureCallback<T> = Box<dyn FnOnce(&Future<T>) + Send + 'static>;
 
@@ -97,12 +69,17 @@ enum State<T> {
 
 enum Done<T> {
     Result(T),
-    Exception(Exception),
+    /// Set with `set_exception`: whatever the error stands for (`task/exception.rs`).
+    Exception(TaskError),
     Cancelled(Option<StdArc<str>>),
 }
 
 struct Inner<T> {
     state: Mutex<State<T>>,
+    /// An exception was set and nobody has looked at it yet (asyncio's
+    /// `__log_traceback`): reported when the last handle goes. Written under `state`'s
+    /// lock.
+    unretrieved: AtomicBool,
     /// The runtime that runs the done callbacks.
     runtime: Option<Arc<Shared>>,
 }
@@ -162,6 +139,7 @@ impl<T: Send + 'static> Future<T> {
                     entries: Vec::new(),
                 }),
                 runtime,
+                unretrieved: AtomicBool::new(false),
             }),
         }
     }
@@ -172,12 +150,25 @@ impl<T: Send + 'static> Future<T> {
             .map_err(|_| InvalidStateError::new("invalid state"))
     }
 
-    /// Marks the future done with an exception. `InvalidStateError` if already done.
-    pub fn set_exception<E>(&self, error: E) -> Result<(), InvalidStateError>
-    where
-        E: std::error::Error + Send + Sync + 'static,
-    {
-        self.complete(Done::Exception(StdArc::new(error)))
+    /// Marks the future done with an exception: any error, or an
+    /// [`Exception`](crate::Exception) (awaiters get it as `TaskError::Exception`, or as
+    /// what a `TaskError` / `PanicError` / `CancelledError` given here stands for).
+    /// `InvalidStateError` if already done.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let fut = asyncio::Future::<u32>::new();
+    ///     fut.set_exception(std::fmt::Error).unwrap();
+    ///     let err = fut.await.unwrap_err();
+    ///     assert!(err.downcast_ref::<std::fmt::Error>().is_some());
+    /// });
+    /// ```
+    pub fn set_exception<E: IntoException>(&self, error: E) -> Result<(), InvalidStateError> {
+        let done = match error.into_task_error() {
+            TaskError::Cancelled(c) => Done::Exception(TaskError::Cancelled(c.untracked())),
+            other => Done::Exception(other),
+        };
+        self.complete(done)
             .map_err(|_| InvalidStateError::new("invalid state"))
     }
 
@@ -197,25 +188,31 @@ impl<T: Send + 'static> Future<T> {
     }
 
     /// The outcome of a done future (asyncio's `result()`), the value cloned out;
-    /// `InvalidStateError` while pending.
-    pub fn result(&self) -> Result<Result<T, FutureError>, InvalidStateError>
+    /// `InvalidStateError` while pending. Counts an exception as retrieved.
+    pub fn result(&self) -> Result<Result<T, TaskError>, InvalidStateError>
     where
         T: Clone,
     {
         match &*self.inner.state.lock() {
             State::Pending { .. } => Err(InvalidStateError::new("Result is not set.")),
-            State::Done(done) => Ok(done.to_result(None)),
+            State::Done(done) => {
+                self.inner.unretrieved.store(false, Ordering::Relaxed);
+                Ok(done.to_result(None))
+            }
         }
     }
 
     /// The exception of a done future (`None` if it has a result);
-    /// `InvalidStateError` while pending.
-    pub fn exception(&self) -> Result<Option<FutureError>, InvalidStateError> {
+    /// `InvalidStateError` while pending. Counts it as retrieved.
+    pub fn exception(&self) -> Result<Option<TaskError>, InvalidStateError> {
         match &*self.inner.state.lock() {
             State::Pending { .. } => Err(InvalidStateError::new("Exception is not set.")),
             State::Done(Done::Result(_)) => Ok(None),
-            State::Done(Done::Exception(e)) => Ok(Some(FutureError::Exception(e.clone()))),
-            State::Done(Done::Cancelled(msg)) => Ok(Some(FutureError::Cancelled(
+            State::Done(Done::Exception(e)) => {
+                self.inner.unretrieved.store(false, Ordering::Relaxed);
+                Ok(Some(e.clone()))
+            }
+            State::Done(Done::Cancelled(msg)) => Ok(Some(TaskError::Cancelled(
                 CancelledError::from_shared(msg.clone()),
             ))),
         }
@@ -260,14 +257,14 @@ impl<T: Send + 'static> Future<T> {
 impl<T> Done<T> {
     /// The outcome as seen by an awaiter; `tracker` is the awaiting task, which a
     /// cancellation is tracked by.
-    fn to_result(&self, tracker: Option<TaskRef>) -> Result<T, FutureError>
+    fn to_result(&self, tracker: Option<TaskRef>) -> Result<T, TaskError>
     where
         T: Clone,
     {
         match self {
             Done::Result(v) => Ok(v.clone()),
-            Done::Exception(e) => Err(FutureError::Exception(e.clone())),
-            Done::Cancelled(msg) => Err(FutureError::Cancelled(match tracker {
+            Done::Exception(e) => Err(e.clone()),
+            Done::Cancelled(msg) => Err(TaskError::Cancelled(match tracker {
                 Some(task) => CancelledError::tracked(msg.clone(), task),
                 None => CancelledError::from_shared(msg.clone()),
             })),
@@ -282,6 +279,8 @@ impl<T: Send + 'static> Inner<T> {
             State::Pending { entries } => std::mem::take(entries),
             State::Done(_) => return Err(done),
         };
+        this.unretrieved
+            .store(matches!(done, Done::Exception(_)), Ordering::Relaxed);
         *state = State::Done(done);
         drop(state);
         if !entries.is_empty() {
@@ -323,7 +322,7 @@ impl<T: Send + 'static> CancelWaiter for Inner<T> {
 }
 
 impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
-    type Output = Result<T, FutureError>;
+    type Output = Result<T, TaskError>;
 
     /// A runtime-aware await point. A cancel request of the awaiting task pending since
     /// its step began comes first, done or not (asyncio's `__step` throws it in instead of
@@ -336,9 +335,9 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if self.cancelled() {
             consume_pending_cancel();
-        } else if let Some(err) = deliver_pending_cancel() {
+        } else if let Some(err) = deliver_pending_cancel_since_start() {
             self.unregister();
-            return Poll::Ready(Err(FutureError::Cancelled(err)));
+            return Poll::Ready(Err(TaskError::Cancelled(err)));
         }
         let mut state = self.inner.state.lock();
         match &mut *state {
@@ -364,13 +363,14 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
 
 impl<T: Clone + Send + 'static> Future<T> {
     /// The outcome as the awaiting task sees it, if done (and unregisters the waiter).
-    fn poll_done(&self) -> Option<Result<T, FutureError>> {
+    fn poll_done(&self) -> Option<Result<T, TaskError>> {
         let state = self.inner.state.lock();
         let State::Done(done) = &*state else {
             return None;
         };
         let tracker = current::current_raw().map(TaskRef::clone_from_raw);
         let out = done.to_result(tracker);
+        self.inner.unretrieved.store(false, Ordering::Relaxed);
         drop(state);
         self.unregister();
         Some(out)
@@ -381,6 +381,26 @@ impl<T> Future<T> {
     fn unregister(&self) {
         let ptr = StdArc::as_ptr(&self.inner) as *const ();
         waiter::unregister(|t| t.is_awaitable(ptr));
+    }
+}
+
+impl<T> Drop for Inner<T> {
+    /// The last handle is gone: an exception nobody looked at goes to the exception
+    /// handler (asyncio's "Future exception was never retrieved").
+    fn drop(&mut self) {
+        if !self.unretrieved.load(Ordering::Relaxed) {
+            return;
+        }
+        let exception = match self.state.get_mut() {
+            State::Done(Done::Exception(e)) => e.clone(),
+            _ => return,
+        };
+        let runtime = self.runtime.clone().or_else(context::current_shared);
+        let message = "Future exception was never retrieved";
+        match runtime {
+            Some(rt) => rt.report_exception(message, Some(exception), None),
+            None => call_handler(None, message, Some(exception), None),
+        }
     }
 }
 

@@ -19,7 +19,7 @@
 //!         Ok::<_, asyncio::CancelledError>(2)
 //!     });
 //!     b.cancel(Some("no longer needed"));
-//!     let a = a.await.unwrap().unwrap();
+//!     let a = a.await.unwrap();
 //!     let b = b.await.unwrap_err();
 //!     (a, b.as_cancelled().unwrap().message().map(str::to_owned))
 //! });
@@ -28,7 +28,10 @@
 //!
 //! ## How it maps to asyncio
 //! * [`create_task`] schedules a [`Task<T>`]; awaiting it yields `Result<T, TaskError>`
-//!   where [`TaskError`] is a [`CancelledError`] or a caught panic.
+//!   where [`TaskError`] is a [`CancelledError`], a caught panic or a raised error.
+//! * `raise` is `Err`: a task whose output is `Result<T, E>` is a `Task<T>` whose `Err` is
+//!   its exception ([`Exception`], downcast back to `E`), for every function alike; other
+//!   outputs are plain values ([`TaskOutput`]).
 //! * A panic in a task is its exception; a panic in user code the runtime itself calls
 //!   (a waker, a destructor, a callback) goes to the exception handler and never takes a
 //!   worker down ([`UnhandledPanic`] chooses tokio's shut-down-on-panic instead).
@@ -91,13 +94,13 @@ pub use compose::gather::{
     GatherChildren, Tuple2, Tuple3, Tuple4, Tuple5, Tuple6, Tuple7, Tuple8, VecOf,
 };
 pub use compose::shield::{shield, Shield};
-pub use compose::taskgroup::{ChildError, ExceptionGroup, TaskGroup, TaskGroupError};
+pub use compose::taskgroup::{ExceptionGroup, TaskGroup, TaskGroupError};
 pub use compose::timeouts::{timeout, timeout_at, wait_for, Timeout, TimeoutHandle, TimeoutScope};
 pub use compose::wait::{
     wait, ReturnWhen, Wait, WaitError, ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
 };
 pub use compose::{ensure_future, sleep_with};
-pub use future::{Exception, Future, FutureError};
+pub use future::Future;
 pub use runner::{run, Runner};
 pub use runtime::blocking::{to_thread, ToThread};
 pub use runtime::callbacks::{CallbackHandle, TimerHandle};
@@ -122,8 +125,10 @@ pub use task::builder::TaskBuilder;
 pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
 pub use task::error::TimeoutError;
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
+pub use task::exception::{Exception, IntoException};
 pub use task::handle::WaitDone;
 pub use task::hooks::CallbackId;
+pub use task::output::{IntoOutcome, TaskOutput, Value};
 pub use task::{Task, TaskId, TaskRef};
 pub use threadsafe::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture};
 
@@ -142,10 +147,10 @@ pub use threadsafe::{run_coroutine_threadsafe, ConcurrentError, ConcurrentFuture
 ///     assert_eq!(t.await.unwrap(), "hi");
 /// });
 /// ```
-pub fn create_task<F>(future: F) -> Task<F::Output>
+pub fn create_task<F>(future: F) -> Task<<F::Output as IntoOutcome>::Value>
 where
     F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     Handle::current_or_panic("asyncio::create_task").create_task(future)
 }
@@ -164,10 +169,10 @@ where
 ///     assert_eq!(t.await.unwrap(), 5);
 /// });
 /// ```
-pub fn create_eager_task<F>(future: F) -> Task<F::Output>
+pub fn create_eager_task<F>(future: F) -> Task<<F::Output as IntoOutcome>::Value>
 where
     F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     Task::builder().eager_start(true).create_task(future)
 }

@@ -45,6 +45,7 @@ use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::{Config, ScheduleKind, Shared};
 use crate::task::core::{AsyncioFields, Kind};
 use crate::task::notified::Notified;
+use crate::task::output::{IntoOutcome, TaskOutput};
 use crate::task::raw::RawTask;
 use crate::task::spawn::{spawn, SpawnOptions, Start};
 use crate::task::state::Initial;
@@ -141,6 +142,8 @@ impl std::fmt::Debug for Counter {
 /// Increments its counter when dropped: put one in a future or an output to count drops.
 #[derive(Debug)]
 pub(crate) struct DropCount(pub(crate) Counter);
+
+impl TaskOutput for DropCount {}
 
 impl Drop for DropCount {
     fn drop(&mut self) {
@@ -328,10 +331,10 @@ impl Sched {
     }
 
     /// `create_task` with a scheduled start (registry insert + queue).
-    pub(crate) fn spawn<F>(&self, future: F) -> Task<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         let start = Start::Scheduled;
         spawn(&self.shared, future, SpawnOptions { name: None, start })
@@ -339,10 +342,10 @@ impl Sched {
 
     /// `create_task` with an eager start: inline first step on a [`LoomWorker`] of this
     /// scheduler, scheduled elsewhere.
-    pub(crate) fn spawn_eager<F>(&self, future: F) -> Task<F::Output>
+    pub(crate) fn spawn_eager<F>(&self, future: F) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         let start = Start::Eager;
         spawn(&self.shared, future, SpawnOptions { name: None, start })
@@ -507,7 +510,7 @@ pub(crate) struct HandMade<T> {
     _output: PhantomData<fn() -> T>,
 }
 
-impl<T: Send + 'static> HandMade<T> {
+impl<T: TaskOutput> HandMade<T> {
     /// A task cell (`Kind::Task`, not in the registry) holding `future`.
     pub(crate) fn new<F>(sched: &Sched, future: F, init: Initial) -> HandMade<T>
     where

@@ -15,8 +15,6 @@ use std::io;
 use crate::compose::wait::{wait, ALL_COMPLETED};
 use crate::runtime::{Builder, Handle, Runtime};
 
-use crate::task::error::TaskError;
-
 /// Runs `future` as the main task of a new default runtime and returns its output
 /// (asyncio's `asyncio.run`). Then, as asyncio does, every task still pending is
 /// cancelled and awaited (their cleanup runs), and the runtime is shut down.
@@ -115,10 +113,10 @@ pub(crate) fn cancel_all_tasks(rt: &Runtime) {
         if t.cancelled() {
             continue;
         }
-        if let Ok(Some(TaskError::Panicked(p))) = t.exception() {
+        if let Ok(Some(failure)) = t.exception() {
             rt.handle().shared.report_exception(
                 "unhandled exception during asyncio.run() shutdown",
-                Some(p),
+                Some(failure),
                 Some(t.id().as_u64()),
             );
         }

@@ -38,6 +38,8 @@ use crate::loom::{Condvar, Mutex};
 use crate::runtime::Handle;
 use crate::task::cancel::CancelledError;
 use crate::task::error::{PanicError, TaskError, TimeoutError};
+use crate::task::exception::Exception;
+use crate::task::output::IntoOutcome;
 use crate::task::{Task, TaskRef};
 
 /// Submits `future` to `handle`'s runtime from any thread; returns a future to block on.
@@ -54,10 +56,13 @@ use crate::task::{Task, TaskRef};
 /// );
 /// assert_eq!(fut.result(Some(Duration::from_secs(10))).unwrap(), "done");
 /// ```
-pub fn run_coroutine_threadsafe<F>(future: F, handle: &Handle) -> ConcurrentFuture<F::Output>
+pub fn run_coroutine_threadsafe<F>(
+    future: F,
+    handle: &Handle,
+) -> ConcurrentFuture<<F::Output as IntoOutcome>::Value>
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     let task = handle.create_task(future);
     ConcurrentFuture::new(task)
@@ -72,6 +77,8 @@ pub enum ConcurrentError {
     Cancelled(CancelledError),
     /// The task panicked.
     Panicked(PanicError),
+    /// The task raised (its `Err` output).
+    Exception(Exception),
 }
 
 impl From<TaskError> for ConcurrentError {
@@ -79,6 +86,7 @@ impl From<TaskError> for ConcurrentError {
         match e {
             TaskError::Cancelled(c) => ConcurrentError::Cancelled(c),
             TaskError::Panicked(p) => ConcurrentError::Panicked(p),
+            TaskError::Exception(e) => ConcurrentError::Exception(e),
         }
     }
 }
@@ -89,6 +97,7 @@ impl fmt::Display for ConcurrentError {
             ConcurrentError::Timeout(t) => fmt::Display::fmt(t, f),
             ConcurrentError::Cancelled(c) => fmt::Display::fmt(c, f),
             ConcurrentError::Panicked(p) => fmt::Display::fmt(p, f),
+            ConcurrentError::Exception(e) => fmt::Display::fmt(e, f),
         }
     }
 }

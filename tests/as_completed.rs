@@ -13,9 +13,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::Duration;
 
-use asyncio::{
-    AsCompletedError, CancelledError, FutureError, Task, TaskError, TaskRef, ALL_COMPLETED,
-};
+use asyncio::{AsCompletedError, CancelledError, Task, TaskError, TaskRef, ALL_COMPLETED};
 use futures_core::Stream;
 use util::{cancel_msg, rt, WORKER_COUNTS};
 
@@ -31,15 +29,24 @@ async fn all_done(tasks: &[TaskRef]) {
         .unwrap();
 }
 
+/// How the iterating task of `test_as_completed_cancel_racing_poll_is_delivered` ended.
+enum Iterated {
+    /// The cancellation was delivered at `next()`, with this message.
+    Delivered(Option<String>),
+    /// Something else ended the iteration (a timeout by mistake).
+    Lost(String),
+    /// The iteration ran to its end.
+    Done,
+}
+
+impl asyncio::TaskOutput for Iterated {}
+
 /// A task returning `value` once `gate` is set.
-fn gated(
-    gate: &asyncio::Future<()>,
-    value: &'static str,
-) -> Task<Result<&'static str, FutureError>> {
+fn gated(gate: &asyncio::Future<()>, value: &'static str) -> Task<&'static str> {
     let g = gate.clone();
     asyncio::create_task(async move {
         g.await?;
-        Ok(value)
+        Ok::<_, TaskError>(value)
     })
 }
 
@@ -83,7 +90,7 @@ fn test_as_completed() {
                     let mut it = asyncio::as_completed(tasks, None);
                     let mut values = Vec::new();
                     while let Some(v) = it.next().await {
-                        values.push(v.unwrap().unwrap());
+                        values.push(v.unwrap());
                     }
                     values
                 });
@@ -116,7 +123,7 @@ fn test_as_completed_stream() {
                     assert_eq!(it.size_hint(), (0, Some(3)));
                     let mut values = Vec::new();
                     while let Some(v) = poll_fn(|cx| Pin::new(&mut it).poll_next(cx)).await {
-                        values.push(v.unwrap().unwrap());
+                        values.push(v.unwrap());
                     }
                     assert_eq!(it.size_hint(), (0, Some(0)));
                     values
@@ -159,7 +166,7 @@ fn test_as_completed_same_tasks_in_as_out() {
                 assert_eq!(ids, expect, "the original tasks, in completion order");
                 let mut values = Vec::new();
                 for t in out {
-                    values.push(t.await.unwrap().unwrap());
+                    values.push(t.await.unwrap());
                 }
                 assert_eq!(values, ["d", "b", "a", "c"]);
             });
@@ -185,7 +192,7 @@ fn test_as_completed_with_timeout() {
                     let mut it = asyncio::as_completed(vec![a, b], Some(Duration::from_millis(20)));
                     while let Some(r) = it.next().await {
                         values.push(match r {
-                            Ok(v) => (1, v.unwrap()),
+                            Ok(v) => (1, v),
                             Err(AsCompletedError::Timeout(_)) => (2, "TimeoutError"),
                             Err(e) => panic!("{e:?}"),
                         });
@@ -215,7 +222,7 @@ fn test_as_completed_with_unused_timeout() {
                 {
                     let mut it = asyncio::as_completed(vec![a], Some(Duration::from_secs(1)));
                     while let Some(v) = it.next().await {
-                        assert_eq!(v.unwrap().unwrap(), "a");
+                        assert_eq!(v.unwrap(), "a");
                     }
                 }
                 assert_eq!(handle.live_timers(), 0);
@@ -242,7 +249,7 @@ fn test_as_completed_releases_timer_when_exhausted() {
                     until_watched(std::slice::from_ref(&a_ref)).await;
                     gate.set_result(()).unwrap();
                 });
-                assert_eq!(it.next().await.unwrap().unwrap().unwrap(), "a");
+                assert_eq!(it.next().await.unwrap().unwrap(), "a");
                 assert!(it.next().await.is_none());
                 setter.await.unwrap();
                 assert_eq!(
@@ -310,7 +317,7 @@ fn test_as_completed_child_failures() {
                 let g = gates[1].clone();
                 let panics = asyncio::create_task(async move {
                     g.await?;
-                    Ok::<_, FutureError>(fail())
+                    Ok::<_, TaskError>(fail())
                 });
                 let refs = vec![cancelled.task_ref(), panics.task_ref()];
                 let collector = asyncio::create_task(async move {
@@ -365,8 +372,7 @@ fn test_as_completed_cancel_awaiter() {
                         r.map_err(|e| match e {
                             AsCompletedError::Task(TaskError::Cancelled(c)) => c,
                             other => panic!("{other:?}"),
-                        })?
-                        .unwrap();
+                        })?;
                         n += 1;
                     }
                     Ok::<_, CancelledError>(n)
@@ -424,12 +430,12 @@ fn test_as_completed_cancel_racing_poll_is_delivered() {
                     match r {
                         Ok(()) => yielded += 1,
                         Err(AsCompletedError::Task(TaskError::Cancelled(c))) => {
-                            return Err(c.untracked())
+                            return Iterated::Delivered(c.message().map(str::to_owned));
                         }
-                        Err(e) => return Ok(Some(format!("{e} after {yielded}"))),
+                        Err(e) => return Iterated::Lost(format!("{e} after {yielded}")),
                     }
                 }
-                Ok(None)
+                Iterated::Done
             });
             let target = (round * 37) % KIDS;
             while !refs[target].done() {
@@ -439,12 +445,12 @@ fn test_as_completed_cancel_racing_poll_is_delivered() {
             let out = rt.block_on(async move { iterating.await.map_err(|e| e.untracked()) });
             match out {
                 // Delivered at `next()`.
-                Ok(Err(c)) => assert_eq!(c.message(), Some("stop")),
+                Ok(Iterated::Delivered(msg)) => assert_eq!(msg.as_deref(), Some("stop")),
                 // Arrived after the iteration ended: the task ends cancelled (or, racing its
                 // completion, returns; either way nothing was mistaken for a timeout).
                 Err(e) => assert!(e.is_cancelled()),
-                Ok(Ok(None)) => {}
-                Ok(Ok(Some(s))) => lost.push((round, s)),
+                Ok(Iterated::Done) => {}
+                Ok(Iterated::Lost(s)) => lost.push((round, s)),
             }
         }
         assert!(

@@ -210,7 +210,8 @@ mod futures {
     assert_value!(asyncio::Future<Cell<u32>>: Send & Sync & Unpin & Clone);
     assert_value!(asyncio::Future<Rc<u32>>: !Send & !Sync & Unpin & Clone);
     assert_value!(asyncio::Future<PhantomPinned>: Send & Sync & Unpin);
-    assert_value!(FutureError: Send & Sync & Unpin & Clone);
+    assert_value!(TaskError: Send & Sync & Unpin & Clone);
+    // Shared (`Arc`) and type-erased: the error inside is `Send + Sync` by construction.
     assert_value!(Exception: Send & Sync & Unpin & Clone);
 
     // Same as `Future<T>`: the outcome lives under a mutex. `wait(self)` moves the value
@@ -321,36 +322,19 @@ mod compose {
 mod taskgroup {
     use super::*;
 
-    // The errors are moved into the group's mutex and out again, never shared: Send +
-    // Sync for `E: Send`, like `Mutex<E>`. A shared handle: Clone.
-    assert_value!(TaskGroup<u32>: Send & Sync & Unpin & Clone);
-    assert_value!(TaskGroup<Cell<u32>>: Send & Sync & Unpin & Clone);
-    assert_value!(TaskGroup<Rc<u32>>: !Send & !Sync & Unpin & Clone);
+    // A shared handle: the failures are `TaskError`s (Send + Sync) under a mutex.
+    assert_value!(TaskGroup: Send & Sync & Unpin & Clone);
+    assert_value!(TaskGroupError: Send & Sync & Unpin & Clone);
+    assert_value!(ExceptionGroup: Send & Sync & Unpin & Clone);
 
-    // Plain data: they follow `E` (`errors()` gives out `&E`).
-    assert_value!(TaskGroupError<u32>: Send & Sync & Unpin & Clone);
-    assert_value!(TaskGroupError<Cell<u32>>: Send & !Sync & Unpin & Clone);
-    assert_value!(TaskGroupError<Rc<u32>>: !Send & !Sync & Unpin & Clone);
-    assert_value!(ExceptionGroup<u32>: Send & Sync & Unpin & Clone);
-    assert_value!(ExceptionGroup<Cell<u32>>: Send & !Sync & Unpin & Clone);
-    assert_value!(ExceptionGroup<Rc<u32>>: !Send & !Sync & Unpin & Clone);
-    assert_value!(ChildError<u32>: Send & Sync & Unpin & Clone);
-    assert_value!(ChildError<Cell<u32>>: Send & !Sync & Unpin & Clone);
-    assert_value!(ChildError<Rc<u32>>: !Send & !Sync & Unpin & Clone);
-
-    type Body = fn(TaskGroup<u32>) -> std::future::Ready<Result<u32, u32>>;
+    // The future of `run` follows the body's future.
+    type Body = fn(TaskGroup) -> std::future::Ready<Result<u32, std::fmt::Error>>;
     assert_fn!(
-        asyncio::TaskGroup::<u32>::run::<Body, std::future::Ready<Result<u32, u32>>, u32>(Body):
+        asyncio::TaskGroup::run::<Body, std::future::Ready<Result<u32, std::fmt::Error>>>(Body):
             Send & Sync & !Unpin
     );
-    type BodyYN = fn(TaskGroup<Cell<u32>>) -> std::future::Ready<Result<u32, Cell<u32>>>;
-    assert_fn!(
-        asyncio::TaskGroup::<Cell<u32>>::run::<
-            BodyYN,
-            std::future::Ready<Result<u32, Cell<u32>>>,
-            u32
-        >(BodyYN): Send & !Sync & !Unpin
-    );
+    type BodyYN = fn(TaskGroup) -> ReadyYN;
+    assert_fn!(asyncio::TaskGroup::run::<BodyYN, ReadyYN>(BodyYN): Send & !Sync & !Unpin);
 }
 
 // ---- timeouts -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use asyncio::{Barrier, BarrierError, Task};
+use asyncio::{Barrier, BarrierError, IntoOutcome, Task};
 use util::{rt, rt1, WORKER_COUNTS};
 
 const N: usize = 5;
@@ -22,11 +22,11 @@ async fn yield0() {
 }
 
 /// `make_tasks(n, coro)`.
-fn make_tasks<F, Fut>(n: usize, coro: F) -> Vec<Task<Fut::Output>>
+fn make_tasks<F, Fut>(n: usize, coro: F) -> Vec<Task<<Fut::Output as IntoOutcome>::Value>>
 where
     F: Fn() -> Fut,
     Fut: Future + Send + 'static,
-    Fut::Output: Send + 'static,
+    Fut::Output: IntoOutcome,
 {
     (0..n).map(|_| asyncio::create_task(coro())).collect()
 }
@@ -40,7 +40,7 @@ where
 {
     let mut out = Vec::new();
     for t in make_tasks(n, coro) {
-        out.push(t.await.unwrap().unwrap());
+        out.push(t.await.unwrap());
     }
     out
 }
@@ -218,7 +218,7 @@ fn test_filling_one_task_twice() {
             let t2 = wait();
             yield0().await;
             assert!(t1.done() && t2.done());
-            assert_eq!(t1.await.unwrap().unwrap(), t2.await.unwrap().unwrap());
+            assert_eq!(t1.await.unwrap(), t2.await.unwrap());
             assert_eq!(barrier.n_waiting(), 0);
             assert!(!barrier.broken());
         });
@@ -265,7 +265,7 @@ fn test_filling_task_by_task() {
             let t3 = wait();
             yield0().await;
             for t in [t1, t2, t3] {
-                t.await.unwrap().unwrap();
+                t.await.unwrap();
             }
             assert_eq!(barrier.n_waiting(), 0);
             assert!(!barrier.broken());
@@ -475,7 +475,7 @@ fn test_filling_tasks_cancel_one() {
             assert_eq!(barrier.n_waiting(), 2);
             let t4 = coro();
             for t in [t2, t3, t4] {
-                t.await.unwrap().unwrap();
+                t.await.unwrap();
             }
             assert_eq!(results.get(), [true; 3]);
             assert_eq!(barrier.n_waiting(), 0);
@@ -493,7 +493,6 @@ fn test_reset_barrier() {
                 let b = barrier.clone();
                 asyncio::create_task(async move { b.reset().await })
                     .await
-                    .unwrap()
                     .unwrap();
                 assert_eq!(barrier.n_waiting(), 0);
                 assert!(!barrier.broken());
@@ -801,7 +800,6 @@ fn test_abort_barrier() {
                 let b = barrier.clone();
                 asyncio::create_task(async move { b.abort().await })
                     .await
-                    .unwrap()
                     .unwrap();
                 assert_eq!(barrier.n_waiting(), 0);
                 assert!(barrier.broken());

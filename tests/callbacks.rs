@@ -366,7 +366,11 @@ fn test_log_traceback_never_retrieved() {
         for n in WORKER_COUNTS {
             let (rt, seen) = recording_runtime(n);
             rt.block_on(async {
-                let t = asyncio::create_task(async { panic!("lost") });
+                let t = asyncio::create_task(async {
+                    if true {
+                        panic!("lost")
+                    }
+                });
                 let r = t.task_ref();
                 drop(t);
                 while !r.done() {
@@ -389,9 +393,17 @@ fn retrieved_exceptions_are_not_reported() {
         for n in WORKER_COUNTS {
             let (rt, seen) = recording_runtime(n);
             rt.block_on(async {
-                let awaited = asyncio::create_task(async { panic!("awaited") });
+                let awaited = asyncio::create_task(async {
+                    if true {
+                        panic!("awaited")
+                    }
+                });
                 assert!(awaited.await.unwrap_err().is_panic());
-                let asked = asyncio::create_task(async { panic!("asked") });
+                let asked = asyncio::create_task(async {
+                    if true {
+                        panic!("asked")
+                    }
+                });
                 let r = asked.task_ref();
                 drop(asked);
                 while !r.done() {

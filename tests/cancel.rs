@@ -44,7 +44,7 @@ fn test_cancel_with_message_then_future_result() {
                 });
                 started.await.unwrap();
                 task.cancel(Some("my message"));
-                task.await?.map_err(TaskError::from)
+                task.await
             });
             // `await task` raised out of `coro`: the outer task ends cancelled with the
             // message (the error was propagated with `?`).
@@ -116,7 +116,7 @@ fn test_uncancel_resets_must_cancel() {
                 });
                 t.cancel(Some("x"));
                 assert_eq!(t.uncancel(), 0);
-                assert_eq!(t.await.unwrap().unwrap(), "ran");
+                assert_eq!(t.await.unwrap(), "ran");
             });
         }
     });
@@ -424,12 +424,16 @@ fn test_cancel_inner_future() {
             rt(n).block_on(async {
                 let fut = asyncio::Future::<u32>::new();
                 let f = fut.clone();
-                let t = asyncio::create_task(async move { f.await.map_err(|e| e.to_string()) });
+                // The error is kept as a value (a String in an `Option`): it was caught.
+                let t =
+                    asyncio::create_task(async move { Some(f.await.map_err(|e| e.to_string())) });
                 asyncio::sleep(Duration::from_millis(1)).await.unwrap();
                 assert!(fut.cancel(Some("inner")));
                 let r = t.task_ref();
-                // The task returned the error as a value (a String): it was caught.
-                assert_eq!(t.await.unwrap().unwrap_err(), "CancelledError: inner");
+                assert_eq!(
+                    t.await.unwrap().unwrap().unwrap_err(),
+                    "CancelledError: inner"
+                );
                 assert!(!r.cancelled());
             });
         }
@@ -449,7 +453,7 @@ fn test_cancel_both_task_and_inner_future() {
                 let t = asyncio::create_task(async move {
                     s.set_result(()).unwrap();
                     let v = f.await.map_err(|e| match e {
-                        asyncio::FutureError::Cancelled(c) => c,
+                        asyncio::TaskError::Cancelled(c) => c,
                         other => panic!("{other}"),
                     })?;
                     Ok::<_, CancelledError>(v)
@@ -540,7 +544,9 @@ fn cancel_forces_tasks_awaiting_foreign_futures() {
                     let _token = d.token();
                     s.set_result(()).unwrap();
                     Foreign.await;
-                    unreachable!("a foreign future never completes");
+                    if true {
+                        unreachable!("a foreign future never completes");
+                    }
                 });
                 started.await.unwrap();
                 assert!(t.cancel(Some("forced")));
@@ -667,7 +673,7 @@ fn cancel_racing_completion_ends_each_task_once() {
             let mut outcomes = (0, 0);
             for t in tasks {
                 match t.await {
-                    Ok(Ok(_)) => outcomes.0 += 1,
+                    Ok(_) => outcomes.0 += 1,
                     Err(e) if e.is_cancelled() => outcomes.1 += 1,
                     other => panic!("{other:?}"),
                 }
@@ -703,12 +709,9 @@ fn py(b: bool) -> &'static str {
     }
 }
 
-/// The cancellation inside a `FutureError`.
-fn future_cancelled(e: asyncio::FutureError) -> CancelledError {
-    match e {
-        asyncio::FutureError::Cancelled(c) => c,
-        other => panic!("expected a cancellation, got {other}"),
-    }
+/// The cancellation inside an awaited future's `TaskError`.
+fn future_cancelled(e: TaskError) -> CancelledError {
+    task_cancelled(e)
 }
 
 /// The cancellation inside a `TaskError`.
@@ -985,7 +988,7 @@ fn cancel_after_awaited_task_was_cancelled_is_consumed_by_its_cancellation() {
             let to = tr.clone();
             let o = asyncio::create_task(async move {
                 match i.await {
-                    Ok(r) => r,
+                    Ok(()) => Ok(()),
                     Err(e) => {
                         let c = task_cancelled(e);
                         to.push(format!("outer caught {}", args(c.message())));

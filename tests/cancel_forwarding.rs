@@ -74,14 +74,14 @@ fn then_report<F: Future>(inner: F, report: &Suspended) -> ThenReport<F> {
     }
 }
 
-type Link = Task<Result<(), TaskError>>;
+type Link = Task<()>;
 
 /// A task that awaits `next` and propagates its outcome (asyncio: `await next`).
 fn link(next: Link, report: &Suspended) -> Link {
     let wait = then_report(next, report);
     asyncio::create_task(async move {
-        wait.await??;
-        Ok(())
+        wait.await?;
+        Ok::<(), TaskError>(())
     })
 }
 
@@ -112,7 +112,7 @@ fn cancel_of_a_million_task_await_chain_reaches_every_task() {
                     let wait = then_report(asyncio::sleep(LONG), &suspended);
                     asyncio::create_task(async move {
                         wait.await?;
-                        Ok(())
+                        Ok::<(), TaskError>(())
                     })
                 };
                 let mut refs: Vec<TaskRef> = Vec::with_capacity(N);
@@ -147,8 +147,8 @@ async fn cycle(len: usize) -> Vec<TaskRef> {
             asyncio::create_task(async move {
                 go.wait().await.unwrap();
                 let next = slot.lock().unwrap().take().expect("the next task is set");
-                then_report(next, &report).await??;
-                Ok(())
+                then_report(next, &report).await?;
+                Ok::<(), TaskError>(())
             })
         })
         .collect();

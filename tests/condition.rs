@@ -118,7 +118,7 @@ fn test_wait() {
             assert!(cond.locked());
             for t in [t1, t2, t3] {
                 assert!(t.done());
-                assert!(t.await.unwrap().unwrap());
+                assert!(t.await.unwrap());
             }
         });
     });
@@ -351,7 +351,7 @@ fn test_wait_for() {
             yield0().await;
             assert_eq!(result.get(), [1]);
             assert!(t.done());
-            assert!(t.await.unwrap().unwrap());
+            assert!(t.await.unwrap());
         });
     });
 }
@@ -438,7 +438,7 @@ fn test_notify() {
             assert_eq!(result.get(), [1, 2, 3]);
             for t in [t1, t2, t3] {
                 assert!(t.done());
-                assert!(t.await.unwrap().unwrap());
+                assert!(t.await.unwrap());
             }
         });
     });
@@ -798,7 +798,7 @@ fn test_cancelled_wakeup() {
             }
             let mut c = c.into_iter();
             let c0 = c.next().unwrap();
-            c.next().unwrap().await.unwrap().unwrap();
+            c.next().unwrap().await.unwrap();
             assert!(c0.cancelled());
         });
     });
@@ -863,7 +863,7 @@ fn test_cancelled_wakeup_relock() {
             }
             let mut c = c.into_iter();
             let c0 = c.next().unwrap();
-            c.next().unwrap().await.unwrap().unwrap();
+            c.next().unwrap().await.unwrap();
             assert!(c0.cancelled());
         });
     });
@@ -893,7 +893,7 @@ fn test_dropped_notified_waiter_passes_notification_on() {
                 cond.notify(1).unwrap(); // wakes `a` only
             }
             a.abort(); // `a`'s wait future is dropped before it ran: B must be notified
-            b.await.unwrap().unwrap();
+            b.await.unwrap();
             assert!(!cond.locked());
         });
     });
@@ -955,7 +955,7 @@ fn test_condition_producer_consumer_multi_worker() {
                 for c in consumers {
                     let _ = c.await;
                 }
-                last.await.unwrap().unwrap();
+                last.await.unwrap();
                 let mut seen = seen.lock().unwrap().clone();
                 seen.sort_unstable();
                 assert_eq!(seen, (0..2000).collect::<Vec<_>>());

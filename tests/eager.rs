@@ -55,7 +55,7 @@ fn test_block_after_eager_step() {
                     Ok::<_, CancelledError>("finished after blocking")
                 });
                 assert!(!t.done());
-                assert_eq!(t.await.unwrap().unwrap(), "finished after blocking");
+                assert_eq!(t.await.unwrap(), "finished after blocking");
             });
         }
     });
@@ -320,7 +320,11 @@ fn panic_in_eager_step_is_caught() {
     util::deadline(|| {
         for n in WORKER_COUNTS {
             rt(n).block_on(async {
-                let t = asyncio::create_eager_task(async { panic!("eager boom") });
+                let t = asyncio::create_eager_task(async {
+                    if true {
+                        panic!("eager boom")
+                    }
+                });
                 assert!(t.done());
                 match t.await {
                     Err(asyncio::TaskError::Panicked(p)) => assert_eq!(p.message(), "eager boom"),

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use asyncio::{CancelledError, FutureError};
+use asyncio::{CancelledError, TaskError};
 use util::{rt, rt1, Trace, WORKER_COUNTS};
 
 #[derive(Debug)]
@@ -46,7 +46,7 @@ fn test_exception() {
             assert!(f.exception().is_err(), "pending -> InvalidStateError");
             f.set_exception(Boom).unwrap();
             match f.clone().await {
-                Err(FutureError::Exception(e)) => assert_eq!(e.to_string(), "boom"),
+                Err(TaskError::Exception(e)) => assert_eq!(e.to_string(), "boom"),
                 other => panic!("{other:?}"),
             }
             assert!(f.exception().unwrap().is_some());

@@ -759,7 +759,7 @@ fn close_and_wait_closed() {
             assert!(!waiter.done());
             assert_eq!(finished.load(Ordering::SeqCst), 0);
             release.set();
-            waiter.await.unwrap().unwrap();
+            waiter.await.unwrap();
             assert_eq!(finished.load(Ordering::SeqCst), 1);
             // The handler's writer was dropped: the client reads EOF.
             assert!(r.read(-1).await.unwrap().is_empty());
@@ -879,7 +879,7 @@ fn echo_example_server() {
             conns.push((r, w));
         }
         stop.set();
-        server.await.unwrap().unwrap();
+        server.await.unwrap();
         for (mut r, _w) in conns {
             assert!(
                 r.read(-1).await.unwrap().is_empty(),

@@ -27,7 +27,7 @@ fn connect_accept_read_write_and_addresses() {
         assert!(addr.ip().is_loopback() && addr.port() != 0);
         let client = asyncio::create_task(async move { TcpStream::connect(addr).await });
         let (server, peer) = listener.accept().await.unwrap();
-        let client = client.await.unwrap().unwrap();
+        let client = client.await.unwrap();
         assert_eq!(peer, client.local_addr().unwrap());
         assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
         assert_eq!(client.peer_addr().unwrap(), addr);
@@ -44,7 +44,7 @@ fn connect_accept_read_write_and_addresses() {
         };
         let got = read_to_end(&server).await.unwrap();
         assert_eq!(got, data);
-        let client = writer.await.unwrap().unwrap();
+        let client = writer.await.unwrap();
         let n = server.write(b"bye").await.unwrap();
         assert!(n >= 1);
         let mut buf = [0u8; 3];
@@ -561,7 +561,7 @@ fn cancelled_reads_lose_no_byte() {
             assert_eq!(util::cancel_msg(&err), Some(msg));
         }
         asks.put(0).await.unwrap();
-        writer.await.unwrap().unwrap();
+        writer.await.unwrap();
         let rest = read_to_end(&*server).await.unwrap();
         got.lock().unwrap().extend_from_slice(&rest);
         let got = got.lock().unwrap();

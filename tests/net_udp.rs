@@ -196,7 +196,7 @@ fn two_tasks_receive_from_a_shared_socket() {
         client.send_to(b"stop", addr).await.unwrap();
         client.send_to(b"stop", addr).await.unwrap();
         for r in receivers {
-            r.await.unwrap().unwrap();
+            r.await.unwrap();
         }
         let seen = seen.lock().unwrap();
         let ids: BTreeSet<u32> = seen.iter().map(|&(_, id)| id).collect();

@@ -31,7 +31,7 @@ fn listener_accept_connect_and_addresses() {
         };
         let (server, peer) = listener.accept().await.unwrap();
         assert!(peer.is_unnamed());
-        let client = client.await.unwrap().unwrap();
+        let client = client.await.unwrap();
         assert_eq!(
             client.peer_addr().unwrap().as_pathname(),
             Some(path.as_path())
@@ -52,7 +52,7 @@ fn listener_accept_connect_and_addresses() {
             })
         };
         assert_eq!(read_to_end(&server).await.unwrap(), data);
-        writer.await.unwrap().unwrap();
+        writer.await.unwrap();
         // Binding an existing path fails.
         let err = UnixListener::bind(&path).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);

@@ -77,7 +77,10 @@ fn recording_runtime(workers: usize) -> (Runtime, Reports) {
             let panic = ctx
                 .exception
                 .as_ref()
-                .map(|p| p.message().to_owned())
+                .map(|e| match e {
+                    asyncio::TaskError::Panicked(p) => p.message().to_owned(),
+                    other => other.to_string(),
+                })
                 .unwrap_or_default();
             log.push((ctx.message.clone(), panic));
         })
@@ -354,7 +357,11 @@ fn exception_handler_panicking() {
                 asyncio::call_soon(|| panic!("callback"));
                 asyncio::sleep(Duration::ZERO).await.unwrap();
                 // ... and a task panic nobody retrieves when the task is freed.
-                let t = asyncio::create_task(async { panic!("never retrieved") });
+                let t = asyncio::create_task(async {
+                    if true {
+                        panic!("never retrieved")
+                    }
+                });
                 t.wait_done().await.unwrap();
             });
             let mut seen = vec![calls.recv().unwrap(), calls.recv().unwrap()];
@@ -439,6 +446,8 @@ fn future_panicking_in_poll_then_in_its_destructor() {
         });
     }
 }
+
+impl asyncio::TaskOutput for PanicOnDrop {}
 
 /// An output whose destructor panics: dropped by the completing worker (no `Task<T>`
 /// left), by the `Task<T>` handle, and when a cancellation replaces it.
@@ -552,7 +561,11 @@ fn eager_first_step_panicking() {
         util::deadline(move || {
             let (rt, _reports) = recording_runtime(n);
             rt.block_on(async {
-                let t = asyncio::create_eager_task(async { panic!("eager step") });
+                let t = asyncio::create_eager_task(async {
+                    if true {
+                        panic!("eager step")
+                    }
+                });
                 assert!(t.done());
                 assert_eq!(asyncio::all_tasks().len(), 1, "only the main task");
                 let err = t.await.unwrap_err();
@@ -595,7 +608,11 @@ fn shutdown_runtime_policy_stops_at_the_first_task_panic() {
                 .collect();
             let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 rt.block_on(async {
-                    asyncio::create_task(async { panic!("boom") });
+                    asyncio::create_task(async {
+                        if true {
+                            panic!("boom")
+                        }
+                    });
                     asyncio::sleep(LONG).await.ok();
                 })
             }));
@@ -640,7 +657,11 @@ fn report_policy_keeps_the_runtime_running() {
     util::deadline(|| {
         let rt = Builder::new().worker_threads(2).build().unwrap();
         let out = rt.block_on(async {
-            let t = asyncio::create_task(async { panic!("boom") });
+            let t = asyncio::create_task(async {
+                if true {
+                    panic!("boom")
+                }
+            });
             let err = t.await.unwrap_err();
             assert!(err.is_panic());
             asyncio::create_task(async { 2 }).await.unwrap()

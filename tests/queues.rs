@@ -57,7 +57,7 @@ fn test_repr() {
             yield0().await;
             assert_eq!(format!("{q:?}"), "<Queue maxsize=0 _getters[1]>");
             q.put_nowait(0).unwrap();
-            assert_eq!(getter.await.unwrap().unwrap(), 0);
+            assert_eq!(getter.await.unwrap(), 0);
 
             let q = Arc::new(Queue::new(1));
             q.put_nowait(1).unwrap();
@@ -71,7 +71,7 @@ fn test_repr() {
                 "<Queue maxsize=1 qsize=1 _putters[1] tasks=1>"
             );
             q.get_nowait().unwrap();
-            putter.await.unwrap().unwrap();
+            putter.await.unwrap();
             assert_eq!(format!("{q:?}"), "<Queue maxsize=1 qsize=1 tasks=2>");
         });
     });
@@ -179,7 +179,7 @@ fn test_maxsize() {
             assert_eq!(q.get().await.unwrap(), 1);
             assert_eq!(q.get().await.unwrap(), 2);
             assert!(t.done());
-            assert!(t.await.unwrap().unwrap());
+            assert!(t.await.unwrap());
         });
     });
 }
@@ -222,7 +222,7 @@ fn test_blocking_get_wait() {
                 asyncio::call_later(Duration::from_millis(1), move || {
                     q2.put_nowait(1).unwrap();
                 });
-                assert_eq!(t.await.unwrap().unwrap(), 1);
+                assert_eq!(t.await.unwrap(), 1);
                 assert!(finished.load(Ordering::SeqCst));
             });
         }
@@ -278,7 +278,7 @@ fn test_get_cancelled_race() {
             assert!(t1.done());
             q.put("a").await.unwrap();
             yield0().await;
-            assert_eq!(t2.await.unwrap().unwrap(), "a");
+            assert_eq!(t2.await.unwrap(), "a");
         });
     });
 }
@@ -336,8 +336,8 @@ fn test_why_are_getters_waiting() {
                         Ok::<_, PutError<()>>(())
                     })
                 };
-                producer.await.unwrap().unwrap();
-                consumer.await.unwrap().unwrap();
+                producer.await.unwrap();
+                consumer.await.unwrap();
             });
         }
     });
@@ -400,7 +400,7 @@ fn test_blocking_put_wait() {
                     })
                 };
                 started.wait().await.unwrap();
-                t.await.unwrap().unwrap();
+                t.await.unwrap();
                 assert!(finished.load(Ordering::SeqCst));
             });
         }
@@ -450,11 +450,11 @@ fn test_get_cancel_drop_one_pending_reader() {
             q.put_nowait(2).unwrap();
             reader.cancel(None);
             let result = match reader.await {
-                Ok(r) => r.unwrap(),
+                Ok(r) => r,
                 Err(e) => {
                     assert!(e.is_cancelled());
                     // Try again.
-                    get().await.unwrap().unwrap()
+                    get().await.unwrap()
                 }
             };
             // 2 would mean 1 was dropped.
@@ -485,11 +485,11 @@ fn test_get_cancel_drop_many_pending_readers() {
                 if let Ok(v) = r1 {
                     // It may have taken its item before the cancel arrived (several
                     // workers); then one of the others waits for a third.
-                    got.push(v.unwrap());
+                    got.push(v);
                     q.put_nowait(3).unwrap();
                 }
-                got.push(reader2.await.unwrap().unwrap());
-                got.push(reader3.await.unwrap().unwrap());
+                got.push(reader2.await.unwrap());
+                got.push(reader3.await.unwrap());
                 got.sort();
                 // It is undefined in which order concurrent readers receive items, but none
                 // is lost.
@@ -536,10 +536,10 @@ fn test_put_cancel_drop() {
             assert_eq!(q.get_nowait().unwrap(), 1);
             writer.cancel(None);
             match writer.await {
-                Ok(r) => r.unwrap(),
+                Ok(r) => r,
                 Err(e) => {
                     assert!(e.is_cancelled());
-                    put(2).await.unwrap().unwrap();
+                    put(2).await.unwrap();
                 }
             }
             assert_eq!(q.get_nowait().unwrap(), 2);
@@ -574,7 +574,7 @@ fn test_put_cancelled() {
                     })
                 };
                 assert_eq!(q.get().await.unwrap(), 1);
-                assert!(t.await.unwrap().unwrap());
+                assert!(t.await.unwrap());
             });
         }
     });
@@ -607,7 +607,9 @@ fn test_put_cancelled_race() {
             let q = Arc::new(Queue::new(1));
             let put = |item: &'static str| {
                 let q = q.clone();
-                asyncio::create_task(async move { q.put(item).await })
+                // The outcome is kept as a value (in an `Option`), so that the cancelled
+                // put's item comes back.
+                asyncio::create_task(async move { Some(q.put(item).await) })
             };
             let put_a = put("a");
             let put_b = put("b");
@@ -620,14 +622,14 @@ fn test_put_cancelled_race() {
             assert!(put_c.done());
             // The cancelled put gives its item back.
             match put_c.await {
-                Ok(Err(PutError::Cancelled(_, item))) => assert_eq!(item, "X"),
+                Ok(Some(Err(PutError::Cancelled(_, item)))) => assert_eq!(item, "X"),
                 Err(e) => assert!(e.is_cancelled()),
                 other => panic!("{other:?}"),
             }
             assert_eq!(q.get_nowait().unwrap(), "a");
             yield0().await;
             assert_eq!(q.get_nowait().unwrap(), "b");
-            put_b.await.unwrap().unwrap();
+            put_b.await.unwrap();
         });
     });
 }
@@ -644,7 +646,7 @@ fn test_put_with_waiting_getters() {
                 };
                 yield0().await;
                 q.put("a").await.unwrap();
-                assert_eq!(t.await.unwrap().unwrap(), "a");
+                assert_eq!(t.await.unwrap(), "a");
             });
         }
     });
@@ -675,7 +677,7 @@ fn test_why_are_putters_waiting() {
                         )
                     })
                     .collect();
-                let got = getter.await.unwrap().unwrap();
+                let got = getter.await.unwrap();
                 // The getter took what was there; take the rest so every putter finishes.
                 // (Counting items, not waiting for `p.done()`: with two workers a putter
                 // whose item was already taken may still be finishing its step.)
@@ -683,7 +685,7 @@ fn test_why_are_putters_waiting() {
                     q.get().await.unwrap();
                 }
                 for p in putters {
-                    p.await.unwrap().unwrap();
+                    p.await.unwrap();
                 }
                 assert!(q.empty());
             });
@@ -857,7 +859,7 @@ macro_rules! join_and_shutdown_tests {
                                 q.put_nowait(0).unwrap();
                             }
                             for t in tasks {
-                                t.await.unwrap().unwrap();
+                                t.await.unwrap();
                             }
                         });
                     }
@@ -942,7 +944,11 @@ macro_rules! join_and_shutdown_tests {
                         q.join().await.unwrap();
                         yield0().await;
                         assert!(get_task.done());
-                        assert!(get_task.await.unwrap().unwrap_err().is_shutdown());
+                        let err = get_task.await.unwrap_err();
+                        assert!(err
+                            .downcast_ref::<asyncio::GetError>()
+                            .unwrap()
+                            .is_shutdown());
                         assert!(q.put("data").await.unwrap_err().is_shutdown());
                         assert!(q.put_nowait("data").unwrap_err().is_shutdown());
                         assert!(q.get().await.unwrap_err().is_shutdown());
@@ -1004,7 +1010,7 @@ macro_rules! join_and_shutdown_tests {
                         };
                         let put_task = {
                             let q = q.clone();
-                            asyncio::create_task(async move { q.put("data2").await })
+                            asyncio::create_task(async move { Some(q.put("data2").await) })
                         };
                         yield0().await;
                         assert!(!put_task.done());
@@ -1013,7 +1019,7 @@ macro_rules! join_and_shutdown_tests {
                         yield0().await;
                         assert!(put_task.done());
                         match put_task.await.unwrap() {
-                            Err(PutError::ShutDown(_, item)) => assert_eq!(item, "data2"),
+                            Some(Err(PutError::ShutDown(_, item))) => assert_eq!(item, "data2"),
                             other => panic!("{other:?}"),
                         }
                         assert_eq!(q.get().await.unwrap(), "data");
@@ -1026,7 +1032,7 @@ macro_rules! join_and_shutdown_tests {
                         q.task_done().unwrap();
                         yield0().await;
                         assert!(join_task.done());
-                        join_task.await.unwrap().unwrap();
+                        join_task.await.unwrap();
                         assert!(q.task_done().is_err());
                     });
                 });
@@ -1073,7 +1079,7 @@ macro_rules! join_and_shutdown_tests {
                         assert_eq!(q.qsize(), 0);
                         yield0().await;
                         assert!(join_task.done());
-                        join_task.await.unwrap().unwrap();
+                        join_task.await.unwrap();
                         assert!(q.put("data").await.unwrap_err().is_shutdown());
                         assert!(q.put_nowait("data").unwrap_err().is_shutdown());
                         assert!(q.get().await.unwrap_err().is_shutdown());
@@ -1137,7 +1143,7 @@ macro_rules! join_and_shutdown_tests {
                         assert!(q.task_done().is_err());
                         yield0().await;
                         assert!(join_task.done());
-                        join_task.await.unwrap().unwrap();
+                        join_task.await.unwrap();
                     });
                 });
             }
@@ -1177,9 +1183,9 @@ fn test_dropped_woken_getter_passes_item_on() {
                     Ok(r) => {
                         // g1 ran before the abort: g2 needs another item.
                         q.put_nowait(43).unwrap();
-                        vec![r.unwrap(), g2.await.unwrap().unwrap()]
+                        vec![r, g2.await.unwrap()]
                     }
-                    Err(_) => vec![g2.await.unwrap().unwrap()],
+                    Err(_) => vec![g2.await.unwrap()],
                 };
                 assert_eq!(got[0], 42);
             });

@@ -311,11 +311,7 @@ fn stress_random_cancel_uncancel_eager_panic_with_all_tasks_reader() {
                                         asyncio::sleep(Duration::ZERO).await?;
                                         Ok::<_, CancelledError>(3u64)
                                     });
-                                    match child.await {
-                                        Ok(Ok(v)) => Ok(v),
-                                        Ok(Err(c)) => Err(c.into()),
-                                        Err(e) => Err(e),
-                                    }
+                                    child.await
                                 }
                                 4 => {
                                     // Swallows one cancellation, uncancels, carries on.

@@ -11,7 +11,7 @@ use asyncio::test_util::HandleTestExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use asyncio::{Builder, CancelledError, FutureError, Runner, TaskRef};
+use asyncio::{Builder, Runner, TaskError, TaskRef};
 use util::{panic_message, Foreign, Trace, WORKER_COUNTS};
 
 const LONG: Duration = Duration::from_secs(3600);
@@ -22,7 +22,7 @@ fn runner(workers: usize) -> Runner {
 
 /// A leftover task: sleeps "forever"; on cancellation records "cleanup" (after an await,
 /// like a `finally` that awaits) and propagates.
-fn leftover(trace: &Trace) -> asyncio::Task<Result<(), CancelledError>> {
+fn leftover(trace: &Trace) -> asyncio::Task<()> {
     let tr = trace.clone();
     asyncio::create_task(async move {
         if let Err(c) = asyncio::sleep(LONG).await {
@@ -146,7 +146,10 @@ fn test_asyncio_run_reports_hanging_tasks_errors() {
             );
             assert_eq!(ctx.task_id, Some(lo.id()));
             assert_eq!(
-                ctx.exception.as_ref().map(|p| p.message().to_owned()),
+                ctx.exception.as_ref().map(|e| match e {
+                    TaskError::Panicked(p) => p.message().to_owned(),
+                    other => other.to_string(),
+                }),
                 Some("ZeroDivisionError".to_owned())
             );
         }
@@ -235,13 +238,13 @@ fn test_runner_tasks_survive_between_runs() {
             let task = runner.run(async move {
                 asyncio::create_task(async move {
                     let v = g.await?;
-                    Ok::<_, FutureError>(v * 2)
+                    Ok::<_, TaskError>(v * 2)
                 })
             });
             assert!(!task.done());
             let v = runner.run(async move {
                 gate.set_result(21).unwrap();
-                task.await.unwrap().unwrap()
+                task.await.unwrap()
             });
             assert_eq!(v, 42);
             runner.close();

@@ -144,11 +144,11 @@ fn test_acquire() {
             assert_eq!(result.get().len(), 3);
             assert!(sem.locked());
             assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:1]>");
-            assert!(t1.done() && t1.await.unwrap().unwrap());
+            assert!(t1.done() && t1.await.unwrap());
             assert!(t2.done() && t3.done() && !t4.done());
             sem.release();
             for t in [t2, t3, t4] {
-                assert!(t.await.unwrap().unwrap());
+                assert!(t.await.unwrap());
             }
         });
     });
@@ -330,7 +330,7 @@ fn test_acquire_no_hang() {
                     })
                 };
                 t2_ref.set(t2.task_ref()).unwrap();
-                t1.await.unwrap().unwrap();
+                t1.await.unwrap();
                 // Cancelled while waiting, or after its permit was handed over, or it got the
                 // permit first (multi-worker): in every case no permit is lost.
                 let _ = t2.await;
@@ -417,7 +417,7 @@ fn test_acquire_fifo_order() {
                 asyncio::create_task(coro("c3")),
             ];
             for t in tasks {
-                t.await.unwrap().unwrap();
+                t.await.unwrap();
             }
             assert_eq!(
                 result.get(),
@@ -495,7 +495,7 @@ fn test_acquire_fifo_order_2() {
             sem.release();
             sem.release();
             for t in [t1, t2, t3] {
-                assert!(t.await.unwrap().unwrap());
+                assert!(t.await.unwrap());
             }
             assert_eq!(result.get(), strs(&["1", "2", "3", "4"]));
         });
@@ -549,8 +549,8 @@ fn test_acquire_fifo_order_3() {
             sem.release();
             sem.release();
             assert!(t1.await.unwrap_err().is_cancelled());
-            t2.await.unwrap().unwrap();
-            t3.await.unwrap().unwrap();
+            t2.await.unwrap();
+            t3.await.unwrap();
             assert_eq!(result.get(), strs(&["2", "3"]));
         });
     });
@@ -650,7 +650,7 @@ fn test_acquire_fifo_order_4() {
             assert_eq!(format!("{sem:?}"), "<Semaphore [locked, waiters:3]>");
             yield0().await;
             for t in [t1, t2, t3] {
-                assert!(t.await.unwrap().unwrap());
+                assert!(t.await.unwrap());
             }
             let t4 = Arc::try_unwrap(t4).ok().unwrap().into_inner().unwrap();
             assert!(t4.await.unwrap());

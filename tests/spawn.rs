@@ -315,7 +315,11 @@ fn task_panic_is_caught_into_panicked() {
             let rt = util::rt(workers);
             rt.block_on(async {
                 // &'static str payload.
-                let t = asyncio::create_task(async { panic!("boom") });
+                let t = asyncio::create_task(async {
+                    if true {
+                        panic!("boom")
+                    }
+                });
                 let r = t.task_ref();
                 let err = t.await.unwrap_err();
                 assert!(err.is_panic() && !err.is_cancelled());
@@ -337,18 +341,26 @@ fn task_panic_is_caught_into_panicked() {
 
                 // String payload.
                 let n = 7;
-                let err = asyncio::create_task(async move { panic!("bad input {n}") })
-                    .await
-                    .unwrap_err();
+                let err = asyncio::create_task(async move {
+                    if true {
+                        panic!("bad input {n}")
+                    }
+                })
+                .await
+                .unwrap_err();
                 let TaskError::Panicked(p) = err else {
                     unreachable!()
                 };
                 assert_eq!(p.message(), "bad input 7");
 
                 // Non-string payload.
-                let err = asyncio::create_task(async { std::panic::panic_any(42u32) })
-                    .await
-                    .unwrap_err();
+                let err = asyncio::create_task(async {
+                    if true {
+                        std::panic::panic_any(42u32)
+                    }
+                })
+                .await
+                .unwrap_err();
                 let TaskError::Panicked(p) = err else {
                     unreachable!()
                 };
@@ -457,7 +469,7 @@ fn get_running_loop_ok_inside_err_outside() {
             });
             assert!(inside_task);
             assert_eq!(inside_cb.unwrap(), workers);
-            assert_eq!(nested.unwrap(), workers);
+            assert_eq!(nested, workers);
             // Still Err on this (non-worker) thread while the runtime runs.
             assert!(asyncio::get_running_loop().is_err());
         }

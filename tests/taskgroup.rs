@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asyncio::{
-    CancelledError, ChildError, ExceptionGroup, TaskGroup, TaskGroupError, TaskRef, TimeoutError,
+    CancelledError, ExceptionGroup, TaskError, TaskGroup, TaskGroupError, TaskRef, TimeoutError,
     ALL_COMPLETED,
 };
 use util::{rt, rt1, Trace, WORKER_COUNTS};
@@ -42,8 +42,16 @@ enum E {
     Value,
     Runtime,
     My,
-    Group(Arc<ExceptionGroup<E>>),
+    Group(Arc<ExceptionGroup>),
 }
+
+impl std::fmt::Display for E {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for E {}
 
 impl From<CancelledError> for E {
     fn from(c: CancelledError) -> Self {
@@ -51,8 +59,8 @@ impl From<CancelledError> for E {
     }
 }
 
-impl From<TaskGroupError<E>> for E {
-    fn from(e: TaskGroupError<E>) -> Self {
+impl From<TaskGroupError> for E {
+    fn from(e: TaskGroupError) -> Self {
         match e {
             TaskGroupError::Cancelled(c) => E::Cancelled(c),
             TaskGroupError::Failed(g) => E::Group(Arc::new(g)),
@@ -60,42 +68,60 @@ impl From<TaskGroupError<E>> for E {
     }
 }
 
-type Group = TaskGroup<E>;
+type Group = TaskGroup;
 /// A value handed out of a task group's body.
 type Slot<T> = Arc<std::sync::Mutex<Option<T>>>;
-type Out<R> = Result<R, TaskGroupError<E>>;
+type Out<R> = Result<R, TaskGroupError>;
+
+/// The kind of one failure: a panic, or the test error it raised.
+fn kind(e: &TaskError) -> &'static str {
+    match e {
+        TaskError::Panicked(_) => "Panicked",
+        TaskError::Cancelled(_) => "Cancelled",
+        TaskError::Exception(x) => match x.downcast_ref::<E>() {
+            Some(E::Cancelled(_)) => "Cancelled",
+            Some(E::ZeroDivision) => "ZeroDivision",
+            Some(E::Value) => "Value",
+            Some(E::Runtime) => "Runtime",
+            Some(E::My) => "My",
+            Some(E::Group(_)) => "Group",
+            None => panic!("an error of another type: {x:?}"),
+        },
+    }
+}
 
 /// `get_error_types(eg)`: the kinds of the failures, sorted and de-duplicated.
-fn kinds(eg: &ExceptionGroup<E>) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = eg
-        .errors()
-        .iter()
-        .map(|e| match e {
-            ChildError::Panicked(_) => "Panicked",
-            ChildError::Error(E::Cancelled(_)) => "Cancelled",
-            ChildError::Error(E::ZeroDivision) => "ZeroDivision",
-            ChildError::Error(E::Value) => "Value",
-            ChildError::Error(E::Runtime) => "Runtime",
-            ChildError::Error(E::My) => "My",
-            ChildError::Error(E::Group(_)) => "Group",
-        })
-        .collect();
+fn kinds(eg: &ExceptionGroup) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = eg.errors().iter().map(kind).collect();
     v.sort_unstable();
     v.dedup();
     v
 }
 
 /// The exception group of a failed group, or a panic describing what came instead.
-fn failed<R: std::fmt::Debug>(out: Out<R>) -> ExceptionGroup<E> {
+fn failed<R: std::fmt::Debug>(out: Out<R>) -> ExceptionGroup {
     match out {
         Err(TaskGroupError::Failed(eg)) => eg,
         other => panic!("expected an ExceptionGroup, got {other:?}"),
     }
 }
 
-fn nested(eg: &ExceptionGroup<E>) -> &ExceptionGroup<E> {
-    match &eg.errors()[0] {
-        ChildError::Error(E::Group(g)) => g,
+/// The group outcome a runner task ended with: its value, or the `TaskGroupError` it
+/// raised (as an exception, or as its cancellation).
+fn group_outcome<R>(r: Result<R, TaskError>) -> Out<R> {
+    r.map_err(|e| match e {
+        TaskError::Cancelled(c) => TaskGroupError::Cancelled(c),
+        TaskError::Exception(x) => match x.downcast_ref::<TaskGroupError>() {
+            Some(g) => g.clone(),
+            None => panic!("expected a TaskGroupError, got {x:?}"),
+        },
+        TaskError::Panicked(p) => panic!("the runner panicked: {p}"),
+    })
+}
+
+fn nested(eg: &ExceptionGroup) -> &ExceptionGroup {
+    match eg.errors()[0].downcast_ref::<E>() {
+        Some(E::Group(g)) => g,
         other => panic!("expected a nested group, got {other:?}"),
     }
 }
@@ -154,13 +180,13 @@ fn test_taskgroup_01() {
                     let t2 = g
                         .create_task(sleep_then(Duration::from_millis(4), 11))
                         .unwrap();
-                    Ok((t1, t2))
+                    Ok::<_, E>((t1, t2))
                 })
                 .await;
                 let (t1, t2) = out.unwrap();
                 assert!(t1.done() && t2.done(), "the group waited for its children");
-                assert_eq!(t1.await.unwrap().unwrap(), 42);
-                assert_eq!(t2.await.unwrap().unwrap(), 11);
+                assert_eq!(t1.await.unwrap(), 42);
+                assert_eq!(t2.await.unwrap(), 11);
             });
         }
     });
@@ -180,12 +206,12 @@ fn test_taskgroup_02() {
                     let t2 = g
                         .create_task(sleep_then(Duration::from_millis(2), 11))
                         .unwrap();
-                    Ok((t1, t2))
+                    Ok::<_, E>((t1, t2))
                 })
                 .await;
                 let (t1, t2) = out.unwrap();
-                assert_eq!(t1.await.unwrap().unwrap(), 42);
-                assert_eq!(t2.await.unwrap().unwrap(), 11);
+                assert_eq!(t1.await.unwrap(), 42);
+                assert_eq!(t2.await.unwrap(), 11);
             });
         }
     });
@@ -206,12 +232,12 @@ fn test_taskgroup_03() {
                     let t2 = g
                         .create_task(sleep_then(Duration::from_millis(2), 11))
                         .unwrap();
-                    Ok((t1, t2))
+                    Ok::<_, E>((t1, t2))
                 })
                 .await;
                 let (t1, t2) = out.unwrap();
                 assert!(t1.cancelled());
-                assert_eq!(t2.await.unwrap().unwrap(), 11);
+                assert_eq!(t2.await.unwrap(), 11);
             });
         }
     });
@@ -243,7 +269,7 @@ fn test_taskgroup_04() {
                                 Ok(())
                             })
                             .unwrap();
-                        Ok(t2)
+                        Ok::<_, E>(t2)
                     })
                     .await;
                     if out.is_ok() {
@@ -252,7 +278,7 @@ fn test_taskgroup_04() {
                     out
                 });
                 let runner_ref = runner.task_ref();
-                let out = runner.await.unwrap();
+                let out = group_outcome(runner.await);
                 let t2 = match &out {
                     Ok(t2) => panic!("expected an ExceptionGroup, t2 = {t2:?}"),
                     Err(_) => failed(out),
@@ -291,14 +317,14 @@ fn test_cancel_children_on_child_error() {
                         .unwrap();
                         if let Err(c) = asyncio::sleep(LONG).await {
                             tr.push("runner_cancel");
-                            return Err(c.into());
+                            return Err(E::from(c));
                         }
                         Ok(())
                     })
                     .await;
                     out
                 });
-                let eg = failed(runner.await.unwrap());
+                let eg = failed(group_outcome(runner.await));
                 assert_eq!(kinds(&eg), ["ZeroDivision"]);
                 // The three children can be racy when the host is busy: 1 to 3 of them.
                 assert!((1..=3).contains(&eg.errors().len()), "{eg:?}");
@@ -335,7 +361,7 @@ fn test_cancellation() {
                             })
                             .unwrap();
                         }
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
@@ -379,7 +405,7 @@ fn test_taskgroup_07() {
                         st.start();
                         if let Err(c) = asyncio::sleep(LONG).await {
                             nm.fetch_add(10, Ordering::SeqCst);
-                            return Err(c.into());
+                            return Err(E::from(c));
                         }
                         Ok(())
                     })
@@ -417,7 +443,7 @@ fn test_taskgroup_08() {
                             .unwrap();
                         }
                         asyncio::sleep(LONG).await?;
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
@@ -430,7 +456,7 @@ fn test_taskgroup_08() {
                     !r_ref.cancelled(),
                     "the task returning the ExceptionGroup must not end cancelled: {out:?}"
                 );
-                let eg = failed(out.unwrap());
+                let eg = failed(group_outcome(out));
                 assert_eq!(kinds(&eg), ["ZeroDivision"]);
                 assert_eq!(eg.errors().len(), 5);
             });
@@ -495,10 +521,10 @@ fn test_taskgroup_11() {
                                 .unwrap();
                             }
                             asyncio::sleep(LONG).await?;
-                            Ok(())
+                            Ok::<_, E>(())
                         })
                         .await?;
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
@@ -508,7 +534,7 @@ fn test_taskgroup_11() {
                 r.cancel(None);
                 let out = r.await.map_err(|e| e.untracked());
                 assert!(!r_ref.cancelled(), "r raises the ExceptionGroup: {out:?}");
-                let eg = failed(out.unwrap());
+                let eg = failed(group_outcome(out));
                 assert_eq!(kinds(&eg), ["Group"]);
                 assert_eq!(kinds(nested(&eg)), ["ZeroDivision"]);
             });
@@ -530,16 +556,16 @@ fn test_taskgroup_13() {
                             .unwrap();
                         Group::run(|g2| async move {
                             g2.create_task(crash_after(LONG, E::Value)).unwrap();
-                            Ok(())
+                            Ok::<_, E>(())
                         })
                         .await?;
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
                 });
                 let r_ref = r.task_ref();
-                let eg = failed(r.await.unwrap());
+                let eg = failed(group_outcome(r.await));
                 assert_eq!(kinds(&eg), ["Value"]);
                 assert_eq!(eg.errors().len(), 1);
                 assert!(!r_ref.cancelled());
@@ -561,15 +587,15 @@ fn test_taskgroup_14() {
                         Group::run(|g2| async move {
                             g2.create_task(crash_after(Duration::from_millis(1), E::Value))
                                 .unwrap();
-                            Ok(())
+                            Ok::<_, E>(())
                         })
                         .await?;
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
                 });
-                let eg = failed(r.await.unwrap());
+                let eg = failed(group_outcome(r.await));
                 assert_eq!(kinds(&eg), ["Group"]);
                 assert_eq!(kinds(nested(&eg)), ["Value"]);
             });
@@ -619,7 +645,7 @@ fn test_taskgroup_15() {
                             gt.set_result(()).unwrap();
                             asyncio::sleep(LONG).await?;
                         }
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
@@ -629,7 +655,7 @@ fn test_taskgroup_15() {
                 r.cancel(None);
                 let out = r.await.map_err(|e| e.untracked());
                 assert!(!r_ref.cancelled(), "r raises the ExceptionGroup: {out:?}");
-                assert_eq!(kinds(&failed(out.unwrap())), ["ZeroDivision"]);
+                assert_eq!(kinds(&failed(group_outcome(out))), ["ZeroDivision"]);
             });
         }
     });
@@ -651,7 +677,7 @@ fn test_taskgroup_17() {
                         st.set_result(()).unwrap();
                         if let Err(c) = asyncio::sleep(LONG).await {
                             nm.fetch_add(10, Ordering::SeqCst);
-                            return Err(c.into());
+                            return Err(E::from(c));
                         }
                         Ok(())
                     })
@@ -717,7 +743,7 @@ fn test_taskgroup_18() {
                 let out = r.await.map_err(|e| e.untracked());
                 assert_eq!(num.load(Ordering::SeqCst), 10);
                 assert!(!r_ref.cancelled(), "r raises the ExceptionGroup: {out:?}");
-                assert_eq!(kinds(&failed(out.unwrap())), ["My"]);
+                assert_eq!(kinds(&failed(group_outcome(out))), ["My"]);
             });
         }
     });
@@ -742,7 +768,7 @@ fn test_taskgroup_19() {
                 let eg = failed(out);
                 assert_eq!(kinds(&eg), ["My", "ZeroDivision"]);
                 // Children's failures first, then the body's.
-                assert!(matches!(eg.errors()[1], ChildError::Error(E::My)));
+                assert!(matches!(eg.errors()[1].downcast_ref::<E>(), Some(E::My)));
                 assert_eq!(asyncio::current_task().unwrap().cancelling(), 0);
             });
         }
@@ -774,7 +800,7 @@ fn test_taskgroup_21a() {
                 let eg = failed(out);
                 assert_eq!(kinds(&eg), ["Panicked", "Runtime"]);
                 match &eg.errors()[0] {
-                    ChildError::Panicked(p) => assert_eq!(p.message(), "MyBaseExc"),
+                    TaskError::Panicked(p) => assert_eq!(p.message(), "MyBaseExc"),
                     other => panic!("{other:?}"),
                 }
             });
@@ -805,7 +831,7 @@ fn test_taskgroup_22() {
                                 .unwrap();
                             k.lock().unwrap().push(t.task_ref());
                         }
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
@@ -840,10 +866,10 @@ fn test_taskgroup_24() {
                                 .unwrap();
                             c.lock().unwrap().push(t.task_ref());
                         }
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .unwrap();
-                    Ok(())
+                    Ok::<_, E>(())
                 })
                 .await;
                 out.unwrap();
@@ -877,7 +903,7 @@ fn test_taskgroup_25() {
                         break; // the group is shutting down
                     }
                 }
-                Ok(())
+                Ok::<_, E>(())
             })
             .map(drop)
         }
@@ -894,7 +920,7 @@ fn test_taskgroup_25() {
                         Err::<(), _>(E::ZeroDivision)
                     })
                     .unwrap();
-                    Ok(())
+                    Ok::<_, E>(())
                 })
                 .await;
                 assert_eq!(kinds(&failed(out)), ["ZeroDivision"]);
@@ -926,10 +952,10 @@ fn test_taskgroup_no_create_task_after_failure() {
                                 Ok(_) => rf.push("created"),
                             }
                         }
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .unwrap();
-                    Ok(())
+                    Ok::<_, E>(())
                 })
                 .await;
                 assert_eq!(kinds(&failed(out)), ["ZeroDivision"]);
@@ -948,14 +974,14 @@ fn test_taskgroup_finished() {
     util::deadline(|| {
         for n in WORKER_COUNTS {
             rt(n).block_on(async {
-                let out: Out<Group> = Group::run(|g| async move { Ok(g.clone()) }).await;
+                let out: Out<Group> = Group::run(|g| async move { Ok::<_, E>(g.clone()) }).await;
                 let tg = out.unwrap();
                 let polled = Arc::new(AtomicUsize::new(0));
                 let p = polled.clone();
                 let err = tg
                     .create_task(async move {
                         p.fetch_add(1, Ordering::SeqCst);
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .unwrap_err();
                 assert!(err.to_string().contains("finished"), "{err}");
@@ -977,7 +1003,7 @@ fn test_cancelling_level_preserved() {
                 let out: Out<()> = Group::run(|g| async move {
                     g.create_task(crash_after(Duration::ZERO, E::Runtime))
                         .unwrap();
-                    Ok(())
+                    Ok::<_, E>(())
                 })
                 .await;
                 assert_eq!(kinds(&failed(out)), ["Runtime"]);
@@ -1023,7 +1049,7 @@ fn test_nested_groups_both_cancelled() {
                     outer_tg
                         .create_task(crash_after(Duration::ZERO, E::Value))
                         .unwrap();
-                    Ok(())
+                    Ok::<_, E>(())
                 })
                 .await;
                 match inner {
@@ -1032,7 +1058,7 @@ fn test_nested_groups_both_cancelled() {
                 }
                 let me = asyncio::current_task().unwrap();
                 tr.push(format!("after inner {}", me.cancelling()));
-                Ok(())
+                Ok::<_, E>(())
             })
             .await;
             trace.push(format!("outer {:?}", kinds(&failed(out))));
@@ -1097,7 +1123,10 @@ fn test_error_and_cancel() {
                     })
                     .unwrap();
                     asyncio::sleep(Duration::from_secs(1)).await?;
-                    panic!("sleep in group should have been cancelled");
+                    if true {
+                        panic!("sleep in group should have been cancelled");
+                    }
+                    Ok::<(), E>(())
                 })
                 .await;
                 let me = asyncio::current_task().unwrap();
@@ -1150,12 +1179,12 @@ fn test_taskgroup_child_swallows_cancel() {
                             asyncio::sleep(Duration::from_millis(1)).await?;
                             s.fetch_add(1, Ordering::SeqCst);
                         }
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .unwrap();
                     g.create_task(crash_after(Duration::from_millis(1), E::Value))
                         .unwrap();
-                    Ok(())
+                    Ok::<_, E>(())
                 })
                 .await;
                 let eg = failed(out);
@@ -1193,7 +1222,7 @@ fn test_taskgroup_inside_timeout() {
                             if body_waits {
                                 asyncio::sleep(LONG).await?;
                             }
-                            Ok(())
+                            Ok::<_, E>(())
                         }))
                         .await;
                     assert!(
@@ -1243,7 +1272,7 @@ fn test_taskgroup_parent_cancel_leaves_no_hooks_or_timers() {
                             .run(asyncio::sleep(LONG))
                             .await
                             .expect("no timeout")?;
-                        Ok(())
+                        Ok::<_, E>(())
                     })
                     .await;
                     out
@@ -1280,7 +1309,7 @@ fn test_taskgroup_no_children_with_pending_cancel() {
     util::deadline(|| {
         rt1().block_on(async {
             asyncio::current_task().unwrap().cancel(Some("pending"));
-            let out: Out<u8> = Group::run(|_tg| async { Ok(5) }).await;
+            let out: Out<u8> = Group::run(|_tg| async { Ok::<_, E>(5) }).await;
             let out = out.map_err(|e| match e {
                 TaskGroupError::Cancelled(c) => format!("Cancelled({:?})", c.message()),
                 TaskGroupError::Failed(eg) => format!("{eg:?}"),
@@ -1307,20 +1336,20 @@ fn test_taskgroup_eager_children() {
                 .build()
                 .unwrap();
             rt.block_on(async {
-                let a: Slot<asyncio::Task<Result<u8, E>>> = Arc::default();
+                let a: Slot<asyncio::Task<u8>> = Arc::default();
                 let a2 = a.clone();
                 let out: Out<()> = Group::run(|tg| async move {
-                    let t = tg.create_task(async { Ok(1u8) }).unwrap();
+                    let t = tg.create_task(async { Ok::<_, E>(1u8) }).unwrap();
                     assert!(t.done(), "finished in its eager step");
                     *a2.lock().unwrap() = Some(t);
                     tg.create_task(async { Err::<(), _>(E::Value) }).unwrap();
                     asyncio::sleep(LONG).await?;
-                    Ok(())
+                    Ok::<_, E>(())
                 })
                 .await;
                 assert_eq!(kinds(&failed(out)), ["Value"]);
                 let a = a.lock().unwrap().take().unwrap();
-                assert_eq!(a.result().unwrap().unwrap().unwrap(), 1);
+                assert_eq!(a.result().unwrap().unwrap(), 1);
             });
         }
     });

@@ -465,7 +465,14 @@ fn concurrent_future_exception() {
         let ok = run_coroutine_threadsafe(async { 1 }, rt.handle());
         assert!(matches!(ok.exception(Some(HANG_GUARD)), Ok(None)));
 
-        let panicked = run_coroutine_threadsafe(async { panic!("exc") }, rt.handle());
+        let panicked = run_coroutine_threadsafe(
+            async {
+                if true {
+                    panic!("exc")
+                }
+            },
+            rt.handle(),
+        );
         match panicked.exception(Some(HANG_GUARD)) {
             Ok(Some(TaskError::Panicked(p))) => assert_eq!(p.message(), "exc"),
             other => panic!("unexpected {other:?}"),
@@ -484,6 +491,7 @@ fn concurrent_future_exception() {
 fn concurrent_future_wait_moves_a_non_clone_value() {
     util::deadline(|| {
         struct NotClone(u32);
+        impl asyncio::TaskOutput for NotClone {}
         let rt = util::rt(2);
         let fut = run_coroutine_threadsafe(async { NotClone(9) }, rt.handle());
         assert_eq!(fut.wait().unwrap().0, 9);

@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use asyncio::{
-    CancelledError, ChildError, TaskGroup, TaskGroupError, TaskRef, TimeoutError, ALL_COMPLETED,
+    CancelledError, TaskGroup, TaskGroupError, TaskRef, TimeoutError, ALL_COMPLETED,
     FIRST_COMPLETED,
 };
 use util::{rt, rt1, Foreign, WORKER_COUNTS};
@@ -109,8 +109,8 @@ fn test_timeout_at_basic() {
 //
 // (Rust has no exception context: a panic cannot be "handled" while an await runs; the
 // cause is what is mirrored.) The `TimeoutError` of every scope that converted has the
-// `CancelledError` it replaced as its `source()`, untracked: a task that returns it ends
-// with that error as its value, not cancelled.
+// `CancelledError` it replaced as its `source()`, untracked: a task that raises it ends
+// with that error as its exception, not cancelled.
 #[test]
 fn test_timeout_exception_context() {
     use std::error::Error;
@@ -126,11 +126,12 @@ fn test_timeout_exception_context() {
                         .await
                 });
                 let t_ref = t.task_ref();
-                let e = t.await.expect("not cancelled").expect_err("TimeoutError");
+                let err = t.await.expect_err("TimeoutError");
                 assert!(
                     !t_ref.cancelled(),
                     "an untracked cause does not cancel the task"
                 );
+                let e = err.downcast_ref::<TimeoutError>().expect("a TimeoutError");
                 let cause = e.source().expect("raise TimeoutError from exc");
                 let cancelled = cause
                     .downcast_ref::<CancelledError>()
@@ -666,6 +667,14 @@ enum GroupErr {
     Value,
 }
 
+impl std::fmt::Display for GroupErr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for GroupErr {}
+
 impl From<CancelledError> for GroupErr {
     fn from(c: CancelledError) -> Self {
         GroupErr::Cancelled(c)
@@ -694,7 +703,7 @@ fn test_timeout_taskgroup() {
         for n in WORKER_COUNTS {
             rt(n).block_on(async {
                 let r = asyncio::timeout(Some(Duration::from_millis(10)))
-                    .run(TaskGroup::run(|tg: TaskGroup<GroupErr>| async move {
+                    .run(TaskGroup::run(|tg: TaskGroup| async move {
                         tg.create_task(async {
                             let _ = asyncio::sleep(Duration::from_secs(2)).await;
                             Err::<(), _>(GroupErr::ZeroDivision)
@@ -709,8 +718,8 @@ fn test_timeout_taskgroup() {
                     Ok(Err(TaskGroupError::Failed(eg))) => {
                         assert_eq!(eg.errors().len(), 1, "{eg:?}");
                         assert!(matches!(
-                            eg.errors()[0],
-                            ChildError::Error(GroupErr::ZeroDivision)
+                            eg.errors()[0].downcast_ref::<GroupErr>(),
+                            Some(GroupErr::ZeroDivision)
                         ));
                     }
                     other => panic!("expected the exception group, got {other:?}"),
@@ -1053,6 +1062,7 @@ fn test_timeout_foreign_body_outer_cancel_race() {
                 Err(asyncio::TaskError::Panicked(p)) => {
                     panics.push((round, p.message().to_owned()))
                 }
+                Err(asyncio::TaskError::Exception(e)) => panics.push((round, e.to_string())),
             }
         }
         assert!(

@@ -79,7 +79,7 @@ fn test_to_thread_concurrent() {
                     })
                     .collect();
                 for f in futs {
-                    f.await.unwrap().unwrap();
+                    f.await.unwrap();
                 }
             });
             assert_eq!(calls.lock().unwrap().iter().sum::<i32>(), 10);

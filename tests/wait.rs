@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asyncio::{
-    CancelledError, FutureError, Task, TaskRef, WaitError, ALL_COMPLETED, FIRST_COMPLETED,
+    CancelledError, Task, TaskError, TaskRef, WaitError, ALL_COMPLETED, FIRST_COMPLETED,
     FIRST_EXCEPTION,
 };
 use util::{cancel_msg, rt, rt1, WORKER_COUNTS};
@@ -27,14 +27,14 @@ fn event<T: Send + 'static>() -> asyncio::Future<T> {
 }
 
 /// A task returning what `f` is set to; a negative value makes it panic.
-fn waiting_on(f: &asyncio::Future<i32>) -> Task<Result<i32, FutureError>> {
+fn waiting_on(f: &asyncio::Future<i32>) -> Task<i32> {
     let f = f.clone();
     asyncio::create_task(async move {
         let v = f.await?;
         if v < 0 {
             panic!("failed with {v}");
         }
-        Ok(v)
+        Ok::<_, TaskError>(v)
     })
 }
 
@@ -83,7 +83,7 @@ fn test_wait_first_completed() {
                     FIRST_COMPLETED,
                 ));
                 fb.set_result(2).unwrap();
-                let (done, pending) = w.await.unwrap().unwrap();
+                let (done, pending) = w.await.unwrap();
                 assert_eq!(ids(&done), ids([&b]));
                 assert_eq!(ids(&pending), ids([&a]));
                 assert!(!a.done());
@@ -123,7 +123,7 @@ fn test_wait_really_done() {
                 None,
                 FIRST_COMPLETED,
             ));
-            let (done, pending) = w.await.unwrap().unwrap();
+            let (done, pending) = w.await.unwrap();
             for t in &done {
                 assert!(t.done(), "every task in the done set is really done");
             }
@@ -145,7 +145,12 @@ fn test_wait_first_exception() {
             rt(n).block_on(async {
                 let fa = event::<i32>();
                 let a = waiting_on(&fa).task_ref();
-                let b = asyncio::create_task(async { panic!("err") }).task_ref();
+                let b = asyncio::create_task(async {
+                    if true {
+                        panic!("err")
+                    }
+                })
+                .task_ref();
                 let (done, pending) =
                     asyncio::wait(vec![b.clone(), a.clone()], None, FIRST_EXCEPTION)
                         .await
@@ -174,7 +179,7 @@ fn test_wait_first_exception_in_wait() {
                     FIRST_EXCEPTION,
                 ));
                 fb.set_result(-1).unwrap();
-                let (done, pending) = w.await.unwrap().unwrap();
+                let (done, pending) = w.await.unwrap();
                 assert_eq!(ids(&done), ids([&b]));
                 assert_eq!(ids(&pending), ids([&a]));
                 assert!(b.exception().unwrap().unwrap().is_panic());
@@ -219,7 +224,7 @@ fn test_wait_first_exception_ignores_cancelled() {
             assert!(a.cancelled());
             assert!(!w.done(), "a cancelled task is not an exception");
             fb.set_result(1).unwrap();
-            let (done, pending) = w.await.unwrap().unwrap();
+            let (done, pending) = w.await.unwrap();
             assert_eq!((done.len(), pending.len()), (2, 0));
         });
     });
@@ -239,7 +244,7 @@ fn test_wait_first_completed_counts_cancelled() {
                     FIRST_COMPLETED,
                 ));
                 a.cancel(Some("gone"));
-                let (done, pending) = w.await.unwrap().unwrap();
+                let (done, pending) = w.await.unwrap();
                 assert_eq!(ids(&done), ids([&a]));
                 assert_eq!(ids(&pending), ids([&b]));
                 assert!(a.cancelled());
@@ -261,7 +266,7 @@ fn test_wait_with_exception() {
                 let w = asyncio::create_task(asyncio::wait(vec![b, a], None, ALL_COMPLETED));
                 fa.set_result(1).unwrap();
                 fb.set_result(-1).unwrap();
-                let (done, pending) = w.await.unwrap().unwrap();
+                let (done, pending) = w.await.unwrap();
                 assert_eq!((done.len(), pending.len()), (2, 0));
                 let errors = done
                     .iter()
@@ -472,12 +477,14 @@ fn test_wait_cancel_racing_poll_is_delivered() {
                 .collect();
             let refs: Vec<TaskRef> = kids.iter().map(|t| t.task_ref()).collect();
             let waiter = handle.create_task(async move {
+                // The outcome is kept as a value (in an `Option`): a delivered
+                // cancellation is caught here.
                 let r = asyncio::wait(kids, Some(LONG), ALL_COMPLETED).await;
-                match r {
+                Some(match r {
                     Ok((done, pending)) => Ok((done.len(), pending.len())),
                     Err(WaitError::Cancelled(c)) => Err(c.untracked()),
                     Err(WaitError::EmptyInput) => unreachable!(),
-                }
+                })
             });
             // Cancel from this (non-worker) thread once some children are done.
             let target = (round * 37) % KIDS;
@@ -488,13 +495,14 @@ fn test_wait_cancel_racing_poll_is_delivered() {
             let out = rt.block_on(async move { waiter.await.map_err(|e| e.untracked()) });
             match out {
                 // Delivered at the wait.
-                Ok(Err(c)) => assert_eq!(c.message(), Some("stop")),
+                Ok(Some(Err(c))) => assert_eq!(c.message(), Some("stop")),
                 // Arrived after the wait returned: the task ends cancelled.
                 Err(e) => assert!(e.is_cancelled()),
                 // Every child finished before the cancel could land (or it raced the task's
                 // completion): nothing was mistaken for a timeout.
-                Ok(Ok((done, 0))) => assert_eq!(done, KIDS),
-                Ok(Ok((done, pending))) => lost.push((round, done, pending)),
+                Ok(Some(Ok((done, 0)))) => assert_eq!(done, KIDS),
+                Ok(Some(Ok((done, pending)))) => lost.push((round, done, pending)),
+                Ok(None) => unreachable!(),
             }
         }
         assert!(

@@ -361,7 +361,7 @@ impl<C: GatherChildren> Gather<C> {
     /// ```
     /// asyncio::run(async {
     ///     let ok = asyncio::create_task(async { 1 });
-    ///     let bad = asyncio::create_task(async { panic!("child failed") });
+    ///     let bad = asyncio::create_task(async { if true { panic!("child failed") } });
     ///     let (a, b) = asyncio::gather2(ok, bad).return_exceptions().await.unwrap();
     ///     assert_eq!(a.unwrap(), 1);
     ///     assert!(b.unwrap_err().is_panic());

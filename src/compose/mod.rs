@@ -25,6 +25,7 @@ use std::time::Duration;
 use crate::runtime::time::sleep::sleep;
 use crate::runtime::Handle;
 use crate::task::cancel::CancelledError;
+use crate::task::output::IntoOutcome;
 use crate::task::Task;
 
 /// Wraps a future into a task on the running runtime (asyncio's `ensure_future` for a
@@ -39,10 +40,10 @@ use crate::task::Task;
 ///     assert_eq!(t.await.unwrap(), 3);
 /// });
 /// ```
-pub fn ensure_future<F>(fut: F) -> Task<F::Output>
+pub fn ensure_future<F>(fut: F) -> Task<<F::Output as IntoOutcome>::Value>
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     Handle::current_or_panic("asyncio::ensure_future").create_task(fut)
 }

@@ -15,11 +15,14 @@
 //! ```
 //!
 //! Decisions for Rust:
-//! * "Exceptions" are panics and `Err` values: children and the body return
-//!   `Result<_, E>`, and a child's `Err(e)` is a failure recorded as `e.clone()` (so the
-//!   child's own task still returns its `Err`). `E: Clone`; wrap non-`Clone` errors in
-//!   `Arc`. A child or body `Err` that carries the cancellation of the parent (a tracked
-//!   `CancelledError`, see `task/cancel/`) is a cancellation, not a failure.
+//! * A failure is a task's exception in the crate's one model (`task/exception.rs`): a
+//!   panic, or the `Err` of a child whose output is a `Result`. It is recorded as the
+//!   child's [`TaskError`] (shared: the child's own task still gives it to its awaiters),
+//!   so children may raise different error types; downcast them back from the group.
+//! * The body's output is read the same way: `Err(e)` is the body raising `e`. An `Err`
+//!   that is, or carries, the cancellation of the parent (a `CancelledError` raised, or
+//!   a tracked one of the parent inside the error, see `task/cancel/`) is a
+//!   cancellation, not a failure.
 //! * Failures are seen through done callbacks, as in asyncio, so they take effect on
 //!   the runtime right after the child completes.
 
@@ -34,39 +37,49 @@ use crate::loom::sync::atomic::Ordering;
 use crate::loom::Mutex;
 use crate::task::builder::TaskBuilder;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
-use crate::task::error::{PanicError, RuntimeError, TaskError};
+use crate::task::error::{RuntimeError, TaskError};
+use crate::task::output::IntoOutcome;
 use crate::task::spawn::spawn;
 use crate::task::{Task, TaskRef};
 
-/// A failure inside a task group.
-#[derive(Debug, Clone)]
-pub enum ChildError<E> {
-    /// A child (or the body) returned `Err`.
-    Error(E),
-    /// A child panicked.
-    Panicked(PanicError),
-}
-
 /// Every failure of a task group (asyncio's `ExceptionGroup('unhandled errors in a
-/// TaskGroup', ...)`), children's first in completion order, then the body's.
+/// TaskGroup', ...)`), children's first in completion order, then the body's. Each is a
+/// [`TaskError::Panicked`] or a [`TaskError::Exception`].
 #[derive(Debug, Clone)]
-pub struct ExceptionGroup<E> {
-    errors: Vec<ChildError<E>>,
+pub struct ExceptionGroup {
+    errors: Vec<TaskError>,
 }
 
-impl<E> ExceptionGroup<E> {
+impl ExceptionGroup {
     /// The failures.
-    pub fn errors(&self) -> &[ChildError<E>] {
+    pub fn errors(&self) -> &[TaskError] {
         &self.errors
     }
 
     /// The failures, owned.
-    pub fn into_errors(self) -> Vec<ChildError<E>> {
+    pub fn into_errors(self) -> Vec<TaskError> {
         self.errors
+    }
+
+    /// The failures that are an `E` (asyncio's `ExceptionGroup.subgroup(E)`).
+    ///
+    /// ```
+    /// let err = asyncio::run(async {
+    ///     asyncio::TaskGroup::run(|tg| async move {
+    ///         tg.create_task(async { Err::<(), _>(std::fmt::Error) }).unwrap();
+    ///     })
+    ///     .await
+    ///     .unwrap_err()
+    /// });
+    /// let asyncio::TaskGroupError::Failed(group) = err else { unreachable!() };
+    /// assert_eq!(group.matching::<std::fmt::Error>().count(), 1);
+    /// ```
+    pub fn matching<E: std::error::Error + 'static>(&self) -> impl Iterator<Item = &E> {
+        self.errors.iter().filter_map(TaskError::downcast_ref::<E>)
     }
 }
 
-impl<E: fmt::Debug> fmt::Display for ExceptionGroup<E> {
+impl fmt::Display for ExceptionGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -77,18 +90,28 @@ impl<E: fmt::Debug> fmt::Display for ExceptionGroup<E> {
     }
 }
 
-impl<E: fmt::Debug> std::error::Error for ExceptionGroup<E> {}
+impl std::error::Error for ExceptionGroup {}
 
 /// Why [`TaskGroup::run`] gave no value.
 #[derive(Debug, Clone)]
-pub enum TaskGroupError<E> {
+pub enum TaskGroupError {
     /// Children (or the body) failed.
-    Failed(ExceptionGroup<E>),
+    Failed(ExceptionGroup),
     /// The task running the group was cancelled from outside: propagate it (`?`).
     Cancelled(CancelledError),
 }
 
-impl<E: fmt::Debug> fmt::Display for TaskGroupError<E> {
+impl TaskGroupError {
+    /// The cancellation, if this is one.
+    pub fn as_cancelled(&self) -> Option<&CancelledError> {
+        match self {
+            TaskGroupError::Cancelled(c) => Some(c),
+            TaskGroupError::Failed(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for TaskGroupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskGroupError::Failed(g) => fmt::Display::fmt(g, f),
@@ -97,18 +120,18 @@ impl<E: fmt::Debug> fmt::Display for TaskGroupError<E> {
     }
 }
 
-impl<E: fmt::Debug> std::error::Error for TaskGroupError<E> {}
+impl std::error::Error for TaskGroupError {}
 
-impl<E> From<CancelledError> for TaskGroupError<E> {
+impl From<CancelledError> for TaskGroupError {
     fn from(c: CancelledError) -> Self {
         TaskGroupError::Cancelled(c)
     }
 }
 
-struct State<E> {
+struct State {
     /// Children not done, by task id.
     tasks: HashMap<u64, TaskRef>,
-    errors: Vec<ChildError<E>>,
+    errors: Vec<TaskError>,
     aborting: bool,
     exiting: bool,
     parent_cancel_requested: bool,
@@ -116,83 +139,74 @@ struct State<E> {
     waker: Option<Waker>,
 }
 
-struct Shared<E> {
-    state: Mutex<State<E>>,
+struct Shared {
+    state: Mutex<State>,
     parent: TaskRef,
     handle: crate::runtime::Handle,
 }
 
 /// A handle to create tasks in a running group (asyncio's `TaskGroup`). Cheap to clone.
 ///
-/// Children and the body return `Result<_, E>`. Keep a cancellation as the
-/// `CancelledError` itself inside `E` (here via `From`), so that a child cancelled by the
-/// group ends cancelled, not failed:
+/// Children and the body raise as every task does: with a panic or the `Err` of a
+/// `Result` output. A child cancelled by the group ends cancelled, not failed.
 ///
 /// ```
 /// use std::time::Duration;
 ///
-/// #[derive(Debug, Clone)]
-/// enum Error {
-///     Cancelled(asyncio::CancelledError),
-///     Failed(&'static str),
-/// }
-/// impl From<asyncio::CancelledError> for Error {
-///     fn from(c: asyncio::CancelledError) -> Self {
-///         Error::Cancelled(c)
+/// #[derive(Debug)]
+/// struct Boom;
+/// impl std::fmt::Display for Boom {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("boom")
 ///     }
 /// }
+/// impl std::error::Error for Boom {}
 ///
 /// asyncio::run(async {
 ///     let out = asyncio::TaskGroup::run(|tg| async move {
-///         let a = tg.create_task(async { Ok::<_, Error>(1) }).unwrap();
+///         let a = tg.create_task(async { 1 }).unwrap();
 ///         let b = tg.create_task(async {
 ///             asyncio::sleep(Duration::from_millis(1)).await?;
-///             Ok(2)
+///             Ok::<_, asyncio::CancelledError>(2)
 ///         }).unwrap();
-///         Ok((a, b))
+///         (a, b)
 ///     })
 ///     .await;
 ///     let (a, b) = out.unwrap();
 ///     // Both children are done when the group exits.
-///     assert_eq!(a.await.unwrap().unwrap() + b.await.unwrap().unwrap(), 3);
+///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
 ///
 ///     // The first failure cancels the other children (they end cancelled).
 ///     let err = asyncio::TaskGroup::run(|tg| async move {
-///         tg.create_task(async { Err::<(), _>(Error::Failed("boom")) }).unwrap();
+///         tg.create_task(async { Err::<(), _>(Boom) }).unwrap();
 ///         tg.create_task(async {
 ///             asyncio::sleep(Duration::from_secs(60)).await?;
-///             Ok(())
+///             Ok::<_, asyncio::CancelledError>(())
 ///         }).unwrap();
-///         Ok::<_, Error>(())
 ///     })
 ///     .await
 ///     .unwrap_err();
 ///     let asyncio::TaskGroupError::Failed(group) = err else { panic!() };
 ///     assert_eq!(group.errors().len(), 1);
+///     assert!(group.errors()[0].downcast_ref::<Boom>().is_some());
 /// });
 /// ```
-pub struct TaskGroup<E> {
-    shared: StdArc<Shared<E>>,
+#[derive(Clone)]
+pub struct TaskGroup {
+    shared: StdArc<Shared>,
 }
 
-impl<E> Clone for TaskGroup<E> {
-    fn clone(&self) -> Self {
-        TaskGroup {
-            shared: self.shared.clone(),
-        }
-    }
-}
-
-impl<E: Clone + Send + 'static> TaskGroup<E> {
+impl TaskGroup {
     /// Runs `body` with a new group and waits for every task created in it (asyncio's
     /// `async with TaskGroup() as tg:`). See the module docs for the outcome.
     ///
     /// # Panics
     /// When awaited outside a task of an asyncio runtime.
-    pub async fn run<F, Fut, R>(body: F) -> Result<R, TaskGroupError<E>>
+    pub async fn run<F, Fut>(body: F) -> Result<<Fut::Output as IntoOutcome>::Value, TaskGroupError>
     where
-        F: FnOnce(TaskGroup<E>) -> Fut,
-        Fut: Future<Output = Result<R, E>>,
+        F: FnOnce(TaskGroup) -> Fut,
+        Fut: Future,
+        Fut::Output: IntoOutcome,
     {
         let parent = crate::task::current::current_raw()
             .map(TaskRef::clone_from_raw)
@@ -217,20 +231,24 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
         let parent = &shared.parent;
         let tokens_before = parent.header().live_tokens.load(Ordering::Acquire);
 
-        let body_out = body(group).await;
+        let body_out = body(group).await.into_outcome();
 
         // Classify how the body ended ("et" in asyncio's __aexit__).
         let mut propagate: Option<CancelledError> = None;
-        let mut body_error: Option<E> = None;
-        let mut value: Option<R> = None;
+        let mut body_error: Option<TaskError> = None;
+        let mut value = None;
         let body_raised = match body_out {
             Ok(v) => {
                 value = Some(v);
                 false
             }
+            Err(TaskError::Cancelled(c)) => {
+                propagate = Some(c);
+                true
+            }
             Err(e) => {
                 if parent.header().live_tokens.load(Ordering::Acquire) > tokens_before {
-                    // The body propagates the parent's cancellation.
+                    // The body propagates the parent's cancellation inside its error.
                     let msg = parent.header().asyncio.lock().cancel.msg.clone();
                     drop(e);
                     propagate = Some(CancelledError::tracked(msg, parent.clone()));
@@ -274,7 +292,7 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
         }
         let mut errors = errors;
         if let Some(e) = body_error {
-            errors.push(ChildError::Error(e));
+            errors.push(e);
         }
         if !errors.is_empty() {
             if parent.cancelling() > 0 {
@@ -291,12 +309,16 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
         }
     }
 
-    /// Creates a task in the group (asyncio's `tg.create_task`). Its `Err` value or panic
-    /// fails the group. An error once the group finished or is shutting down.
-    pub fn create_task<Fut, T>(&self, fut: Fut) -> Result<Task<Result<T, E>>, RuntimeError>
+    /// Creates a task in the group (asyncio's `tg.create_task`). Its exception (a panic,
+    /// or the `Err` of a `Result` output) fails the group. An error once the group
+    /// finished or is shutting down.
+    pub fn create_task<Fut>(
+        &self,
+        fut: Fut,
+    ) -> Result<Task<<Fut::Output as IntoOutcome>::Value>, RuntimeError>
     where
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoOutcome,
     {
         self.create_task_with(TaskBuilder::default(), fut)
     }
@@ -306,25 +328,24 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
     ///
     /// ```
     /// asyncio::run(async {
-    ///     asyncio::TaskGroup::<()>::run(|tg| async move {
+    ///     asyncio::TaskGroup::run(|tg| async move {
     ///         let t = tg
-    ///             .create_task_with(asyncio::Task::builder().name("fetch"), async { Ok(1) })
+    ///             .create_task_with(asyncio::Task::builder().name("fetch"), async { 1 })
     ///             .unwrap();
     ///         assert_eq!(t.get_name(), "fetch");
-    ///         Ok(())
     ///     })
     ///     .await
     ///     .unwrap();
     /// });
     /// ```
-    pub fn create_task_with<Fut, T>(
+    pub fn create_task_with<Fut>(
         &self,
         options: TaskBuilder,
         fut: Fut,
-    ) -> Result<Task<Result<T, E>>, RuntimeError>
+    ) -> Result<Task<<Fut::Output as IntoOutcome>::Value>, RuntimeError>
     where
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoOutcome,
     {
         let shared = &self.shared;
         {
@@ -336,19 +357,7 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
                 return Err(RuntimeError::new("TaskGroup is shutting down"));
             }
         }
-        let failure: StdArc<Mutex<Option<E>>> = StdArc::default();
-        let slot = failure.clone();
-        let task = spawn(
-            &shared.handle.shared,
-            async move {
-                let out = fut.await;
-                if let Err(e) = &out {
-                    *slot.lock() = Some(e.clone());
-                }
-                out
-            },
-            options.options(),
-        );
+        let task = spawn(&shared.handle.shared, fut, options.options());
         shared
             .state
             .lock()
@@ -357,14 +366,14 @@ impl<E: Clone + Send + 'static> TaskGroup<E> {
         let weak = StdArc::downgrade(shared);
         task.add_done_callback(move |t| {
             if let Some(shared) = weak.upgrade() {
-                shared.on_task_done(t, failure.lock().take());
+                shared.on_task_done(t);
             }
         });
         Ok(task)
     }
 }
 
-impl<E: Clone + Send + 'static> Shared<E> {
+impl Shared {
     fn abort(&self) {
         let children: Vec<TaskRef> = {
             let mut st = self.state.lock();
@@ -378,7 +387,7 @@ impl<E: Clone + Send + 'static> Shared<E> {
         }
     }
 
-    fn on_task_done(&self, task: &TaskRef, returned_err: Option<E>) {
+    fn on_task_done(&self, task: &TaskRef) {
         let waker = {
             let mut st = self.state.lock();
             st.tasks.remove(&task.id().as_u64());
@@ -391,15 +400,11 @@ impl<E: Clone + Send + 'static> Shared<E> {
         if let Some(w) = waker {
             w.wake();
         }
-        if task.cancelled() {
-            return;
-        }
+        // The group retrieves the exception (asyncio: `t.exception()` in
+        // `_on_task_done`), so it is not also reported as never retrieved.
         let failure = match task.exception() {
-            Ok(Some(TaskError::Panicked(p))) => ChildError::Panicked(p),
-            _ => match returned_err {
-                Some(e) => ChildError::Error(e),
-                None => return,
-            },
+            Ok(Some(failure)) if failure.is_failure() => failure,
+            _ => return,
         };
         let cancel_parent = {
             let mut st = self.state.lock();
@@ -429,11 +434,11 @@ impl<E: Clone + Send + 'static> Shared<E> {
 }
 
 /// Waits until the group has no running child; a runtime-aware await point.
-struct AllDone<'a, E> {
-    shared: &'a Shared<E>,
+struct AllDone<'a> {
+    shared: &'a Shared,
 }
 
-impl<E> Future for AllDone<'_, E> {
+impl Future for AllDone<'_> {
     type Output = Result<(), CancelledError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -457,7 +462,7 @@ impl<E> Future for AllDone<'_, E> {
     }
 }
 
-impl<E> fmt::Debug for TaskGroup<E> {
+impl fmt::Debug for TaskGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.shared.state.lock();
         f.debug_struct("TaskGroup")

@@ -384,6 +384,7 @@ impl<F> TimeoutScope<F> {
             // point receives the cancellation (or forwards it to the task it awaits).
             if let Some(task) = &st.task {
                 task.cancel(None);
+                crate::task::cancel::arm_for_this_step();
             }
             st.phase = Phase::Expiring;
             self.precancelled = true;
@@ -457,8 +458,6 @@ impl<F: Future> Future for TimeoutScope<F> {
         if this.shared.state.lock().phase == Phase::Created {
             this.enter();
         }
-        let task = current::current_raw();
-        let pending_before = task.is_some_and(|t| t.state().load().is_must_cancel());
         let Some(body) = this.body.as_mut() else {
             panic!("TimeoutScope polled after completion");
         };
@@ -483,9 +482,11 @@ impl<F: Future> Future for TimeoutScope<F> {
                     (st.phase == Phase::Expiring, st.cancelling_at_enter)
                 };
                 // The body awaits something foreign that cannot receive our cancel (it
-                // was pending before this poll and is still there): take it here, if it
-                // is ours alone, and end the scope.
-                if expiring && pending_before && take_own_pending_cancel(baseline) {
+                // was pending when this step began, no await point took it, and it is
+                // still there): take it here, if it is ours alone, and end the scope.
+                let foreign = current::report().undelivered_since_start()
+                    && current::current_raw().is_some_and(|t| t.state().load().is_must_cancel());
+                if expiring && foreign && take_own_pending_cancel(baseline) {
                     this.body = None;
                     return Poll::Ready(this.exit(None));
                 }

@@ -109,9 +109,7 @@ impl<W: AsRef<TaskRef>> Wait<W> {
     fn satisfied(&self, just_done: &[usize]) -> bool {
         match self.return_when {
             ReturnWhen::FirstCompleted => !just_done.is_empty(),
-            ReturnWhen::FirstException => {
-                just_done.iter().any(|&i| self.watch.tasks()[i].panicked())
-            }
+            ReturnWhen::FirstException => just_done.iter().any(|&i| self.watch.tasks()[i].failed()),
             ReturnWhen::AllCompleted => false,
         }
     }

@@ -164,6 +164,7 @@ fn task_error_to_io(err: crate::TaskError) -> io::Error {
     match err {
         crate::TaskError::Cancelled(c) => c.into(),
         crate::TaskError::Panicked(p) => io::Error::other(p.to_string()),
+        crate::TaskError::Exception(e) => io::Error::other(e.to_string()),
     }
 }
 

@@ -116,7 +116,7 @@ macro_rules! owned_halves {
     let mut echo = [0u8; 4];
     b.read_exact(&mut echo).await?;
     b.write_all(&echo).await?;
-    assert_eq!(&reader.await.unwrap()?, b"ping");
+    assert_eq!(&reader.await?, b"ping");
 "#)]
             pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
                 let inner = Arc::new(self);

@@ -53,7 +53,7 @@ macro_rules! SETUP {
 ///     let mut buf = [0u8; 64];
 ///     let (n, from) = client.recv_from(&mut buf).await?;
 ///     assert_eq!((&buf[..n], from), (&b"ping"[..], addr));
-///     echo.await.unwrap()?;
+///     echo.await?;
 ///     std::io::Result::Ok(())
 /// })
 /// .unwrap();

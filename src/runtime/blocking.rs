@@ -242,7 +242,7 @@ impl PoolInner {
             call_handler(
                 handler.as_ref(),
                 "Exception in a waker or destructor run by a blocking thread",
-                Some(panic),
+                Some(TaskError::Panicked(panic)),
                 None,
             );
         }

@@ -3,9 +3,10 @@
 //!
 //! ## What reaches the handler
 //! Exceptions nobody else will see: a panic in a `call_soon` callback ("Exception in
-//! callback"), a task's panic that was never retrieved (neither awaited nor asked for
-//! with `exception()`) when the task is freed — asyncio's "Task exception was never
-//! retrieved" — and a panic in user code the runtime itself calls: a waker it wakes
+//! callback"), a task's exception (a panic or a raised `Err`) that was never retrieved
+//! (neither awaited nor asked for with `exception()`) when the task is freed — asyncio's
+//! "Task exception was never retrieved", and "Future exception was never retrieved" for
+//! an [`asyncio::Future`](crate::Future) — and a panic in user code the runtime itself calls: a waker it wakes
 //! (the waker of a foreign executor awaiting a task, say), or a destructor it runs (a
 //! done callback, an output, a never-run callback's closure). The default handler writes
 //! one line to stderr and ignores a failure to write (a closed stderr must not take the
@@ -31,7 +32,7 @@ use std::fmt;
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::task::error::PanicError;
+use crate::task::error::{PanicError, TaskError};
 use crate::task::TaskId;
 
 /// What the exception handler receives (asyncio's `context` dict).
@@ -39,8 +40,9 @@ use crate::task::TaskId;
 pub struct ExceptionContext {
     /// What happened, e.g. `"Task exception was never retrieved"`.
     pub message: String,
-    /// The panic, if the exception is one.
-    pub exception: Option<PanicError>,
+    /// The exception, if there is one: a panic or a raised error
+    /// ([`TaskError::Panicked`] / [`TaskError::Exception`]).
+    pub exception: Option<TaskError>,
     /// The task concerned, if any.
     pub task_id: Option<TaskId>,
 }
@@ -51,8 +53,10 @@ impl fmt::Display for ExceptionContext {
         if let Some(id) = self.task_id {
             write!(f, " (task Task-{id})")?;
         }
-        if let Some(p) = &self.exception {
-            write!(f, ": {}", p.message())?;
+        match &self.exception {
+            Some(TaskError::Panicked(p)) => write!(f, ": {}", p.message())?,
+            Some(e) => write!(f, ": {e}")?,
+            None => {}
         }
         Ok(())
     }
@@ -77,7 +81,7 @@ pub(crate) fn default_handler(ctx: &ExceptionContext) {
 ///     .unwrap();
 /// let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
 ///     rt.block_on(async {
-///         asyncio::create_task(async { panic!("boom") });
+///         asyncio::create_task(async { if true { panic!("boom") } });
 ///         asyncio::sleep(std::time::Duration::from_secs(3600)).await.ok();
 ///     })
 /// }));
@@ -121,7 +125,7 @@ impl UserCode {
 pub(crate) fn call_handler(
     handler: Option<&ExceptionHandler>,
     message: &str,
-    exception: Option<PanicError>,
+    exception: Option<TaskError>,
     task_id: Option<u64>,
 ) {
     let ctx = ExceptionContext {
@@ -178,6 +182,6 @@ impl crate::runtime::scheduler::Shared {
         task: Option<u64>,
         panic: PanicError,
     ) {
-        self.report_exception(what.what(), Some(panic), task);
+        self.report_exception(what.what(), Some(TaskError::Panicked(panic)), task);
     }
 }

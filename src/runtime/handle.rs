@@ -14,6 +14,7 @@ use crate::runtime::context;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::time::clock::{self, IntoDeadline};
 use crate::task::error::RuntimeError;
+use crate::task::output::IntoOutcome;
 use crate::task::spawn::{spawn, SpawnOptions};
 use crate::task::{Task, TaskRef};
 
@@ -76,10 +77,10 @@ impl Handle {
     }
 
     /// Creates a task on this runtime, from any thread (asyncio's `loop.create_task`).
-    pub fn create_task<F>(&self, future: F) -> Task<F::Output>
+    pub fn create_task<F>(&self, future: F) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         spawn(&self.shared, future, SpawnOptions::DEFAULT)
     }

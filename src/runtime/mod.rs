@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use crate::loom::thread::JoinHandle;
 use crate::task::error::TaskError;
+use crate::task::output::{IntoOutcome, Value};
 use crate::task::Task;
 
 pub use builder::Builder;
@@ -61,10 +62,10 @@ impl Runtime {
     }
 
     /// Creates a task (see [`Handle::create_task`]).
-    pub fn create_task<F>(&self, future: F) -> Task<F::Output>
+    pub fn create_task<F>(&self, future: F) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         self.handle.create_task(future)
     }
@@ -90,9 +91,12 @@ impl Runtime {
                  await the future instead"
             );
         }
-        match self.handle.create_task(future).wait_blocking() {
-            Ok(v) => v,
+        // The output goes back as it is: a `Result` is the caller's, not an exception.
+        let main = self.handle.create_task(async move { Value(future.await) });
+        match main.wait_blocking() {
+            Ok(Value(v)) => v,
             Err(TaskError::Panicked(p)) => p.resume_unwind(),
+            Err(TaskError::Exception(e)) => unreachable!("a `Value` output raises nothing: {e}"),
             Err(TaskError::Cancelled(c)) => match self.handle.shared.panic_shutdown_cause() {
                 Some(cause) => {
                     // The sweep that cancelled the main task may still be cancelling the

@@ -17,7 +17,7 @@ use crate::runtime::Handle;
 use crate::streams::conn::{Addr, Conn, Socket};
 use crate::streams::{StreamReader, StreamWriter};
 use crate::sync::Event;
-use crate::task::error::PanicError;
+use crate::task::error::{PanicError, TaskError};
 use crate::task::TaskRef;
 
 /// How long accepting pauses after running out of descriptors or memory (asyncio's
@@ -583,7 +583,7 @@ fn start_connection(inner: &Arc<Inner>, socket: Socket) {
         Err(payload) => {
             inner.handle.shared.report_exception(
                 "Exception in client_connected_cb",
-                Some(PanicError::new(payload)),
+                Some(TaskError::Panicked(PanicError::new(payload))),
                 None,
             );
             return;
@@ -601,7 +601,7 @@ fn start_connection(inner: &Arc<Inner>, socket: Socket) {
             ),
             Err(payload) => shared.report_exception(
                 "Unhandled exception in client_connected_cb",
-                Some(PanicError::new(payload)),
+                Some(TaskError::Panicked(PanicError::new(payload))),
                 None,
             ),
         }

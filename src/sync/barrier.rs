@@ -136,7 +136,7 @@ struct State {
 ///         .collect();
 ///     let mut indices = Vec::new();
 ///     for t in tasks {
-///         indices.push(t.await.unwrap().unwrap());
+///         indices.push(t.await.unwrap());
 ///     }
 ///     indices.sort();
 ///     assert_eq!(indices, [0, 1, 2]);

@@ -107,7 +107,7 @@ impl From<CancelledError> for ConditionError {
 ///         ready.store(true, Ordering::SeqCst);
 ///         cond.notify_all().unwrap();
 ///     }
-///     assert_eq!(waiter.await.unwrap().unwrap(), "ready");
+///     assert_eq!(waiter.await.unwrap(), "ready");
 /// });
 /// ```
 pub struct Condition {
@@ -240,7 +240,7 @@ impl Condition {
     ///     let g = cond.acquire().await.unwrap();
     ///     cond.notify(1).unwrap();
     ///     drop(g);
-    ///     t.await.unwrap().unwrap();
+    ///     t.await.unwrap();
     ///     assert!(cond.wait().await.is_err()); // not acquired
     /// });
     /// ```

@@ -61,7 +61,7 @@ use crate::task::error::RuntimeError;
 ///     asyncio::sleep(std::time::Duration::ZERO).await.unwrap();
 ///     assert!(!other.done()); // waits for the guard
 ///     drop(guard);
-///     assert_eq!(other.await.unwrap().unwrap(), "got it");
+///     assert_eq!(other.await.unwrap(), "got it");
 ///     assert!(!lock.locked());
 /// });
 /// ```

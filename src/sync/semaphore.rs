@@ -224,7 +224,7 @@ impl AcquireState {
 ///         })
 ///         .collect();
 ///     for t in tasks {
-///         t.await.unwrap().unwrap();
+///         t.await.unwrap();
 ///     }
 ///     assert_eq!(sem.value(), 2);
 /// });

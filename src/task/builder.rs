@@ -1,6 +1,7 @@
 //! `Task::builder()`: create a task with a name and a start mode.
 
 use crate::loom::StdArc as Arc;
+use crate::task::output::IntoOutcome;
 use std::future::Future;
 
 use crate::runtime::Handle;
@@ -65,20 +66,24 @@ impl TaskBuilder {
     ///
     /// # Panics
     /// Outside a runtime (use [`create_task_on`](Self::create_task_on) from other threads).
-    pub fn create_task<F>(self, future: F) -> Task<F::Output>
+    pub fn create_task<F>(self, future: F) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         let handle = Handle::current_or_panic("Task::builder().create_task");
         self.create_task_on(&handle, future)
     }
 
     /// Creates the task on `handle`'s runtime, from any thread.
-    pub fn create_task_on<F>(self, handle: &Handle, future: F) -> Task<F::Output>
+    pub fn create_task_on<F>(
+        self,
+        handle: &Handle,
+        future: F,
+    ) -> Task<<F::Output as IntoOutcome>::Value>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         spawn(&handle.shared, future, self.options())
     }

@@ -1,12 +1,13 @@
 //! What a task's completion does beyond the state word, and its last words.
 //!
 //! * [`record_exception`]: the outcome's exception is kept where the type-erased
-//!   `TaskRef::exception()` finds it (the cancel message, or the panic).
+//!   `TaskRef::exception()` finds it (the cancel message, or the panic / raised error).
 //! * [`run_hooks`]: after COMPLETE is set, done callbacks are scheduled and completion
 //!   wakers woken (`hooks.rs`), and the registration of what the task was suspended on is
 //!   released.
-//! * [`report_unretrieved`]: just before the cell is freed, a panic nobody looked at goes
-//!   to the exception handler (asyncio's "Task exception was never retrieved").
+//! * [`report_unretrieved`]: just before the cell is freed, an exception (a panic or a
+//!   raised error) nobody looked at goes to the exception handler (asyncio's "Task
+//!   exception was never retrieved").
 
 use crate::task::core::{Header, Kind};
 use crate::task::error::TaskError;
@@ -18,7 +19,7 @@ pub(crate) fn record_exception(header: &Header, err: &TaskError) {
     let mut fields = header.asyncio.lock();
     match err {
         TaskError::Cancelled(c) => fields.cancel.msg = c.shared_message(),
-        TaskError::Panicked(p) => fields.name_and_completion().panic = Some(p.clone()),
+        failure => fields.name_and_completion().exception = Some(failure.clone()),
     }
 }
 
@@ -33,11 +34,10 @@ pub(crate) fn run_hooks(task: RawTask, snapshot: Snapshot, wake_join: impl FnOnc
     }
 }
 
-/// Runs just before the cell is freed: a panic nobody looked at goes to the exception
-/// handler (asyncio's "Task exception was never retrieved").
+/// Runs just before the cell is freed: an exception nobody looked at goes to the
+/// exception handler (asyncio's "Task exception was never retrieved").
 pub(crate) fn report_unretrieved(header: &Header) {
-    if header.vtable.kind != Kind::Task || header.state.load().outcome() != Some(Outcome::Panicked)
-    {
+    if header.vtable.kind != Kind::Task || header.state.load().outcome() != Some(Outcome::Raised) {
         return;
     }
     let unretrieved = {
@@ -46,13 +46,13 @@ pub(crate) fn report_unretrieved(header: &Header) {
         if details.exception_retrieved {
             None
         } else {
-            details.panic.clone()
+            details.exception.clone()
         }
     };
-    if let Some(panic) = unretrieved {
+    if let Some(exception) = unretrieved {
         header.scheduler.report_exception(
             "Task exception was never retrieved",
-            Some(panic),
+            Some(exception),
             Some(header.id),
         );
     }

@@ -8,7 +8,7 @@
 //! |                                     |  Mutex<AsyncioFields>
 //! +-------------------------------------+
 //! | Stage<F>: Running(F)                |  the future, replaced by
-//! |         | Finished(Result<..>)      |  its output when done
+//! |         | Finished(Result<..>)      |  its outcome when done
 //! |         | Consumed                  |
 //! +-------------------------------------+
 //! ```
@@ -36,8 +36,9 @@ use crate::loom::StdArc;
 use crate::runtime::scheduler::Shared;
 use crate::task::cancel::waiter::Waiter;
 use crate::task::cancel::CancelState;
-use crate::task::error::{PanicError, TaskError};
+use crate::task::error::TaskError;
 use crate::task::hooks::Hook;
+use crate::task::output::IntoOutcome;
 use crate::task::raw::Vtable;
 use crate::task::state::State;
 
@@ -90,15 +91,16 @@ pub(crate) struct AsyncioFields {
     pub(crate) name_and_completion: Option<Box<NameAndCompletion>>,
 }
 
-/// The fields most tasks never touch: a user-set name, the panic the task ended with,
+/// The fields most tasks never touch: a user-set name, the exception the task ended with,
 /// and the done callbacks / completion wakers.
 #[derive(Default)]
 pub(crate) struct NameAndCompletion {
     /// A name set by the user (default: `Task-{id}`).
     pub(crate) name: Option<StdArc<str>>,
-    /// The panic the task ended with, for the type-erased `exception()`.
-    pub(crate) panic: Option<PanicError>,
-    /// The panic was observed (awaited or asked for with `exception()`).
+    /// The exception the task ended with (a `TaskError::Panicked` or
+    /// `TaskError::Exception`), for the type-erased `exception()`.
+    pub(crate) exception: Option<TaskError>,
+    /// The exception was observed (awaited or asked for with `exception()`).
     pub(crate) exception_retrieved: bool,
     /// Done callbacks and completion wakers (see `hooks.rs`).
     pub(crate) hooks: Vec<Hook>,
@@ -145,16 +147,25 @@ impl AsyncioFields {
     }
 }
 
+/// What a finished task holds: its result, or how it failed (see `output.rs`).
+pub(crate) type TaskOutcome<F> = Result<<<F as Future>::Output as IntoOutcome>::Value, TaskError>;
+
 /// Where the future is in its life.
-pub(crate) enum Stage<F: Future> {
+pub(crate) enum Stage<F: Future>
+where
+    F::Output: IntoOutcome,
+{
     Running(F),
-    Finished(Result<F::Output, TaskError>),
+    Finished(TaskOutcome<F>),
     Consumed,
 }
 
 /// One task allocation: the header, then the stage.
 #[repr(C)]
-pub(crate) struct Cell<F: Future> {
+pub(crate) struct Cell<F: Future>
+where
+    F::Output: IntoOutcome,
+{
     pub(crate) header: Header,
     pub(crate) stage: UnsafeCell<Stage<F>>,
 }

@@ -1,8 +1,10 @@
 //! The errors a task can end with: asyncio's "exception" of a task.
 //!
-//! A task ends in one of three ways: it returns a value, it is cancelled
-//! ([`CancelledError`], defined in `cancel.rs`), or its future panics ([`PanicError`]).
-//! Awaiting a [`Task<T>`](crate::Task) yields `Result<T, TaskError>`.
+//! A task ends in one of four ways: it returns a value, it is cancelled
+//! ([`CancelledError`], defined in `cancel/`), its future panics ([`PanicError`]), or it
+//! raises: it ends with the `Err` of a `Result` output ([`Exception`], see
+//! `exception.rs` and `output.rs`). Awaiting a [`Task<T>`](crate::Task) yields
+//! `Result<T, TaskError>`; a panic and an `Err` are both the task's *exception*.
 
 use crate::loom::StdArc as Arc;
 use std::any::Any;
@@ -10,12 +12,13 @@ use std::fmt;
 
 use crate::loom::Mutex;
 use crate::task::cancel::CancelledError;
+use crate::task::exception::Exception;
 
 /// Why a task did not return a value: asyncio's task "exception".
 ///
 /// ```
 /// let out = asyncio::run(async {
-///     let t = asyncio::create_task(async { panic!("boom") });
+///     let t = asyncio::create_task(async { if true { panic!("boom") } });
 ///     t.await
 /// });
 /// match out {
@@ -29,6 +32,10 @@ pub enum TaskError {
     Cancelled(CancelledError),
     /// The task's future panicked; the panic is its exception.
     Panicked(PanicError),
+    /// The task raised: its output was the `Err(e)` of a `Result` (or the error was set
+    /// with [`Future::set_exception`](crate::Future::set_exception)). `e` is kept with
+    /// its type: see [`Exception::downcast_ref`].
+    Exception(Exception),
 }
 
 impl TaskError {
@@ -42,12 +49,38 @@ impl TaskError {
         matches!(self, TaskError::Panicked(_))
     }
 
+    /// `true` for [`TaskError::Exception`].
+    pub fn is_exception(&self) -> bool {
+        matches!(self, TaskError::Exception(_))
+    }
+
+    /// `true` for what asyncio calls the task's exception: a panic or a raised error
+    /// (everything but a cancellation).
+    pub fn is_failure(&self) -> bool {
+        !self.is_cancelled()
+    }
+
+    /// The raised error as an `E`, if this is a [`TaskError::Exception`] holding one.
+    ///
+    /// ```
+    /// let err = asyncio::run(async {
+    ///     asyncio::create_task(async { Err::<(), _>(std::fmt::Error) }).await.unwrap_err()
+    /// });
+    /// assert!(err.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            TaskError::Exception(e) => e.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
     /// The same error, with any cancellation untracked: returning it from a task does
     /// not make that task end cancelled (see [`CancelledError::untracked`]).
     pub fn untracked(&self) -> TaskError {
         match self {
             TaskError::Cancelled(c) => TaskError::Cancelled(c.untracked()),
-            TaskError::Panicked(p) => TaskError::Panicked(p.clone()),
+            other => other.clone(),
         }
     }
 
@@ -55,7 +88,7 @@ impl TaskError {
     pub fn as_cancelled(&self) -> Option<&CancelledError> {
         match self {
             TaskError::Cancelled(c) => Some(c),
-            TaskError::Panicked(_) => None,
+            _ => None,
         }
     }
 }
@@ -65,6 +98,7 @@ impl fmt::Display for TaskError {
         match self {
             TaskError::Cancelled(c) => fmt::Display::fmt(c, f),
             TaskError::Panicked(p) => fmt::Display::fmt(p, f),
+            TaskError::Exception(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -74,6 +108,8 @@ impl std::error::Error for TaskError {
         match self {
             TaskError::Cancelled(c) => Some(c),
             TaskError::Panicked(p) => Some(p),
+            // Transparent: the raised error's own cause comes next.
+            TaskError::Exception(e) => e.source(),
         }
     }
 }
@@ -84,6 +120,33 @@ impl From<CancelledError> for TaskError {
     }
 }
 
+impl From<Exception> for TaskError {
+    fn from(e: Exception) -> Self {
+        TaskError::Exception(e)
+    }
+}
+
+/// For `?` in I/O code: a cancellation stays a cancellation (the `io::Error` carries the
+/// `CancelledError`, so propagating it still ends the task cancelled, see
+/// [`CancelledError::from_io`]); an exception or a panic becomes an `io::Error` of kind
+/// `Other` wrapping this error.
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_task(async { Ok::<_, std::io::Error>(7) });
+///     let v: std::io::Result<i32> = async { Ok(t.await?) }.await;
+///     assert_eq!(v.unwrap(), 7);
+/// });
+/// ```
+impl From<TaskError> for std::io::Error {
+    fn from(e: TaskError) -> Self {
+        match e {
+            TaskError::Cancelled(c) => c.into(),
+            other => std::io::Error::other(other),
+        }
+    }
+}
+
 /// A panic caught at a task boundary.
 ///
 /// Cheap to clone (shared); the original payload can be taken out once with
@@ -91,7 +154,7 @@ impl From<CancelledError> for TaskError {
 ///
 /// ```
 /// let err = asyncio::run(async {
-///     asyncio::create_task(async { panic!("bad input") }).await.unwrap_err()
+///     asyncio::create_task(async { if true { panic!("bad input") } }).await.unwrap_err()
 /// });
 /// let asyncio::TaskError::Panicked(p) = err else { unreachable!() };
 /// assert_eq!(p.message(), "bad input");

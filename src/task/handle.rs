@@ -18,7 +18,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use crate::loom::thread;
 
 use crate::task::cancel::waiter::{self, CancelTarget};
-use crate::task::cancel::{consume_pending_cancel, deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{
+    consume_pending_cancel, deliver_pending_cancel_since_start, CancelledError,
+};
 use crate::task::core::{Header, Kind};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
@@ -134,7 +136,7 @@ impl TaskRef {
         self.header().asyncio.lock().name_and_completion().name = Some(Arc::from(name));
     }
 
-    /// `true` once the task has ended (returned, cancelled or panicked).
+    /// `true` once the task has ended (returned, cancelled, raised or panicked).
     pub fn done(&self) -> bool {
         self.raw.state().load().is_complete()
     }
@@ -144,14 +146,24 @@ impl TaskRef {
         self.raw.state().load().outcome() == Some(Outcome::Cancelled)
     }
 
-    /// `true` if the task ended with a panic (without marking it retrieved).
-    pub(crate) fn panicked(&self) -> bool {
-        self.raw.state().load().outcome() == Some(Outcome::Panicked)
+    /// `true` if the task ended with an exception, a panic or a raised `Err` (without
+    /// marking it retrieved).
+    pub(crate) fn failed(&self) -> bool {
+        self.raw.state().load().outcome() == Some(Outcome::Raised)
     }
 
     /// The task's exception (asyncio's `exception()`): `Ok(None)` if it returned a value,
-    /// `Ok(Some(err))` if it panicked or was cancelled, `Err(InvalidStateError)` while it
-    /// is pending. Marks a panic as retrieved.
+    /// `Ok(Some(err))` if it raised (an `Err` output), panicked or was cancelled,
+    /// `Err(InvalidStateError)` while it is pending. Marks the exception as retrieved.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let t = asyncio::create_task(async { Err::<(), _>(std::fmt::Error) });
+    ///     t.task_ref().wait_done().await.unwrap();
+    ///     let e = t.exception().unwrap().unwrap();
+    ///     assert!(e.downcast_ref::<std::fmt::Error>().is_some());
+    /// });
+    /// ```
     pub fn exception(&self) -> Result<Option<TaskError>, InvalidStateError> {
         let header = self.header();
         match header.state.load().outcome() {
@@ -161,21 +173,21 @@ impl TaskRef {
                 let msg = header.asyncio.lock().cancel.msg.clone();
                 Ok(Some(TaskError::Cancelled(CancelledError::from_shared(msg))))
             }
-            Some(Outcome::Panicked) => {
+            Some(Outcome::Raised) => {
                 let mut fields = header.asyncio.lock();
                 let details = fields.name_and_completion();
                 details.exception_retrieved = true;
-                let panic = details
-                    .panic
+                let exception = details
+                    .exception
                     .clone()
-                    .expect("a panicked task records its panic");
-                Ok(Some(TaskError::Panicked(panic)))
+                    .expect("a task that raised records its exception");
+                Ok(Some(exception))
             }
         }
     }
 
-    /// Counts the task's exception (a panic, now or later) as retrieved: it will not be
-    /// reported as "never retrieved".
+    /// Counts the task's exception (a panic or a raised error, now or later) as
+    /// retrieved: it will not be reported as "never retrieved".
     pub(crate) fn mark_exception_retrieved(&self) {
         self.header()
             .asyncio
@@ -274,7 +286,7 @@ impl fmt::Debug for TaskRef {
             None => "pending",
             Some(Outcome::Returned) => "finished",
             Some(Outcome::Cancelled) => "cancelled",
-            Some(Outcome::Panicked) => "finished (panicked)",
+            Some(Outcome::Raised) => "finished (exception)",
         };
         write!(f, "<Task {state} name='{}'>", self.get_name())
     }
@@ -293,7 +305,7 @@ impl Future for WaitDone {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // A request pending since the step began first, done or not (asyncio's `wait`
         // is woken by a done callback: a cancel landing before it resumes is thrown in).
-        if let Some(err) = deliver_pending_cancel() {
+        if let Some(err) = deliver_pending_cancel_since_start() {
             self.remove_hook();
             return Poll::Ready(Err(err));
         }
@@ -386,7 +398,7 @@ impl<T> Task<T> {
     }
 
     /// The result of a done task (asyncio's `result()`), cloned out:
-    /// `Ok(Ok(value))`, `Ok(Err(TaskError))` for a cancelled or panicked task, and
+    /// `Ok(Ok(value))`, `Ok(Err(TaskError))` for a cancelled, raising or panicked task, and
     /// `Err(InvalidStateError)` if the task is pending or its output was already taken by
     /// `await`.
     pub fn result(&self) -> Result<Result<T, TaskError>, InvalidStateError>
@@ -414,7 +426,7 @@ impl<T> Task<T> {
                 "the result was already taken by await",
             ));
         };
-        if let Err(TaskError::Panicked(_)) = &out {
+        if matches!(&out, Err(e) if e.is_failure()) {
             self.task.mark_exception_retrieved();
         }
         Ok(out)
@@ -437,8 +449,8 @@ impl<T> std::ops::Deref for Task<T> {
 impl<T> Task<T> {
     /// Polls for the output without the await-point semantics of `Task<T>: Future`: no
     /// cancellation delivery, no waiter registration, no tracking. For composition
-    /// functions that await many tasks on behalf of the current one. A panic read here
-    /// counts as retrieved.
+    /// functions that await many tasks on behalf of the current one. An exception read
+    /// here counts as retrieved.
     pub(crate) fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
         let mut ret: Poll<Result<T, TaskError>> = Poll::Pending;
         // SAFETY: `ret` has the output type of the cell and we are its `Task<T>`.
@@ -447,7 +459,7 @@ impl<T> Task<T> {
                 .raw()
                 .try_read_output(&mut ret as *mut _ as *mut (), cx.waker())
         };
-        if let Poll::Ready(Err(TaskError::Panicked(_))) = &ret {
+        if matches!(&ret, Poll::Ready(Err(e)) if e.is_failure()) {
             self.task.mark_exception_retrieved();
         }
         ret
@@ -496,7 +508,7 @@ impl<T> Future for Task<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if self.task.cancelled() {
             consume_pending_cancel();
-        } else if let Some(err) = deliver_pending_cancel() {
+        } else if let Some(err) = deliver_pending_cancel_since_start() {
             return Poll::Ready(Err(TaskError::Cancelled(err)));
         }
         let mut ret = self.poll_join(cx);

@@ -6,8 +6,9 @@
 //! 2. A *must_cancel* request pending before the very first poll drops the future unpolled.
 //! 3. The future is polled under `catch_unwind`, with the task entered as
 //!    `current_task()` (callbacks run with no current task).
-//! 4. `Ready` completes the task. For a task (not a callback) the value becomes a
-//!    cancellation under asyncio's `__step` rules (`cancel/step.rs`).
+//! 4. `Ready` completes the task. The output is read as asyncio's outcome (an `Err` of a
+//!    `Result` output is the task's exception, `output.rs`); for a task (not a callback)
+//!    it may then become a cancellation under asyncio's `__step` rules (`cancel/step.rs`).
 //! 5. `Pending` with a *must_cancel* request that was pending when the poll began and that
 //!    no runtime-aware await point consumed means the task awaits something foreign: it
 //!    is force-cancelled (future dropped, task ends cancelled).
@@ -36,12 +37,13 @@ use crate::loom::sync::atomic::Ordering;
 use crate::loom::StdArc;
 use crate::runtime::exception::{catch_user_panic, UserCode};
 use crate::runtime::scheduler::ScheduleKind;
-use crate::task::cancel::{self, CancelledError, PendingRequest, StepReport};
+use crate::task::cancel::{self, CancelledError, PendingRequest, Raised, StepReport};
 use crate::task::completion;
-use crate::task::core::{next_poll_count, Cell, Header, Kind, Stage};
+use crate::task::core::{next_poll_count, Cell, Header, Kind, Stage, TaskOutcome};
 use crate::task::current;
 use crate::task::error::{PanicError, TaskError};
 use crate::task::hooks;
+use crate::task::output::IntoOutcome;
 use crate::task::raw::{EagerStep, RawTask};
 use crate::task::state::{
     Outcome, Snapshot, State, TransitionToIdle, TransitionToRunning, TransitionToShutdown,
@@ -50,14 +52,17 @@ use crate::task::waker::waker_ref;
 use crate::task::TaskRef;
 
 /// Typed access to one cell (built from a pointer by a ref holder).
-pub(crate) struct Harness<F: Future> {
+pub(crate) struct Harness<F: Future>
+where
+    F::Output: IntoOutcome,
+{
     cell: NonNull<Cell<F>>,
 }
 
 impl<F> Harness<F>
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     /// # Safety
     /// `ptr` must point to a `Cell<F>`.
@@ -281,20 +286,34 @@ where
         self.complete(result);
     }
 
-    /// The future returned `out`: asyncio's `__step` rules may still turn it into a
+    /// The future returned `out`. It is read as asyncio's outcome first (an `Err` is the
+    /// task's exception, `output.rs`); then asyncio's `__step` rules may turn it into a
     /// cancellation (a pending request, see `PendingRequest`, or a tracked token of the
     /// task alive in the output); then completes.
     fn complete_returned(&self, out: F::Output, request: PendingRequest) {
         let header = self.header();
-        let mut result = Ok(out);
+        let mut result = out.into_outcome();
         if self.kind() == Kind::Task {
-            if let Some(msg) = cancel::cancellation_at_completion(header, request) {
+            let raised = match &result {
+                Ok(_) => Raised::Nothing,
+                Err(TaskError::Cancelled(_)) => Raised::Cancellation,
+                Err(_) => Raised::Exception,
+            };
+            if let Some(msg) = cancel::cancellation_at_completion(header, request, raised) {
                 let value = mem::replace(
                     &mut result,
                     Err(TaskError::Cancelled(CancelledError::from_shared(msg))),
                 );
                 // Dropped outside the lock: dropping may release tokens.
                 self.run_user_code(UserCode::Destructor, || drop(value));
+            } else if let Err(TaskError::Cancelled(c)) = &mut result {
+                // The task raised a cancellation (its own, or one it made): it ends
+                // cancelled with that message. What is stored must not count as a live
+                // token of anyone any more.
+                if c.is_tracked() {
+                    let tracked = mem::replace(c, c.untracked());
+                    self.run_user_code(UserCode::Destructor, || drop(tracked));
+                }
             }
         }
         self.complete(result);
@@ -306,7 +325,7 @@ where
     /// a foreign join waker, done-callback hooks, the exception handler) runs under a
     /// guard, so the bookkeeping after it always happens: the task ends complete, leaves
     /// the registry, wakes its awaiters and releases its references.
-    fn complete(&self, mut result: Result<F::Output, TaskError>) {
+    fn complete(&self, mut result: TaskOutcome<F>) {
         let header = self.header();
         // The future is gone unless it returned just now.
         // SAFETY: we hold RUNNING.
@@ -320,7 +339,7 @@ where
         let outcome = match &result {
             Ok(_) => Outcome::Returned,
             Err(TaskError::Cancelled(_)) => Outcome::Cancelled,
-            Err(TaskError::Panicked(_)) => Outcome::Panicked,
+            Err(TaskError::Panicked(_) | TaskError::Exception(_)) => Outcome::Raised,
         };
         let panic = match &result {
             Err(TaskError::Panicked(p)) => Some(p.clone()),
@@ -330,9 +349,11 @@ where
             completion::record_exception(header, err);
         }
         if let (Some(p), Kind::Callback) = (&panic, self.kind()) {
-            header
-                .scheduler
-                .report_exception("Exception in callback", Some(p.clone()), None);
+            header.scheduler.report_exception(
+                "Exception in callback",
+                Some(TaskError::Panicked(p.clone())),
+                None,
+            );
         }
         // SAFETY: we hold RUNNING; the old stage is `Consumed` (nothing to drop).
         drop(unsafe { self.set_stage(Stage::Finished(result)) });
@@ -481,11 +502,7 @@ where
         res
     }
 
-    pub(crate) fn try_read_output(
-        &self,
-        dst: &mut Poll<Result<F::Output, TaskError>>,
-        waker: &Waker,
-    ) {
+    pub(crate) fn try_read_output(&self, dst: &mut Poll<TaskOutcome<F>>, waker: &Waker) {
         if self.can_read_output(waker) {
             // SAFETY: COMPLETE and we are the join handle: the stage is ours.
             let stage = unsafe { self.set_stage(Stage::Consumed) };

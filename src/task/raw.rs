@@ -21,10 +21,10 @@ use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
 use crate::loom::Mutex;
 use crate::runtime::scheduler::{ScheduleKind, Shared};
-use crate::task::core::{AsyncioFields, Cell, Header, Kind, Stage};
-use crate::task::error::TaskError;
+use crate::task::core::{AsyncioFields, Cell, Header, Kind, Stage, TaskOutcome};
 use crate::task::harness::Harness;
 use crate::task::notified::Notified;
+use crate::task::output::IntoOutcome;
 use crate::task::state::{Initial, State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
 
 /// The type-erased operations of a cell (one static table per future type and kind).
@@ -73,7 +73,7 @@ impl RawTask {
     ) -> RawTask
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         #[cfg(debug_assertions)]
         scheduler.live_cells.fetch_add(1, Ordering::Relaxed);
@@ -137,14 +137,14 @@ impl RawTask {
     }
 
     /// # Safety
-    /// `dst` must point to a `Poll<Result<F::Output, TaskError>>` of this cell's `F`; the
+    /// `dst` must point to a `Poll<TaskOutcome<F>>` of this cell's `F`; the
     /// caller must be the `Task<T>` handle.
     pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
         // SAFETY: forwarded contract.
         unsafe { (self.header().vtable.try_read_output)(self.ptr, dst, waker) }
     }
 
-    /// Calls `read` with a pointer to the stored `Result<F::Output, TaskError>` (null if
+    /// Calls `read` with a pointer to the stored `TaskOutcome<F>` (null if
     /// the output is not, or no longer, there), inside a shared access to the stage.
     ///
     /// # Safety
@@ -215,13 +215,13 @@ impl RawTask {
 fn vtable<F>(kind: Kind) -> &'static Vtable
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     struct Vtables<F>(PhantomData<F>);
     impl<F> Vtables<F>
     where
         F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F::Output: IntoOutcome,
     {
         const TASK: Vtable = Vtable {
             kind: Kind::Task,
@@ -247,7 +247,7 @@ where
 unsafe fn run<F>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     // SAFETY: the vtable of a `Cell<F>` calls this with its own pointer.
     unsafe { Harness::<F>::from_raw(ptr) }.run()
@@ -256,7 +256,7 @@ where
 unsafe fn run_eager<F>(ptr: NonNull<Header>) -> EagerStep
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     // SAFETY: as for `run`.
     unsafe { Harness::<F>::from_raw(ptr) }.run_eager()
@@ -265,7 +265,7 @@ where
 unsafe fn dealloc<F>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     // SAFETY: as for `run`.
     unsafe { Harness::<F>::from_raw(ptr) }.dealloc()
@@ -274,10 +274,11 @@ where
 unsafe fn try_read_output<F>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
-    // SAFETY: `dst` has the type `Task<F::Output>` passes (see `RawTask::try_read_output`).
-    let dst = unsafe { &mut *(dst as *mut Poll<Result<F::Output, TaskError>>) };
+    // SAFETY: `dst` has the type the `Task<T>` of this cell passes (see
+    // `RawTask::try_read_output`).
+    let dst = unsafe { &mut *(dst as *mut Poll<TaskOutcome<F>>) };
     // SAFETY: as for `run`.
     unsafe { Harness::<F>::from_raw(ptr) }.try_read_output(dst, waker)
 }
@@ -285,7 +286,7 @@ where
 unsafe fn read_output<F>(ptr: NonNull<Header>, read: &mut dyn FnMut(*const ()))
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     // SAFETY: as for `run`; the caller owns the stage of the complete task.
     let harness = unsafe { Harness::<F>::from_raw(ptr) };
@@ -293,7 +294,7 @@ where
     // access is a shared one: no `&mut Stage` is ever formed here.
     unsafe {
         harness.read_stage(|stage| match stage {
-            Stage::Finished(out) => read(out as *const Result<F::Output, TaskError> as *const ()),
+            Stage::Finished(out) => read(out as *const TaskOutcome<F> as *const ()),
             _ => read(std::ptr::null()),
         })
     }
@@ -302,7 +303,7 @@ where
 unsafe fn drop_join_handle_slow<F>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     // SAFETY: as for `run`.
     unsafe { Harness::<F>::from_raw(ptr) }.drop_join_handle_slow()
@@ -311,7 +312,7 @@ where
 unsafe fn shutdown<F>(ptr: NonNull<Header>)
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     // SAFETY: as for `run`.
     unsafe { Harness::<F>::from_raw(ptr) }.shutdown()

@@ -35,6 +35,7 @@ use crate::runtime::scheduler::{ScheduleKind, Shared};
 use crate::task::core::{AsyncioFields, Kind};
 use crate::task::handle::{Task, TaskRef};
 use crate::task::notified::Notified;
+use crate::task::output::IntoOutcome;
 use crate::task::raw::RawTask;
 use crate::task::state::Initial;
 
@@ -78,10 +79,14 @@ fn next_task_id(named: bool) -> u64 {
     }
 }
 
-pub(crate) fn spawn<F>(shared: &Arc<Shared>, future: F, opts: SpawnOptions) -> Task<F::Output>
+pub(crate) fn spawn<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    opts: SpawnOptions,
+) -> Task<<F::Output as IntoOutcome>::Value>
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     let id = next_task_id(opts.name.is_some());
     let extra = AsyncioFields::with_name(opts.name);
@@ -125,10 +130,10 @@ fn spawn_scheduled<F>(
     future: F,
     id: u64,
     fields: AsyncioFields,
-) -> Task<F::Output>
+) -> Task<<F::Output as IntoOutcome>::Value>
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     let raw = RawTask::new(
         future,
@@ -145,7 +150,7 @@ where
         fields,
     );
     // SAFETY: the three initial refs go to the registry entry, the Notified and the
-    // Task<T>; JOIN_INTEREST is set for the latter and the output type is `F::Output`.
+    // Task<T>; JOIN_INTEREST is set for the latter and the output type is `F`'s value.
     let (entry, notified, task) = unsafe {
         (
             TaskRef::from_raw(raw),
@@ -164,10 +169,15 @@ where
     task
 }
 
-fn spawn_eager<F>(worker: &WorkerCore, future: F, id: u64, fields: AsyncioFields) -> Task<F::Output>
+fn spawn_eager<F>(
+    worker: &WorkerCore,
+    future: F,
+    id: u64,
+    fields: AsyncioFields,
+) -> Task<<F::Output as IntoOutcome>::Value>
 where
     F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F::Output: IntoOutcome,
 {
     let raw = RawTask::new(
         future,
@@ -183,7 +193,7 @@ where
         },
         fields,
     );
-    // SAFETY: one initial ref is the Task<T>'s (JOIN_INTEREST set, output `F::Output`);
+    // SAFETY: one initial ref is the Task<T>'s (JOIN_INTEREST set, output `F`'s value);
     // the other stands for the running step and is consumed by `run_eager`.
     let task = unsafe { Task::from_raw(raw) };
     let step = EagerStepGuard::enter(worker, raw);

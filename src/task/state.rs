@@ -14,7 +14,8 @@
 //!  6    MUST_CANCEL        an asyncio `cancel()` awaits delivery at the next
 //!                          runtime-aware await point (the message is in `Extra`)
 //!  7    OUTCOME_CANCELLED  with COMPLETE: the task ended cancelled
-//!  8    OUTCOME_PANICKED   with COMPLETE: the task ended with a panic
+//!  8    OUTCOME_RAISED     with COMPLETE: the task ended with an exception (a panic
+//!                          or the `Err` of its `Result` output)
 //!  9    REGISTERED         the task is in the scheduled registry
 //!  10   HAS_HOOKS          `Extra` holds something completion must handle: done
 //!                          callbacks, completion waiters, a cancel waiter to release
@@ -44,7 +45,7 @@ const JOIN_WAKER: usize = 1 << 4;
 const CANCELLED: usize = 1 << 5;
 const MUST_CANCEL: usize = 1 << 6;
 const OUTCOME_CANCELLED: usize = 1 << 7;
-const OUTCOME_PANICKED: usize = 1 << 8;
+const OUTCOME_RAISED: usize = 1 << 8;
 const REGISTERED: usize = 1 << 9;
 const HAS_HOOKS: usize = 1 << 10;
 
@@ -60,8 +61,9 @@ pub(crate) enum Outcome {
     Returned,
     /// The task ended cancelled.
     Cancelled,
-    /// The future (or its destructor) panicked.
-    Panicked,
+    /// The task raised: its future (or its destructor) panicked, or it returned the
+    /// `Err` of a `Result` output.
+    Raised,
 }
 
 /// What a new cell starts with.
@@ -224,12 +226,12 @@ impl State {
             | match outcome {
                 Outcome::Returned => 0,
                 Outcome::Cancelled => OUTCOME_CANCELLED,
-                Outcome::Panicked => OUTCOME_PANICKED,
+                Outcome::Raised => OUTCOME_RAISED,
             };
         let prev = Snapshot(self.val.fetch_xor(delta, Ordering::AcqRel));
         debug_assert!(prev.is_running());
         debug_assert!(!prev.is_complete());
-        debug_assert!(prev.0 & (OUTCOME_CANCELLED | OUTCOME_PANICKED) == 0);
+        debug_assert!(prev.0 & (OUTCOME_CANCELLED | OUTCOME_RAISED) == 0);
         Snapshot(prev.0 ^ delta)
     }
 
@@ -517,8 +519,8 @@ impl Snapshot {
             None
         } else if self.0 & OUTCOME_CANCELLED != 0 {
             Some(Outcome::Cancelled)
-        } else if self.0 & OUTCOME_PANICKED != 0 {
-            Some(Outcome::Panicked)
+        } else if self.0 & OUTCOME_RAISED != 0 {
+            Some(Outcome::Raised)
         } else {
             Some(Outcome::Returned)
         }

@@ -232,9 +232,9 @@ where
         })
     });
     for w in writers {
-        w.await.unwrap().unwrap();
+        w.await.unwrap();
     }
     let [a_got, b_got] = readers;
-    assert!(a_got.await.unwrap().unwrap() == down, "a read what b wrote");
-    assert!(b_got.await.unwrap().unwrap() == up, "b read what a wrote");
+    assert!(a_got.await.unwrap() == down, "a read what b wrote");
+    assert!(b_got.await.unwrap() == up, "b read what a wrote");
 }

@@ -57,7 +57,7 @@ fn gather_vs_children_completion() {
         let std::task::Poll::Ready(out) = out else {
             panic!("done task not ready")
         };
-        assert_eq!(out.unwrap().unwrap(), vec![1, 2]);
+        assert_eq!(out.unwrap(), vec![1, 2]);
         assert_eq!(sched.registry_len(), 0);
     });
 }

@@ -22,8 +22,8 @@
 //!     let mut got = [0u8; 4];
 //!     client.read_exact(&mut got).await?;
 //!     assert_eq!(&got, b"pong");
-//!     assert_eq!(&reader.await.unwrap()?, b"ping");
-//!     writer.await.unwrap()?;
+//!     assert_eq!(&reader.await?, b"ping");
+//!     writer.await?;
 //!     std::io::Result::Ok(())
 //! })
 //! .unwrap();

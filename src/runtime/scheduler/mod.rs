@@ -53,7 +53,7 @@ use crate::runtime::exception::{
 };
 use crate::runtime::time::TimerDriver;
 use crate::task::core::Header;
-use crate::task::error::PanicError;
+use crate::task::error::{PanicError, TaskError};
 use crate::task::notified::Notified;
 use crate::task::registry::{EagerStack, Registry};
 
@@ -323,7 +323,7 @@ impl Shared {
     pub(crate) fn report_exception(
         &self,
         message: &str,
-        exception: Option<PanicError>,
+        exception: Option<TaskError>,
         task_id: Option<u64>,
     ) {
         call_handler(

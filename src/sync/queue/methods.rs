@@ -96,7 +96,7 @@ macro_rules! queue_methods {
         ///         asyncio::create_task(async move { q.get().await })
         ///     };
         ///     q.put(7).await.unwrap();
-        ///     assert_eq!(getter.await.unwrap().unwrap(), 7);
+        ///     assert_eq!(getter.await.unwrap(), 7);
         /// });
         /// ```
         pub fn get(&self) -> $crate::sync::queue::Get<'_, T> {

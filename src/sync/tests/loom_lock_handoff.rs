@@ -50,11 +50,11 @@ fn release_vs_cancel_first_waiter() {
         assert!(b.done(), "B never finished");
         let c_ok = matches!(
             crate::loom_model::poll_once(&mut { c }),
-            std::task::Poll::Ready(Ok(Ok(())))
+            std::task::Poll::Ready(Ok(()))
         );
         assert!(c_ok, "C did not acquire");
         match crate::loom_model::poll_once(&mut { b }) {
-            std::task::Poll::Ready(Ok(Ok(()))) => assert_eq!(acquired.get(), 2),
+            std::task::Poll::Ready(Ok(())) => assert_eq!(acquired.get(), 2),
             std::task::Poll::Ready(Err(e)) => {
                 assert!(
                     accepted,
@@ -100,7 +100,7 @@ fn release_vs_abort_first_waiter() {
         assert!(c.done(), "lost wake-up: C never got the lock");
         let c_ok = matches!(
             crate::loom_model::poll_once(&mut { c }),
-            std::task::Poll::Ready(Ok(Ok(())))
+            std::task::Poll::Ready(Ok(()))
         );
         assert!(c_ok, "C did not acquire");
         assert_eq!(format!("{lock:?}"), "<Lock [unlocked]>");

@@ -70,7 +70,7 @@ fn put_vs_cancel_woken_getter() {
         assert!(g2.done());
         let g2_ok = matches!(
             crate::loom_model::poll_once(&mut { g2 }),
-            std::task::Poll::Ready(Ok(Ok(())))
+            std::task::Poll::Ready(Ok(()))
         );
         assert!(g2_ok, "G2 failed");
         let all = got.get();

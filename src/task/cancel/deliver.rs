@@ -32,10 +32,33 @@ use crate::task::TaskRef;
 /// result as asyncio's does.
 pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
     let raw = current::current_raw()?;
+    let report = current::report();
+    if !(report.undelivered_since_start() || report.armed_for_this_step) {
+        return None;
+    }
+    take_pending_cancel(raw).map(|msg| CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
+}
+
+/// [`deliver_pending_cancel`] for the await point of a task or a future (asyncio's
+/// `await fut`): only a request pending since the step began. One armed for this step
+/// ([`arm_for_this_step`]) stands for asyncio cancelling a *wrapper* before its first
+/// step, and a task or future is never wrapped: the request goes to it instead (offered
+/// to it as the waiter at the end of the step), or, if it is done, its outcome is given.
+pub(crate) fn deliver_pending_cancel_since_start() -> Option<CancelledError> {
+    let raw = current::current_raw()?;
     if !current::report().undelivered_since_start() {
         return None;
     }
     take_pending_cancel(raw).map(|msg| CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
+}
+
+/// Makes the current task's pending request (just made by the caller, on the task
+/// itself) deliverable at the await points of this very step, as if it had been pending
+/// when the step began: how a zero-timeout `wait_for` cancels its body before the body's
+/// first step (asyncio 3.12+ wraps the awaitable in a task and cancels it before it
+/// runs). The end-of-step rules still treat it as made during the step.
+pub(crate) fn arm_for_this_step() {
+    current::update_report(|r| r.armed_for_this_step = true);
 }
 
 /// For an await point whose awaited object ended cancelled: a request pending since the

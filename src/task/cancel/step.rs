@@ -36,6 +36,10 @@ pub(crate) struct StepReport {
     pub(crate) delivered: bool,
     /// The task called `cancel()` on itself.
     pub(crate) self_cancelled: bool,
+    /// A request armed during this step for this step's await points (a zero-timeout
+    /// `wait_for` cancelling before its body's first step, see
+    /// `deliver::arm_for_this_step`), not yet delivered.
+    pub(crate) armed_for_this_step: bool,
 }
 
 impl StepReport {
@@ -44,6 +48,7 @@ impl StepReport {
         pending_at_start: false,
         delivered: false,
         self_cancelled: false,
+        armed_for_this_step: false,
     };
 
     /// The report of a step that begins with a request pending or not.
@@ -74,7 +79,10 @@ pub(crate) enum PendingRequest {
 
 /// Records that a cancellation was delivered to the current task in this poll.
 pub(crate) fn mark_delivered() {
-    current::update_report(|r| r.delivered = true);
+    current::update_report(|r| {
+        r.delivered = true;
+        r.armed_for_this_step = false;
+    });
 }
 
 /// Records that `task` cancelled itself, if it is the task running on this thread;
@@ -94,12 +102,27 @@ pub(crate) fn take_must_cancel(header: &Header) -> Option<Arc<str>> {
     fields.cancel.msg.clone()
 }
 
-/// At `Ready`: `Some(msg)` if the task must end cancelled instead — a pending request
-/// that counts (see [`PendingRequest`]), or a tracked `CancelledError` of the task still
-/// alive (in the output).
+/// What the output of a finished step raised (see `output.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Raised {
+    /// It returned a value.
+    Nothing,
+    /// It raised a `CancelledError`: the task ends cancelled with that one.
+    Cancellation,
+    /// It raised an exception (an `Err`).
+    Exception,
+}
+
+/// At `Ready`: `Some(msg)` if the task must end cancelled instead of with its outcome —
+/// a pending request that counts (see [`PendingRequest`]; only for a returned value, as
+/// asyncio's `__step` lets a raised exception win over `_must_cancel`), or a tracked
+/// `CancelledError` of the task still alive (in the output: the task propagated its
+/// cancellation inside a value or an error of its own). A pending request is consumed in
+/// every case.
 pub(crate) fn cancellation_at_completion(
     header: &Header,
     request: PendingRequest,
+    raised: Raised,
 ) -> Option<Option<Arc<str>>> {
     let must_cancel = header.state.load().is_must_cancel();
     let tokens = header.live_tokens.load(Ordering::Acquire) > 0;
@@ -109,6 +132,7 @@ pub(crate) fn cancellation_at_completion(
     let mut fields = header.asyncio.lock();
     let scope = std::mem::take(&mut fields.cancel.pending_scope);
     let request_counts = must_cancel
+        && raised == Raised::Nothing
         && request == PendingRequest::Applies
         // A request re-armed for the next await point, which never came, does not.
         && scope == PendingScope::UntilCompletion;
@@ -120,13 +144,13 @@ pub(crate) fn cancellation_at_completion(
         .name_and_completion
         .as_mut()
         .and_then(|details| details.token_msg.take());
-    if tokens {
-        // A `CancelledError` propagated out of the future wins over a pending request, as
-        // the exception raised out of the coroutine does in asyncio.
-        Some(token_msg.unwrap_or_else(|| fields.cancel.msg.clone()))
-    } else if request_counts {
-        Some(fields.cancel.msg.clone())
-    } else {
-        None
+    match raised {
+        // The raised cancellation is the outcome, whatever else is alive.
+        Raised::Cancellation => None,
+        // A `CancelledError` propagated out of the future (alive in the output) wins over a
+        // pending request, as the exception raised out of the coroutine does in asyncio.
+        _ if tokens => Some(token_msg.unwrap_or_else(|| fields.cancel.msg.clone())),
+        _ if request_counts => Some(fields.cancel.msg.clone()),
+        _ => None,
     }
 }

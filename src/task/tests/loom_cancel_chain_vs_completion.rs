@@ -103,7 +103,7 @@ fn cancel_chain_vs_completion() {
             );
         }
         match poll_once(&mut a) {
-            Poll::Ready(Ok(Ok(Ok(v)))) => assert_eq!(v, 7),
+            Poll::Ready(Ok(v)) => assert_eq!(v, 7),
             Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
             other => panic!("A's join handle read {other:?}"),
         }

@@ -17,11 +17,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::future::FutureError;
 use crate::loom::thread;
 use crate::loom_model::{model, Counter, DropCount, WakerSlot};
 use crate::loom_model::{poll_once, Sched};
 use crate::task::cancel::CancelledError;
+use crate::task::error::TaskError;
 
 /// `fut.await`, leaving the task's waker in `slot` at every poll (so that the model can
 /// wake it for a second step).
@@ -37,8 +37,8 @@ impl Future for AwaitFuture {
         self.slot.put(cx.waker());
         Pin::new(&mut self.fut).poll(cx).map(|r| match r {
             Ok(v) => Ok(v),
-            Err(FutureError::Cancelled(c)) => Err(c),
-            Err(FutureError::Exception(e)) => panic!("unexpected exception {e}"),
+            Err(TaskError::Cancelled(c)) => Err(c),
+            Err(e) => panic!("unexpected exception {e}"),
         })
     }
 }

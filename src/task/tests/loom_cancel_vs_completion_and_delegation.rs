@@ -138,8 +138,8 @@ fn cancel_delegation_vs_inner_completion() {
             panic!("done task not ready")
         };
         match out {
-            Ok(Ok(v)) => assert_eq!(v, 5),
-            Ok(Err(e)) | Err(e) => assert_eq!(e.as_cancelled().unwrap().message(), Some("stop")),
+            Ok(v) => assert_eq!(v, 5),
+            Err(e) => assert_eq!(e.as_cancelled().unwrap().message(), Some("stop")),
         }
         drop(inner_ref);
         assert_eq!(sched.registry_len(), 0);

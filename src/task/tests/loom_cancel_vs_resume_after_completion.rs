@@ -17,6 +17,7 @@ use std::task::Poll;
 
 use crate::loom::thread;
 use crate::loom_model::{model, poll_once, Counter, DropCount, PendingThen, Sched, WakerSlot};
+use crate::task::output::TaskOutput;
 use crate::task::Task;
 
 /// The inner task's output: counts its drops.
@@ -28,6 +29,9 @@ enum Resumed {
     /// The cancellation (its message), the handle still holding the output.
     Cancelled(Option<String>, Task<Value>),
 }
+
+impl TaskOutput for Value {}
+impl TaskOutput for Resumed {}
 
 #[test]
 fn cancel_vs_resume_after_awaited_task_completed() {
