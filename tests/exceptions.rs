@@ -422,6 +422,8 @@ fn test_future_set_exception_is_the_same_model() {
                 assert!(exception_of(&again).same_as(exception_of(&err)));
                 // A task awaiting it and propagating (`?`) raises the same exception.
                 let f = fut.clone();
+                // A task that awaits the future, not the future as the task.
+                #[allow(clippy::redundant_async_block)]
                 let t = asyncio::create_task(async move { f.await });
                 let e = t.await.unwrap_err();
                 assert!(exception_of(&e).same_as(exception_of(&err)));

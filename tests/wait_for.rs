@@ -552,7 +552,7 @@ fn test_cancel_wait_for() {
                 let task_ref = task.task_ref();
                 let wait = asyncio::create_task(async move {
                     let r = asyncio::wait_for(task, timeout).await;
-                    let _v = r.expect("not a timeout")?;
+                    r.expect("not a timeout")?;
                     Ok::<_, TaskError>(())
                 });
                 let w = wait.task_ref();
