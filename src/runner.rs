@@ -117,7 +117,10 @@ pub(crate) fn cancel_all_tasks(rt: &Runtime) {
             rt.handle().shared.report_exception(
                 "unhandled exception during asyncio.run() shutdown",
                 Some(failure),
-                Some(t.id().as_u64()),
+                Some(crate::runtime::exception::ReportedTask {
+                    id: t.id().as_u64(),
+                    name: t.get_name(),
+                }),
             );
         }
     }

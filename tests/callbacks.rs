@@ -386,6 +386,54 @@ fn test_log_traceback_never_retrieved() {
     });
 }
 
+/// The report names the task as `get_name()` does (asyncio's context carries the task,
+/// whose repr shows `name='...'`): a named task's id is no `Task-N` number.
+#[test]
+fn test_log_traceback_never_retrieved_names_the_task() {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            let (rt, seen) = recording_runtime(n);
+            let expected_unnamed = rt.block_on(async {
+                let named = asyncio::Task::builder()
+                    .name("the-worker")
+                    .create_task(async {
+                        if true {
+                            panic!("lost")
+                        }
+                    });
+                let unnamed = asyncio::create_task(async {
+                    if true {
+                        panic!("lost too")
+                    }
+                });
+                let expected_unnamed = unnamed.get_name();
+                let (a, b) = (named.task_ref(), unnamed.task_ref());
+                drop((named, unnamed));
+                while !(a.done() && b.done()) {
+                    asyncio::sleep(Duration::from_millis(1)).await.unwrap();
+                }
+                drop((a, b));
+                expected_unnamed
+            });
+            drop(rt);
+            let seen = seen.lock().unwrap();
+            assert_eq!(seen.len(), 2, "{seen:?}");
+            assert!(
+                seen.contains(
+                    &"Task exception was never retrieved (task the-worker): lost".to_owned()
+                ),
+                "{seen:?}"
+            );
+            assert!(
+                seen.contains(&format!(
+                    "Task exception was never retrieved (task {expected_unnamed}): lost too"
+                )),
+                "{seen:?}"
+            );
+        }
+    });
+}
+
 /// A retrieved panic is not reported: awaited, or asked for with `exception()`.
 #[test]
 fn retrieved_exceptions_are_not_reported() {

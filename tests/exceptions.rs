@@ -145,6 +145,37 @@ fn test_cancellation_exception_context() {
     });
 }
 
+/// The same with the caught cancellation kept *tracked* as the cause: a tracked token of the
+/// task alive in its output ends it cancelled (docs/design.md §4.2), with the token's
+/// message, and the `ValueError` is dropped. No asyncio counterpart: the difference that
+/// makes `exc.untracked()` necessary for `raise X from exc` (docs/asyncio-differences.md).
+#[test]
+fn raise_from_a_tracked_cancellation_ends_the_task_cancelled() {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let t = asyncio::create_task(async {
+                    let inner = asyncio::create_task(asyncio::sleep(LONG));
+                    asyncio::sleep(Duration::ZERO).await.unwrap();
+                    inner.cancel(Some("msg"));
+                    match inner.await {
+                        Err(TaskError::Cancelled(c)) => Err(ValueError {
+                            what: "cancelled",
+                            cause: Some(c),
+                        }),
+                        other => panic!("{other:?}"),
+                    }
+                    .map(|()| 0u8)
+                });
+                let r = t.task_ref();
+                let err = t.await.unwrap_err();
+                assert!(r.cancelled(), "the tracked token wins: {err:?}");
+                assert_eq!(err.as_cancelled().unwrap().message(), Some("msg"));
+            });
+        }
+    });
+}
+
 // async def t():
 //     try: await sleep(10)
 //     except CancelledError: raise CancelledError("other")
@@ -391,7 +422,9 @@ fn test_future_set_exception_is_the_same_model() {
                 assert!(exception_of(&again).same_as(exception_of(&err)));
                 // A task awaiting it and propagating (`?`) raises the same exception.
                 let f = fut.clone();
-                let t = asyncio::create_task(f);
+                // A task that awaits the future, not the future as the task.
+                #[allow(clippy::redundant_async_block)]
+                let t = asyncio::create_task(async move { f.await });
                 let e = t.await.unwrap_err();
                 assert!(exception_of(&e).same_as(exception_of(&err)));
                 // An `Exception` made from any error, and a panic, keep their kind.

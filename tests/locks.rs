@@ -759,3 +759,62 @@ fn test_primitives_and_futures_are_send_sync() {
         assert_send(&rt.handle().run_in_executor(|| 1));
     });
 }
+
+// import asyncio
+// async def main():
+//     tr = []
+//     lock = asyncio.Lock()
+//     q = asyncio.Queue(); q.put_nowait(1)
+//     async def a():
+//         asyncio.current_task().cancel("self")
+//         async with lock:
+//             tr.append(f"a holds the lock {lock.locked()}")
+//         tr.append(f"a got {await q.get()}")
+//         try:
+//             await asyncio.sleep(0)
+//         except asyncio.CancelledError as e:
+//             tr.append(f"a sleep raised {e.args}")
+//     await asyncio.create_task(a())
+//     print(tr)
+// asyncio.run(main())
+// -> ['a holds the lock True', 'a got 1', "a sleep raised ('self',)"]
+//
+// A request made during the step is left alone by await points that do not suspend (a
+// free lock, a non-empty queue): it arrives where the task next suspends (rule C.10).
+#[test]
+fn test_cancel_current_task_free_lock_and_ready_get_do_not_raise() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = util::Trace::new();
+            let tr = trace.clone();
+            let lock = std::sync::Arc::new(asyncio::Lock::new());
+            let q = std::sync::Arc::new(asyncio::Queue::new(0));
+            q.put_nowait(1).unwrap();
+            asyncio::create_task(async move {
+                asyncio::current_task().unwrap().cancel(Some("self"));
+                {
+                    let _guard = lock.acquire().await.unwrap();
+                    tr.push(format!(
+                        "a holds the lock {}",
+                        if lock.locked() { "True" } else { "False" }
+                    ));
+                }
+                tr.push(format!("a got {}", q.get().await.unwrap()));
+                if let Err(e) = asyncio::sleep(std::time::Duration::ZERO).await {
+                    tr.push(format!("a sleep raised ('{}',)", e.message().unwrap()));
+                }
+            })
+            .await
+            .unwrap();
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "a holds the lock True",
+                "a got 1",
+                "a sleep raised ('self',)"
+            ]
+        );
+    });
+}

@@ -631,6 +631,34 @@ fn shutdown_runtime_policy_stops_at_the_first_task_panic() {
     }
 }
 
+/// The shutdown message names the task as `get_name()` does (a named task's id is no
+/// `Task-N` number).
+#[test]
+fn shutdown_runtime_policy_names_the_task() {
+    util::deadline(|| {
+        let rt = Builder::new()
+            .worker_threads(1)
+            .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+            .build()
+            .unwrap();
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async {
+                asyncio::Task::builder()
+                    .name("the-worker")
+                    .create_task(async {
+                        if true {
+                            panic!("boom")
+                        }
+                    });
+                asyncio::sleep(LONG).await.ok();
+            })
+        }));
+        let msg = panic_message(&*out.unwrap_err());
+        assert!(msg.contains("task the-worker panicked"), "{msg}");
+        assert_no_cell_leaked(rt);
+    });
+}
+
 #[test]
 fn shutdown_runtime_policy_applies_to_callbacks() {
     util::deadline(|| {

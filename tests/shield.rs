@@ -595,3 +595,102 @@ fn test_shield_cancel_requested_in_the_same_step() {
         );
     });
 }
+
+// import asyncio
+//
+// async def main():
+//     trace = []
+//     loop = asyncio.get_running_loop()
+//     fut = loop.create_future()
+//     async def inner():
+//         await fut
+//         trace.append("inner done")
+//         return 5
+//     t = asyncio.create_task(inner())
+//     async def awaiter():
+//         try:
+//             r = await asyncio.shield(t)
+//             trace.append(f"a got {r}")
+//         except asyncio.CancelledError as e:
+//             trace.append(f"a raised {e.args}")
+//             raise
+//     a = asyncio.create_task(awaiter())
+//     await asyncio.sleep(0)
+//     fut.set_result(None)
+//     await asyncio.sleep(0)  # inner finishes; its done callback is scheduled
+//     await asyncio.sleep(0)  # the callback has set the outer; the awaiter is scheduled
+//     trace.append(f"outer set: {a._fut_waiter.done()}")
+//     trace.append(f"cancel {a.cancel('late')}")
+//     try:
+//         await a
+//     except asyncio.CancelledError:
+//         pass
+//     trace.append(f"a.cancelled={a.cancelled()} t.result={t.result()}")
+//     print(trace)
+//
+// asyncio.run(main())
+// -> ['inner done', 'outer set: True', 'cancel True', "a raised ('late',)",
+//     'a.cancelled=True t.result=5']
+//
+// The cancel lands once the outer future is set (the inner finished, the awaiter is
+// scheduled but has not resumed): the outer refuses it, so it stays pending on the
+// awaiter, and `__step` throws it in at `await outer` instead of sending the result
+// (rule C.2). The inner task keeps its result. (`outer set` has no Rust counterpart: the
+// Rust trace leaves that line out.)
+#[test]
+fn test_shield_cancel_after_outer_set_raises_at_the_shield() {
+    util::deadline(|| {
+        let trace = rt1().block_on(async {
+            let trace = Trace::new();
+            let fut = event::<()>();
+            let (tr, f) = (trace.clone(), fut.clone());
+            let t = asyncio::create_task(async move {
+                f.await.unwrap();
+                tr.push("inner done");
+                5
+            });
+            let t_ref = t.task_ref();
+            let tr = trace.clone();
+            let a = asyncio::create_task(async move {
+                match asyncio::shield(t).await {
+                    Ok(r) => {
+                        tr.push(format!("a got {r}"));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        tr.push(format!("a raised ('{}',)", cancel_msg(&e).unwrap()));
+                        Err(e)
+                    }
+                }
+            });
+            asyncio::sleep(Duration::ZERO).await.unwrap();
+            fut.set_result(()).unwrap();
+            asyncio::sleep(Duration::ZERO).await.unwrap(); // inner finishes
+            asyncio::sleep(Duration::ZERO).await.unwrap(); // the outer is set
+            trace.push(format!("cancel {}", py_bool(a.cancel(Some("late")))));
+            let a_ref = a.task_ref();
+            let _ = a.await;
+            trace.push(format!(
+                "a.cancelled={} t.result={}",
+                py_bool(a_ref.cancelled()),
+                // The handle went with the shield: `t` returned (5) if it neither
+                // raised nor was cancelled.
+                if !t_ref.cancelled() && t_ref.exception().unwrap().is_none() {
+                    "5"
+                } else {
+                    "?"
+                }
+            ));
+            trace.get()
+        });
+        assert_eq!(
+            trace,
+            [
+                "inner done",
+                "cancel True",
+                "a raised ('late',)",
+                "a.cancelled=True t.result=5"
+            ]
+        );
+    });
+}

@@ -9,9 +9,12 @@
 //! * Cancelling the task that awaits a gather cancels every child still running (the
 //!   gather is that task's waiter); the gather then ends cancelled once its children
 //!   finish, with either mode (asyncio's `_GatheringFuture.cancel`, issue 32684).
-//! * A cancellation already pending for the awaiting task when it reaches the gather is
-//!   forwarded to the children, as asyncio's `Task.__step` cancels the future the
-//!   coroutine yields while `_must_cancel` is set.
+//! * A cancel request pending for the awaiting task since its step began is delivered at
+//!   the gather (`Err`) before anything is registered (asyncio throws it in where the
+//!   coroutine resumes, before it reaches `gather`). One made during the step that
+//!   reaches the gather (the task cancelling itself, or another thread meanwhile) is
+//!   forwarded to the children when the step ends, as asyncio's `Task.__step` cancels the
+//!   future the coroutine yields while `_must_cancel` is set (`docs/design.md` §4.2).
 //! * Empty input: an empty `Vec` at once.
 //! * The awaiter is woken once, when the gather completes (asyncio's `_done_callback` of
 //!   the child that finishes the gather sets the outer future, whose done callback wakes
@@ -282,9 +285,10 @@ impl<C: GatherChildren> Core<C> {
         Progress::AllDone
     }
 
-    /// A cancel request pending for the awaiting task goes to the children (asyncio's
-    /// `__step` cancels the gathering future it is about to wait on); if none accepts it,
-    /// it is delivered to the awaiter.
+    /// A cancel request pending for the awaiting task since its step began is delivered
+    /// here. One made during this step is left alone: the harness offers it to the
+    /// gather, registered as the task's waiter, when the step ends (asyncio's `__step`
+    /// cancels the gathering future the coroutine yielded), which cancels the children.
     fn forward_pending_cancel(&self) -> Option<CancelledError> {
         forward_or_deliver_pending_cancel(CancelTarget::Tasks(self.cancel.clone()))
     }

@@ -17,11 +17,16 @@
 //!   cancelled: the inner finishing meanwhile, or an `uncancel()` of the awaiter before
 //!   it runs, does not withdraw the cancellation (asyncio's `outer.cancel()` in
 //!   `Task.cancel`). A cancel arriving once the outer is set (the inner finished and its
-//!   callback ran) is refused by the outer and armed on the awaiter as for any done
-//!   awaitable: the awaiter gets the inner's outcome here and the cancellation at its next
-//!   await point (asyncio would throw it in here, at the shield).
+//!   callback ran, the awaiter not resumed yet) is refused by the outer and stays pending
+//!   on the awaiter, as for any done awaitable; when the awaiter resumes, the shield
+//!   delivers it instead of the inner's outcome, which stays in the inner task (asyncio's
+//!   `__step` throws it in at `await outer`). The same holds for the shortcut. Only a
+//!   request made *during* the step that reaches the shield (the awaiter cancelling
+//!   itself, or another thread while it runs) lets the outcome through: it arrives at the
+//!   next await point (`docs/design.md` §4.2).
 //! * If the inner task itself ends cancelled, the awaiter sees that cancellation, tracked,
-//!   as when awaiting the task directly.
+//!   as when awaiting the task directly; it consumes a request pending on the awaiter
+//!   (asyncio's `__step(exc)`).
 //! * Dropping the shield (or ending cancelled) removes the hook: nothing stays registered
 //!   on the inner task, which goes on, detached (asyncio's `_outer_done_callback`).
 
@@ -33,7 +38,10 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use crate::loom::Mutex;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
-use crate::task::cancel::{cancelled_error, forward_or_deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{
+    cancelled_error, consume_pending_cancel, deliver_pending_cancel_since_start,
+    forward_or_deliver_pending_cancel, CancelledError,
+};
 use crate::task::current;
 use crate::task::error::TaskError;
 use crate::task::hooks::{self, CallbackId, Notify};
@@ -194,6 +202,22 @@ impl<T> Shield<T> {
         }
     }
 
+    /// The await point meeting a done inner task (the shortcut, or the outer set): as
+    /// awaiting a done task (`Task::poll`), a request pending since this step began is
+    /// delivered instead of the outcome, which stays in the inner task (asyncio's
+    /// `__step` throws `CancelledError` into the coroutine at `await outer`); if the
+    /// inner ended cancelled, its `CancelledError` consumes the request (`__step(exc)`).
+    /// A request made during this step is left pending: it arrives at the next await
+    /// point.
+    fn take_done_inner(&mut self) -> Result<T, TaskError> {
+        if self.task.cancelled() {
+            consume_pending_cancel();
+        } else if let Some(err) = deliver_pending_cancel_since_start() {
+            return Err(TaskError::Cancelled(err));
+        }
+        self.take_inner()
+    }
+
     /// First poll: the outer future, registered on the inner task; `None` if the inner
     /// task is done (the shortcut).
     fn make_outer(&mut self) -> Option<Outer> {
@@ -223,7 +247,7 @@ impl<T> Future for Shield<T> {
         if this.outer.is_none() {
             match this.make_outer() {
                 Some(outer) => this.outer = Some(outer),
-                None => return Poll::Ready(this.take_inner()),
+                None => return Poll::Ready(this.take_done_inner()),
             }
         }
         let outer = this.outer.as_mut().expect("made above");
@@ -239,7 +263,7 @@ impl<T> Future for Shield<T> {
                     // The hook fired: nothing to remove.
                     outer.hook = None;
                     outer.release();
-                    return Poll::Ready(this.take_inner());
+                    return Poll::Ready(this.take_done_inner());
                 }
                 Status::Cancelled(msg) => {
                     let msg = msg.clone();

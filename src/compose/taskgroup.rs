@@ -422,7 +422,10 @@ impl Shared {
             self.handle.shared.report_exception(
                 "TaskGroup child failed after its parent task finished",
                 None,
-                Some(self.parent.id().as_u64()),
+                Some(crate::runtime::exception::ReportedTask {
+                    id: self.parent.id().as_u64(),
+                    name: self.parent.get_name(),
+                }),
             );
             return;
         }

@@ -45,13 +45,19 @@ pub struct ExceptionContext {
     pub exception: Option<TaskError>,
     /// The task concerned, if any.
     pub task_id: Option<TaskId>,
+    /// The name of the task concerned (its `get_name()` when reported), if any. A named
+    /// task's id is no `Task-N` number (it comes from a separate range), so reports name
+    /// the task by this.
+    pub task_name: Option<String>,
 }
 
 impl fmt::Display for ExceptionContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
-        if let Some(id) = self.task_id {
-            write!(f, " (task Task-{id})")?;
+        match (&self.task_name, self.task_id) {
+            (Some(name), _) => write!(f, " (task {name})")?,
+            (None, Some(id)) => write!(f, " (task Task-{id})")?,
+            (None, None) => {}
         }
         match &self.exception {
             Some(TaskError::Panicked(p)) => write!(f, ": {}", p.message())?,
@@ -121,17 +127,40 @@ impl UserCode {
     }
 }
 
+/// The task a report concerns: its id and its name, read when the report is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReportedTask {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+}
+
+impl ReportedTask {
+    /// The task of `header`, named as `get_name()` would name it (takes the task's small
+    /// lock: not to be called with it held).
+    pub(crate) fn of(header: &crate::task::core::Header) -> ReportedTask {
+        ReportedTask {
+            id: header.id,
+            name: header.name(),
+        }
+    }
+}
+
 /// Reports an exception to `handler` (or the default one), swallowing a panic in it.
 pub(crate) fn call_handler(
     handler: Option<&ExceptionHandler>,
     message: &str,
     exception: Option<TaskError>,
-    task_id: Option<u64>,
+    task: Option<ReportedTask>,
 ) {
+    let (task_id, task_name) = match task {
+        Some(t) => (Some(TaskId(t.id)), Some(t.name)),
+        None => (None, None),
+    };
     let ctx = ExceptionContext {
         message: message.to_owned(),
         exception,
-        task_id: task_id.map(TaskId),
+        task_id,
+        task_name,
     };
     let _ = panic::catch_unwind(AssertUnwindSafe(|| match handler {
         Some(handler) => handler(&ctx),
@@ -148,10 +177,10 @@ pub(crate) fn catch_user_panic(f: impl FnOnce()) -> Option<PanicError> {
 }
 
 /// The message of the panic that shut a runtime down.
-pub(crate) fn shutdown_message(task: Option<TaskId>, panic: &PanicError) -> String {
+pub(crate) fn shutdown_message(task: Option<ReportedTask>, panic: &PanicError) -> String {
     match task {
-        Some(id) => format!(
-            "the runtime shut down because task Task-{id} panicked \
+        Some(ReportedTask { name, .. }) => format!(
+            "the runtime shut down because task {name} panicked \
              (UnhandledPanic::ShutdownRuntime): {}",
             panic.message()
         ),
@@ -168,9 +197,14 @@ impl crate::runtime::scheduler::Shared {
     /// the exception handler (with `task`, if the code belongs to one) and goes no
     /// further.
     #[inline]
-    pub(crate) fn run_user_code(&self, what: UserCode, task: Option<u64>, f: impl FnOnce()) {
+    pub(crate) fn run_user_code(
+        &self,
+        what: UserCode,
+        task: Option<&crate::task::core::Header>,
+        f: impl FnOnce(),
+    ) {
         if let Some(panic) = catch_user_panic(f) {
-            self.report_user_code_panic(what, task, panic);
+            self.report_user_code_panic(what, task.map(ReportedTask::of), panic);
         }
     }
 
@@ -179,7 +213,7 @@ impl crate::runtime::scheduler::Shared {
     pub(crate) fn report_user_code_panic(
         &self,
         what: UserCode,
-        task: Option<u64>,
+        task: Option<ReportedTask>,
         panic: PanicError,
     ) {
         self.report_exception(what.what(), Some(TaskError::Panicked(panic)), task);

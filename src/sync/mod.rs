@@ -34,11 +34,17 @@
 //!   access, since the state itself is behind the facade mutex.
 //!
 //! ## Decisions where asyncio has no answer or cannot be copied
-//! * A pending cancellation is delivered even when the operation would not suspend
-//!   (`acquire()` of a free lock, `get()` of a non-empty queue): the project's rule for
-//!   every runtime-aware await point (asyncio only raises at a real suspension). For
-//!   `Condition::wait` this means: a task with a pending cancellation gets it at once and
-//!   keeps the lock (asyncio would release it, then re-acquire it before raising).
+//! * A cancel request pending since the task's step began is delivered by the first of
+//!   these await points the step reaches, even one that would not suspend (`acquire()` of
+//!   a free lock, `get()` of a non-empty queue); asyncio throws it in where the coroutine
+//!   resumes, before it gets there. The two differ only when the task resumed from a
+//!   future foreign to the runtime (no await point of ours could deliver it there), or
+//!   under a zero-timeout `wait_for`, which arms its request for the body's first await
+//!   point so that the operation never starts (as asyncio's, which never starts the
+//!   coroutine). For `Condition::wait` this means: such a task gets the cancellation at
+//!   once and keeps the lock. A request made *during* the step (the task cancelling
+//!   itself) is left alone by an await point that does not suspend, as in asyncio
+//!   (`tests/locks.rs`, `test_cancel_current_task_free_lock_and_ready_get_do_not_raise`).
 //! * Cancelled wait entries are skipped by wake-ups (asyncio's `Lock._wake_up_first`
 //!   looks at the literal head and leaves it to the cancelled task to wake the next one
 //!   when it runs): the next waiter is woken directly. The order in which tasks run is
@@ -46,10 +52,12 @@
 //! * A queue `put` that fails gives the item back ([`PutError`]); a dropped `wait()` of a
 //!   [`Condition`] cannot re-acquire the lock (no await in a destructor), see there.
 //! * The primitives hand a value (a grant, an item) to the waiting *future*; if a
-//!   `cancel()` lands while the task's last poll runs and the task then completes, the
-//!   task ends cancelled and its output is dropped (asyncio's rule for a request still
-//!   pending at completion, docs/design.md §4.2). Code that must not lose an item should act on it
-//!   inside the task (as the stress test does), not only return it.
+//!   `cancel()` was pending when the task's last step began and that step completes the
+//!   task without delivering it, the task ends cancelled and its output is dropped
+//!   (asyncio's rule for a request still pending at completion, docs/design.md §4.2; a
+//!   request made from another thread *during* that step is ordered after it, and the
+//!   task keeps its output). Code that must not lose an item should act on it inside the
+//!   task (as the stress test does), not only return it.
 
 pub(crate) mod barrier;
 pub(crate) mod condition;

@@ -53,7 +53,7 @@ pub(crate) fn report_unretrieved(header: &Header) {
         header.scheduler.report_exception(
             "Task exception was never retrieved",
             Some(exception),
-            Some(header.id),
+            Some(crate::runtime::exception::ReportedTask::of(header)),
         );
     }
 }

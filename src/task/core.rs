@@ -57,7 +57,9 @@ pub(crate) enum Kind {
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
-    /// Process-wide unique id (also the `N` of the default name `Task-N`).
+    /// Process-wide unique id (also the `N` of the default name `Task-N`, for a task
+    /// created without a name; a named task's id comes from a separate range, see
+    /// `spawn.rs`).
     pub(crate) id: u64,
     /// The runtime the task belongs to.
     pub(crate) scheduler: Arc<Shared>,
@@ -81,6 +83,22 @@ pub(crate) fn next_poll_count(polls: u32) -> u32 {
     polls.checked_add(1).unwrap_or(1)
 }
 
+impl Header {
+    /// The task's name (`get_name()`): the one given at creation or set later, else
+    /// `Task-{id}`. Takes the small lock.
+    pub(crate) fn name(&self) -> String {
+        let fields = self.asyncio.lock();
+        match fields
+            .name_and_completion
+            .as_ref()
+            .and_then(|r| r.name.as_deref())
+        {
+            Some(name) => name.to_owned(),
+            None => format!("Task-{}", self.id),
+        }
+    }
+}
+
 /// The asyncio-level fields of a task (behind `Header::asyncio`).
 #[derive(Default)]
 pub(crate) struct AsyncioFields {
@@ -95,7 +113,8 @@ pub(crate) struct AsyncioFields {
 /// and the done callbacks / completion wakers.
 #[derive(Default)]
 pub(crate) struct NameAndCompletion {
-    /// A name set by the user (default: `Task-{id}`).
+    /// A name set by the user (default: `Task-{id}`, for a task created without a name:
+    /// only its id is a `Task-N` number).
     pub(crate) name: Option<StdArc<str>>,
     /// The exception the task ended with (a `TaskError::Panicked` or
     /// `TaskError::Exception`), for the type-erased `exception()`.

@@ -35,7 +35,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::StdArc;
-use crate::runtime::exception::{catch_user_panic, UserCode};
+use crate::runtime::exception::{catch_user_panic, ReportedTask, UserCode};
 use crate::runtime::scheduler::ScheduleKind;
 use crate::task::cancel::{self, CancelledError, PendingRequest, Raised, StepReport};
 use crate::task::completion;
@@ -400,7 +400,7 @@ where
         }
 
         if let Some(p) = &panic {
-            header.scheduler.on_unhandled_panic(self.task_id(), p);
+            header.scheduler.on_unhandled_panic(self.reported_task(), p);
         }
 
         if self.state().transition_to_terminal(release) {
@@ -421,12 +421,13 @@ where
     fn report_user_code_panic(&self, what: UserCode, panic: PanicError) {
         self.header()
             .scheduler
-            .report_user_code_panic(what, self.task_id(), panic);
+            .report_user_code_panic(what, self.reported_task(), panic);
     }
 
-    /// The task's id for a report; `None` for a callback cell.
-    fn task_id(&self) -> Option<u64> {
-        (self.kind() == Kind::Task).then_some(self.header().id)
+    /// The task for a report (its id and current name); `None` for a callback cell.
+    /// Takes the task's small lock.
+    fn reported_task(&self) -> Option<ReportedTask> {
+        (self.kind() == Kind::Task).then(|| ReportedTask::of(self.header()))
     }
 
     /// # Safety
@@ -553,17 +554,32 @@ where
             .with(|s| unsafe { matches!(&*s, Stage::Consumed) });
         // SAFETY: as above.
         let no_join_waker = cell.header.join_waker.with(|w| unsafe { (*w).is_none() });
-        let user_fields = cell.header.asyncio.get_mut().take_user_values();
+        let mut user_fields = cell.header.asyncio.get_mut().take_user_values();
         if !(stage_is_empty && no_join_waker && user_fields.is_none()) {
+            // The name leaves the cell with the user fields: kept out of what is dropped,
+            // for the report of a panic in a destructor (a move, no refcount traffic).
+            let name = user_fields
+                .as_mut()
+                .and_then(|(details, _)| details.as_mut())
+                .and_then(|details| details.name.take());
             // SAFETY: as above.
             let stage = unsafe { self.set_stage(Stage::Consumed) };
             // SAFETY: as above.
             let join_waker = unsafe { self.set_join_waker(None) };
-            self.run_user_code(UserCode::Destructor, move || {
+            if let Some(panic) = catch_user_panic(move || {
                 drop(stage);
                 drop(join_waker);
                 drop(user_fields);
-            });
+            }) {
+                let id = self.header().id;
+                let task = (self.kind() == Kind::Task).then(|| ReportedTask {
+                    id,
+                    name: name.map_or_else(|| format!("Task-{id}"), |n| n.to_string()),
+                });
+                self.header()
+                    .scheduler
+                    .report_user_code_panic(UserCode::Destructor, task, panic);
+            }
         }
         #[cfg(debug_assertions)]
         let scheduler = self.header().scheduler.clone();

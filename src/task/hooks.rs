@@ -231,7 +231,7 @@ pub(crate) fn run_on_complete(raw: RawTask, snapshot: Snapshot, wake_join: impl 
     let shared = &header.scheduler;
     // A finished task awaits nothing: release what it was suspended on.
     if let Some(waiter) = waiter {
-        shared.run_user_code(UserCode::Destructor, Some(header.id), || drop(waiter));
+        shared.run_user_code(UserCode::Destructor, Some(header), || drop(waiter));
     }
     let mut wake_join = Some(wake_join);
     if !hooks.is_empty() {
@@ -243,7 +243,7 @@ pub(crate) fn run_on_complete(raw: RawTask, snapshot: Snapshot, wake_join: impl 
                     waker,
                     notify: Notify::Direct,
                     ..
-                } => shared.run_user_code(UserCode::Waker, Some(header.id), || waker.wake()),
+                } => shared.run_user_code(UserCode::Waker, Some(header), || waker.wake()),
                 Hook::Waker {
                     waker,
                     notify: Notify::Scheduled,

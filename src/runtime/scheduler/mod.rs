@@ -49,7 +49,7 @@ use crate::loom::{Condvar, Mutex};
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::context;
 use crate::runtime::exception::{
-    call_handler, shutdown_message, ExceptionHandler, UnhandledPanic, UserCode,
+    call_handler, shutdown_message, ExceptionHandler, ReportedTask, UnhandledPanic, UserCode,
 };
 use crate::runtime::time::TimerDriver;
 use crate::task::core::Header;
@@ -324,27 +324,27 @@ impl Shared {
         &self,
         message: &str,
         exception: Option<TaskError>,
-        task_id: Option<u64>,
+        task: Option<ReportedTask>,
     ) {
         call_handler(
             self.config.exception_handler.as_ref(),
             message,
             exception,
-            task_id,
+            task,
         );
     }
 
     /// A task (`Some(id)`) or a callback panicked: under
     /// [`UnhandledPanic::ShutdownRuntime`] the runtime shuts down (the first panic is
     /// kept for `block_on` to report); otherwise nothing happens here.
-    pub(crate) fn on_unhandled_panic(&self, task_id: Option<u64>, panic: &PanicError) {
+    pub(crate) fn on_unhandled_panic(&self, task: Option<ReportedTask>, panic: &PanicError) {
         if self.config.unhandled_panic != UnhandledPanic::ShutdownRuntime {
             return;
         }
         {
             let mut cause = self.panic_shutdown.lock();
             if cause.is_none() {
-                *cause = Some(shutdown_message(task_id.map(crate::task::TaskId), panic));
+                *cause = Some(shutdown_message(task, panic));
             }
         }
         self.close();
