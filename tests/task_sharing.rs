@@ -72,7 +72,14 @@ fn test_task_awaited_from_several_tasks() {
         });
         assert_eq!(
             trace.get(),
-            ["a waits", "work done", "b waits", "b got v", "a got v", "cb"]
+            [
+                "a waits",
+                "work done",
+                "b waits",
+                "b got v",
+                "a got v",
+                "cb"
+            ]
         );
         assert_eq!(result, "v");
     });
@@ -249,9 +256,7 @@ fn clone_after_the_output_was_taken_reports_invalid_state() {
             assert_eq!((&mut t).await.unwrap(), 1);
             assert!(t.result().is_err(), "moved out by the lone handle");
             let e = t.clone().await.unwrap_err();
-            assert!(e
-                .downcast_ref::<asyncio::InvalidStateError>()
-                .is_some());
+            assert!(e.downcast_ref::<asyncio::InvalidStateError>().is_some());
         });
     });
 }

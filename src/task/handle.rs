@@ -595,9 +595,11 @@ impl<T> Task<T> {
             // SAFETY: `clone` initialised it.
             unsafe { out.assume_init() }
         } else {
-            Err(TaskError::Exception(Exception::new(InvalidStateError::new(
-                "the result was taken by await before the task handle was cloned",
-            ))))
+            Err(TaskError::Exception(Exception::new(
+                InvalidStateError::new(
+                    "the result was taken by await before the task handle was cloned",
+                ),
+            )))
         }
     }
 
