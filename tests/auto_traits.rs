@@ -140,8 +140,10 @@ mod tasks {
     use super::*;
 
     // Decided: Send iff T: Send; Sync iff T: Send + Sync (`result()` clones through
-    // `&T`); always Unpin. One owner of the output: not Clone.
-    assert_value!(Task<u32>: Send & Sync & Unpin & !Clone);
+    // `&T`); always Unpin. Clone iff T: Clone + Send + Sync (the handles share one stored
+    // output, read through `&T` from several threads): not for `Cell` or a `!Clone` T.
+    assert_value!(Task<u32>: Send & Sync & Unpin & Clone);
+    assert_value!(Task<String>: Send & Sync & Unpin & Clone);
     assert_value!(Task<Cell<u32>>: Send & !Sync & Unpin & !Clone);
     assert_value!(Task<Rc<u32>>: !Send & !Sync & Unpin & !Clone);
     assert_value!(Task<PhantomPinned>: Send & Sync & Unpin);

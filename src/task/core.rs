@@ -127,7 +127,17 @@ pub(crate) struct NameAndCompletion {
     /// cancel request was pending (the request keeps `CancelState::msg`): the one the task
     /// ends with if that token is still alive at completion (see `cancel/error.rs`).
     pub(crate) token_msg: Option<Option<StdArc<str>>>,
+    /// The `Task<T>` handles beyond the first, once one was cloned (SHARED_OUTPUT, see
+    /// `handle.rs`): the last handle to go releases JOIN_INTEREST.
+    pub(crate) extra_join_handles: u32,
+    /// Clones the stored outcome (set by the first clone of a handle, where `T: Clone`
+    /// is known): `src` is the stage's `Result<T, TaskError>`, `dst` an uninitialised
+    /// one of the same type.
+    pub(crate) clone_output: Option<CloneOutput>,
 }
+
+/// See [`NameAndCompletion::clone_output`].
+pub(crate) type CloneOutput = unsafe fn(src: *const (), dst: *mut ());
 
 impl AsyncioFields {
     /// The fields of a new task, named `name` if given (`Task-N` otherwise).

@@ -1,10 +1,24 @@
 //! `TaskRef` (type-erased, cheap `Clone`) and `Task<T>` (typed, awaitable).
 //!
-//! Both own one ref of the cell. `Task<T>` also holds JOIN_INTEREST: it is the one owner
-//! of the output, and awaiting it yields `Result<T, TaskError>`. It dereferences to its
+//! Both own one ref of the cell. `Task<T>` also holds JOIN_INTEREST: it is the owner of
+//! the output, and awaiting it yields `Result<T, TaskError>`. It dereferences to its
 //! `TaskRef`, so every asyncio method (`cancel`, `get_name`, `add_done_callback`, ...)
 //! is available on both. Dropping either neither cancels nor leaks the task: tasks are
 //! owned by the runtime (docs/design.md §4.1).
+//!
+//! ## One handle, or shared handles
+//! A task is a future asyncio code awaits from several places. A lone `Task<T>` moves
+//! the output out when awaited (no copy, any `T`). For `T: Clone + Sync` the handle can
+//! be cloned; the first clone switches the cell to *shared output* (SHARED_OUTPUT in the
+//! state word, set under the task's lock where the extra handles are counted, with the
+//! function that clones the output):
+//! * no handle moves the output any more: each awaiter, and `result()` after an await,
+//!   gets a clone; the last handle dropped drops it (it releases JOIN_INTEREST);
+//! * a shared handle waits with a completion waker of its own in the task's FIFO hook
+//!   list (the single join-waker slot serves one awaiter only), so awaiters and done
+//!   callbacks still wake in registration order;
+//! * a handle that had already moved the output out before being cloned leaves nothing
+//!   to share: its clones give `InvalidStateError` as the task's exception.
 
 use crate::loom::StdArc as Arc;
 use std::fmt;
@@ -24,6 +38,7 @@ use crate::task::cancel::{
 use crate::task::core::{Header, Kind};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
+use crate::task::exception::Exception;
 use crate::task::hooks::{self, CallbackId};
 use crate::task::raw::RawTask;
 use crate::task::state::Outcome;
@@ -364,7 +379,57 @@ pub struct Task<T> {
     task: ManuallyDrop<TaskRef>,
     /// This handle is registered as the current task's waiter (see `poll`).
     waiting: bool,
+    /// Shared output: this handle's completion waker in the task's hook list.
+    shared_hook: Option<Box<(CallbackId, Waker)>>,
     _output: PhantomData<fn() -> T>,
+}
+
+/// Clones a stored outcome (see `NameAndCompletion::clone_output`).
+///
+/// # Safety
+/// `src` points to a live `Result<T, TaskError>`, `dst` to writable, uninitialised
+/// memory for one.
+unsafe fn clone_output<T: Clone>(src: *const (), dst: *mut ()) {
+    // SAFETY: per the contract.
+    unsafe {
+        let src = &*(src as *const Result<T, TaskError>);
+        std::ptr::write(dst as *mut Result<T, TaskError>, src.clone());
+    }
+}
+
+/// A second handle on the same task (asyncio: one task awaited from several places).
+/// Both get the outcome, as clones; so does `result()` after an await. `T: Sync`
+/// because the handles may read the one stored output from several threads at once.
+///
+/// ```
+/// asyncio::run(async {
+///     let t = asyncio::create_task(async { String::from("shared") });
+///     let waiter = {
+///         let t = t.clone();
+///         asyncio::create_task(async move { t.await.unwrap().len() })
+///     };
+///     assert_eq!(t.clone().await.unwrap(), "shared");
+///     assert_eq!(waiter.await.unwrap(), 6);
+///     assert_eq!(t.result().unwrap().unwrap(), "shared");
+/// });
+/// ```
+impl<T: Clone + Send + Sync + 'static> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        let header = self.task.header();
+        {
+            let mut fields = header.asyncio.lock();
+            let details = fields.name_and_completion();
+            details.extra_join_handles += 1;
+            details.clone_output.get_or_insert(clone_output::<T>);
+            header.state.set_shared_output();
+        }
+        Task {
+            task: ManuallyDrop::new((*self.task).clone()),
+            waiting: false,
+            shared_hook: None,
+            _output: PhantomData,
+        }
+    }
 }
 
 // SAFETY: the output is moved out to whichever thread awaits (or drops) the handle;
@@ -388,6 +453,7 @@ impl<T> Task<T> {
             // SAFETY: forwarded contract.
             task: ManuallyDrop::new(unsafe { TaskRef::from_raw(raw) }),
             waiting: false,
+            shared_hook: None,
             _output: PhantomData,
         }
     }
@@ -400,7 +466,7 @@ impl<T> Task<T> {
     /// The result of a done task (asyncio's `result()`), cloned out:
     /// `Ok(Ok(value))`, `Ok(Err(TaskError))` for a cancelled, raising or panicked task, and
     /// `Err(InvalidStateError)` if the task is pending or its output was already taken by
-    /// `await`.
+    /// `await` (a lone handle moves it out; a cloned one never does, see the module docs).
     pub fn result(&self) -> Result<Result<T, TaskError>, InvalidStateError>
     where
         T: Clone,
@@ -410,9 +476,10 @@ impl<T> Task<T> {
             return Err(InvalidStateError::new("Result is not set."));
         }
         let mut out = None;
-        // SAFETY: we are the `Task<T>` of a complete task, borrowed shared for the call:
-        // the stage is ours and only `poll` / drop (which need `&mut self` / `self`)
-        // write it. `T` is the cell's output type; the closure only reads and clones.
+        // SAFETY: we are a `Task<T>` of a complete task, borrowed shared for the call:
+        // the stage is ours (JOIN_INTEREST) and only `poll` of a lone handle (which needs
+        // `&mut self`) or the last handle's drop write it. `T` is the cell's output type;
+        // the closure only reads and clones.
         unsafe {
             raw.read_output(&mut |ptr| {
                 if !ptr.is_null() {
@@ -452,6 +519,9 @@ impl<T> Task<T> {
     /// functions that await many tasks on behalf of the current one. An exception read
     /// here counts as retrieved.
     pub(crate) fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        if self.task.raw().state().load().is_shared_output() {
+            return self.poll_shared(cx);
+        }
         let mut ret: Poll<Result<T, TaskError>> = Poll::Pending;
         // SAFETY: `ret` has the output type of the cell and we are its `Task<T>`.
         unsafe {
@@ -463,6 +533,80 @@ impl<T> Task<T> {
             self.task.mark_exception_retrieved();
         }
         ret
+    }
+}
+
+impl<T> Task<T> {
+    /// [`poll_join`](Self::poll_join) of a shared handle: waits with a completion waker of
+    /// its own (FIFO with the done callbacks), then clones the output out.
+    fn poll_shared(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        loop {
+            if self.task.done() {
+                self.remove_shared_hook();
+                let out = self.read_shared();
+                if matches!(&out, Err(e) if e.is_failure()) {
+                    self.task.mark_exception_retrieved();
+                }
+                return Poll::Ready(out);
+            }
+            if let Some(hook) = &self.shared_hook {
+                if hook.1.will_wake(cx.waker()) {
+                    return Poll::Pending;
+                }
+            }
+            self.remove_shared_hook();
+            match hooks::add_completion_waker(&self.task, cx.waker(), hooks::Notify::Direct) {
+                Some(id) => {
+                    self.shared_hook = Some(Box::new((id, cx.waker().clone())));
+                    return Poll::Pending;
+                }
+                // Completed meanwhile: read it.
+                None => continue,
+            }
+        }
+    }
+
+    /// A clone of the stored outcome of a complete, shared task.
+    fn read_shared(&self) -> Result<T, TaskError> {
+        let clone = self
+            .task
+            .header()
+            .asyncio
+            .lock()
+            .name_and_completion
+            .as_ref()
+            .and_then(|d| d.clone_output)
+            .expect("a shared task records how to clone its output");
+        let mut out = std::mem::MaybeUninit::<Result<T, TaskError>>::uninit();
+        let mut written = false;
+        // SAFETY: we are a `Task<T>` of a complete, shared task, borrowed for the call: with
+        // SHARED_OUTPUT no handle moves the output and only the last handle's drop (not
+        // while we exist) writes the stage. `clone` was made for this `T` by `clone()`;
+        // `out` is a fresh slot of the same type.
+        unsafe {
+            self.task.raw().read_output(&mut |ptr| {
+                if !ptr.is_null() {
+                    clone(ptr, out.as_mut_ptr() as *mut ());
+                    written = true;
+                }
+            })
+        };
+        if written {
+            // SAFETY: `clone` initialised it.
+            unsafe { out.assume_init() }
+        } else {
+            Err(TaskError::Exception(Exception::new(
+                InvalidStateError::new(
+                    "the result was taken by await before the task handle was cloned",
+                ),
+            )))
+        }
+    }
+
+    fn remove_shared_hook(&mut self) {
+        if let Some(hook) = self.shared_hook.take() {
+            hooks::remove_completion_waker(&self.task, hook.0);
+        }
     }
 }
 
@@ -545,7 +689,22 @@ impl<T> Drop for Task<T> {
             let me: &TaskRef = &self.task;
             waiter::unregister(|t| t.is_task(me));
         }
+        self.remove_shared_hook();
         let raw = self.task.raw();
+        if raw.state().load().is_shared_output() {
+            let others_left = {
+                let mut fields = raw.header().asyncio.lock();
+                let details = fields.name_and_completion();
+                let others = details.extra_join_handles > 0;
+                details.extra_join_handles = details.extra_join_handles.saturating_sub(1);
+                others
+            };
+            if others_left {
+                // Another handle still owns the output: only our ref goes.
+                raw.drop_reference();
+                return;
+            }
+        }
         // SAFETY: dropped once; the handle's ref and JOIN_INTEREST are released there.
         unsafe { raw.drop_join_handle_slow() };
     }

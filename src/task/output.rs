@@ -160,6 +160,7 @@ plain_outputs!(
     crate::task::TaskId,
     crate::task::cancel::CancelledError,
     crate::task::error::PanicError,
+    crate::task::error::TaskError,
     crate::task::error::TimeoutError,
     crate::task::exception::Exception,
     crate::runtime::Handle,

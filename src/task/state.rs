@@ -19,7 +19,10 @@
 //!  9    REGISTERED         the task is in the scheduled registry
 //!  10   HAS_HOOKS          `Extra` holds something completion must handle: done
 //!                          callbacks, completion waiters, a cancel waiter to release
-//!  11.. reference count    one unit per `Notified`, `Task<T>`, `TaskRef`, `Waker`,
+//!  11   SHARED_OUTPUT      a `Task<T>` handle was cloned: JOIN_INTEREST stands for all
+//!                          the handles (counted under the `Extra` lock), and every
+//!                          handle reads the output by cloning it, none moves it out
+//!  12.. reference count    one unit per `Notified`, `Task<T>`, `TaskRef`, `Waker`,
 //!                          registry entry
 //! ```
 //!
@@ -29,7 +32,8 @@
 //!
 //! 1. Only the thread that set RUNNING touches the future or writes the stage.
 //! 2. Once COMPLETE is set, the stage is owned by the `Task<T>` handle if JOIN_INTEREST is
-//!    set, else by the thread that completed the task.
+//!    set (by all of them, reading only, with SHARED_OUTPUT; the last one drops it), else
+//!    by the thread that completed the task.
 //! 3. The join waker slot belongs to the `Task<T>` handle while JOIN_WAKER is unset, and
 //!    to the runtime while it is set; the runtime reads it only after COMPLETE.
 
@@ -48,9 +52,10 @@ const OUTCOME_CANCELLED: usize = 1 << 7;
 const OUTCOME_RAISED: usize = 1 << 8;
 const REGISTERED: usize = 1 << 9;
 const HAS_HOOKS: usize = 1 << 10;
+const SHARED_OUTPUT: usize = 1 << 11;
 
 const LIFECYCLE_MASK: usize = RUNNING | COMPLETE;
-const REF_COUNT_SHIFT: usize = 11;
+const REF_COUNT_SHIFT: usize = 12;
 const REF_ONE: usize = 1 << REF_COUNT_SHIFT;
 const FLAGS_MASK: usize = REF_ONE - 1;
 
@@ -332,6 +337,12 @@ impl State {
         Snapshot(self.val.fetch_or(MUST_CANCEL, Ordering::AcqRel))
     }
 
+    /// Sets SHARED_OUTPUT (a `Task<T>` handle is being cloned; the caller holds the
+    /// `Extra` lock, where the handles are counted). Never cleared.
+    pub(crate) fn set_shared_output(&self) {
+        self.val.fetch_or(SHARED_OUTPUT, Ordering::AcqRel);
+    }
+
     /// Clears MUST_CANCEL. Returns the state before.
     pub(crate) fn clear_must_cancel(&self) -> Snapshot {
         Snapshot(self.val.fetch_and(!MUST_CANCEL, Ordering::AcqRel))
@@ -512,6 +523,9 @@ impl Snapshot {
     }
     pub(crate) fn has_hooks(self) -> bool {
         self.0 & HAS_HOOKS == HAS_HOOKS
+    }
+    pub(crate) fn is_shared_output(self) -> bool {
+        self.0 & SHARED_OUTPUT == SHARED_OUTPUT
     }
     /// The outcome, once COMPLETE.
     pub(crate) fn outcome(self) -> Option<Outcome> {

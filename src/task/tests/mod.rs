@@ -15,6 +15,7 @@ mod loom_join_waker_order_vs_hooks;
 mod loom_panic_vs_cancel;
 mod loom_registry_insert_remove_vs_all_tasks;
 mod loom_result_vs_completion;
+mod loom_shared_output_vs_completion;
 mod loom_state_abort_vs_run;
 mod loom_state_complete_vs_join_handle;
 mod loom_state_wake_vs_run;
