@@ -321,7 +321,38 @@ impl<T: Send + 'static> CancelWaiter for Inner<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
+/// Awaiting an [`asyncio::Future`](Future) (`fut.await`, `(&fut).await`): the future its
+/// `IntoFuture` gives, holding a handle on it.
+///
+/// An `asyncio::Future` is not itself a Rust `Future` (as an asyncio future is not a
+/// coroutine): that is what lets `ensure_future` and the composition functions take it as
+/// it is, and wrap a plain future into a task.
+#[must_use = "futures do nothing unless awaited"]
+pub struct FutureWait<T>(Future<T>);
+
+impl<T: Clone + Send + 'static> std::future::IntoFuture for Future<T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = FutureWait<T>;
+    fn into_future(self) -> FutureWait<T> {
+        FutureWait(self)
+    }
+}
+
+impl<T: Clone + Send + 'static> std::future::IntoFuture for &Future<T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = FutureWait<T>;
+    fn into_future(self) -> FutureWait<T> {
+        FutureWait(self.clone())
+    }
+}
+
+impl<T> fmt::Debug for FutureWait<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FutureWait").field(&self.0).finish()
+    }
+}
+
+impl<T: Clone + Send + 'static> std::future::Future for FutureWait<T> {
     type Output = Result<T, TaskError>;
 
     /// A runtime-aware await point. A cancel request of the awaiting task pending since
@@ -333,17 +364,17 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
     /// the task's waiter, so that cancelling the task cancels it (a request the task made
     /// during this step is offered to it when the step ends, as asyncio's `__step` does).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.cancelled() {
+        if self.0.cancelled() {
             consume_pending_cancel();
         } else if let Some(err) = deliver_pending_cancel_since_start() {
-            self.unregister();
+            self.0.unregister();
             return Poll::Ready(Err(TaskError::Cancelled(err)));
         }
-        let mut state = self.inner.state.lock();
+        let mut state = self.0.inner.state.lock();
         match &mut *state {
             State::Done(_) => {
                 drop(state);
-                Poll::Ready(self.poll_done().expect("done"))
+                Poll::Ready(self.0.poll_done().expect("done"))
             }
             State::Pending { entries } => {
                 let registered = entries
@@ -353,7 +384,7 @@ impl<T: Clone + Send + 'static> std::future::Future for Future<T> {
                     entries.push(Entry::Awaiter(cx.waker().clone()));
                 }
                 drop(state);
-                let target: StdArc<dyn CancelWaiter> = self.inner.clone();
+                let target: StdArc<dyn CancelWaiter> = self.0.inner.clone();
                 waiter::register(CancelTarget::Other(target));
                 Poll::Pending
             }

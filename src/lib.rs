@@ -89,6 +89,7 @@ mod tests;
 use std::time::Duration;
 
 pub use compose::as_completed::{as_completed, AsCompleted, AsCompletedError, Next, NextTask};
+pub use compose::awaitable::{Awaitable, AwaitableKind, IntoAwaited};
 pub use compose::gather::{
     gather, gather2, gather3, gather4, gather5, gather6, gather7, gather8, Gather, GatherAll,
     GatherChildren, Tuple2, Tuple3, Tuple4, Tuple5, Tuple6, Tuple7, Tuple8, VecOf,
@@ -100,7 +101,7 @@ pub use compose::wait::{
     wait, ReturnWhen, Wait, WaitError, ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
 };
 pub use compose::{ensure_future, sleep_with};
-pub use future::Future;
+pub use future::{Future, FutureWait};
 pub use runner::{run, Runner};
 pub use runtime::blocking::{to_thread, ToThread};
 pub use runtime::callbacks::{CallbackHandle, TimerHandle};
@@ -126,7 +127,7 @@ pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
 pub use task::error::TimeoutError;
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
 pub use task::exception::{Exception, IntoException};
-pub use task::handle::WaitDone;
+pub use task::handle::{TaskJoin, TaskJoinMut, WaitDone};
 pub use task::hooks::CallbackId;
 pub use task::output::{IntoOutcome, TaskOutput, Value};
 pub use task::{Task, TaskId, TaskRef};

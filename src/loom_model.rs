@@ -27,7 +27,7 @@
 
 #![allow(dead_code)]
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
@@ -163,9 +163,13 @@ pub(crate) fn noop_waker() -> Waker {
 }
 
 /// Polls `fut` once with a no-op waker.
-pub(crate) fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
+pub(crate) fn poll_once<'a, F>(fut: &'a mut F) -> Poll<<&'a mut F as IntoFuture>::Output>
+where
+    &'a mut F: IntoFuture,
+    <&'a mut F as IntoFuture>::IntoFuture: Unpin,
+{
     let waker = noop_waker();
-    Pin::new(fut).poll(&mut Context::from_waker(&waker))
+    Pin::new(&mut fut.into_future()).poll(&mut Context::from_waker(&waker))
 }
 
 /// A waker that unparks a loom thread. Its clones share one `std::sync::Arc`, so
@@ -202,10 +206,10 @@ impl ThreadWaker {
 
 /// Drives `fut` to completion on this loom thread, parking (loom-visibly) between polls.
 /// A lost wake-up leaves the thread parked forever, which loom reports as a deadlock.
-pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
+pub(crate) fn block_on<F: IntoFuture>(fut: F) -> F::Output {
     let waker = ThreadWaker::current().waker();
     let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
+    let mut fut = pin!(fut.into_future());
     loop {
         if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
             return v;

@@ -147,6 +147,11 @@ mod tasks {
     assert_value!(Task<Cell<u32>>: Send & !Sync & Unpin & !Clone);
     assert_value!(Task<Rc<u32>>: !Send & !Sync & Unpin & !Clone);
     assert_value!(Task<PhantomPinned>: Send & Sync & Unpin);
+    // Awaiting a task: what its `IntoFuture` gives follows the task.
+    assert_value!(TaskJoin<u32>: Send & Sync & Unpin & !Clone);
+    assert_value!(TaskJoin<Rc<u32>>: !Send & !Sync & Unpin);
+    assert_value!(TaskJoinMut<'static, u32>: Send & Sync & Unpin);
+    assert_value!(FutureWait<u32>: Send & Sync & Unpin & !Clone);
     assert_value!(Task<()>: Send & Sync & Unpin);
 
     assert_value!(TaskRef: Send & Sync & Unpin & Clone);
@@ -260,14 +265,17 @@ mod compose {
     assert_value!(GatherAll<VecOf<Rc<u32>>>: !Send & !Sync & Unpin);
     assert_value!(GatherAll<Tuple8<u32, u32, u32, u32, u32, u32, u32, u32>>: Send & Sync & Unpin);
 
-    assert_fn!(asyncio::gather::<u32, Vec<Task<u32>>>(Vec<Task<u32>>): Send & Sync & Unpin);
+    assert_fn!(asyncio::gather::<Task<u32>, Vec<Task<u32>>>(Vec<Task<u32>>): Send & Sync & Unpin);
     assert_fn!(
-        asyncio::gather::<Cell<u32>, Vec<Task<Cell<u32>>>>(Vec<Task<Cell<u32>>>):
+        asyncio::gather::<Task<Cell<u32>>, Vec<Task<Cell<u32>>>>(Vec<Task<Cell<u32>>>):
             Send & !Sync & Unpin
     );
-    assert_fn!(asyncio::gather2::<u32, u32>(Task<u32>, Task<u32>): Send & Sync & Unpin);
+    assert_fn!(asyncio::gather2::<Task<u32>, Task<u32>>(Task<u32>, Task<u32>): Send & Sync & Unpin);
     assert_fn!(
-        asyncio::gather8::<u32, u32, u32, u32, u32, u32, u32, u32>(
+        asyncio::gather8::<
+            Task<u32>, Task<u32>, Task<u32>, Task<u32>,
+            Task<u32>, Task<u32>, Task<u32>, Task<u32>
+        >(
             Task<u32>, Task<u32>, Task<u32>, Task<u32>,
             Task<u32>, Task<u32>, Task<u32>, Task<u32>
         ): Send & Sync & Unpin
@@ -281,7 +289,7 @@ mod compose {
     assert_value!(Shield<Cell<u32>>: Send & !Sync & Unpin);
     assert_value!(Shield<Rc<u32>>: !Send & !Sync & Unpin);
     assert_value!(Shield<PhantomPinned>: Send & Sync & Unpin);
-    assert_fn!(asyncio::shield::<u32>(Task<u32>): Send & Sync & Unpin);
+    assert_fn!(asyncio::shield::<Task<u32>>(Task<u32>): Send & Sync & Unpin);
 
     assert_value!(Wait<TaskRef>: Send & Sync & Unpin);
     assert_value!(Wait<Task<u32>>: Send & Sync & Unpin);
@@ -310,7 +318,7 @@ mod compose {
     assert_value!(NextTask<'_, Cell<u32>>: Send & !Sync & Unpin);
     assert_value!(NextTask<'_, Rc<u32>>: !Send & !Sync & Unpin);
     assert_fn!(
-        asyncio::as_completed::<u32, Vec<Task<u32>>>(Vec<Task<u32>>, Option<Duration>):
+        asyncio::as_completed::<Task<u32>, Vec<Task<u32>>>(Vec<Task<u32>>, Option<Duration>):
             Send & Sync & Unpin
     );
     assert_fn!(asyncio::AsCompleted::<u32>::next(&mut AsCompleted<u32>): Send & Sync & Unpin);

@@ -5,6 +5,7 @@
 mod util;
 
 use std::future::Future;
+use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -241,7 +242,9 @@ fn task_handle_moved_to_another_awaiter_registers_anew() {
             let mut t = asyncio::create_task(async move { g.await.unwrap() });
             let r = t.task_ref();
             std::future::poll_fn(|cx| {
-                assert!(std::pin::Pin::new(&mut t).poll(cx).is_pending());
+                assert!(std::pin::Pin::new(&mut (&mut t).into_future())
+                    .poll(cx)
+                    .is_pending());
                 std::task::Poll::Ready(())
             })
             .await;

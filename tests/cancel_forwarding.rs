@@ -12,6 +12,7 @@
 mod util;
 
 use std::future::Future;
+use std::future::IntoFuture;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -78,7 +79,7 @@ type Link = Task<()>;
 
 /// A task that awaits `next` and propagates its outcome (asyncio: `await next`).
 fn link(next: Link, report: &Suspended) -> Link {
-    let wait = then_report(next, report);
+    let wait = then_report(next.into_future(), report);
     asyncio::create_task(async move {
         wait.await?;
         Ok::<(), TaskError>(())
@@ -147,7 +148,7 @@ async fn cycle(len: usize) -> Vec<TaskRef> {
             asyncio::create_task(async move {
                 go.wait().await.unwrap();
                 let next = slot.lock().unwrap().take().expect("the next task is set");
-                then_report(next, &report).await?;
+                then_report(next.into_future(), &report).await?;
                 Ok::<(), TaskError>(())
             })
         })

@@ -303,7 +303,7 @@ fn removing_a_callback_or_repolling_keeps_the_awaiters_place() {
             let a = asyncio::create_task(async move {
                 use std::future::Future as _;
                 // Polled twice while pending: one registration, at the first place.
-                let mut f = std::pin::pin!(f);
+                let mut f = std::pin::pin!(std::future::IntoFuture::into_future(f));
                 std::future::poll_fn(|cx| {
                     assert!(f.as_mut().poll(cx).is_pending());
                     std::task::Poll::Ready(())

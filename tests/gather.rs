@@ -11,6 +11,7 @@
 mod util;
 
 use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
+use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -562,7 +563,7 @@ fn test_cancel_gather_1() {
         rt1().block_on(async {
             let fut = event::<i32>();
             let f = fut.clone();
-            let child = asyncio::create_task(f);
+            let child = asyncio::create_task(f.into_future());
             let child_ref = child.task_ref();
             let g = asyncio::create_task(async move { asyncio::gather(vec![child]).await });
             asyncio::sleep(Duration::ZERO).await.unwrap();

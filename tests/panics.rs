@@ -15,6 +15,7 @@
 mod util;
 
 use std::future::Future;
+use std::future::IntoFuture;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -187,12 +188,15 @@ fn foreign_join_waker_panicking_in_wake() {
             let waker_drops = DropCount::default();
             let waker = PanicOnWake::waker(&waker_drops);
             let mut cx = Context::from_waker(&waker);
-            assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
+            assert!(Pin::new(&mut (&mut task).into_future())
+                .poll(&mut cx)
+                .is_pending());
             drop(waker);
             // Completing the task wakes the panicking join waker on a worker.
             go_and_wait(&rt, go, &task);
             let waker = noop_waker();
-            let out = Pin::new(&mut task).poll(&mut Context::from_waker(&waker));
+            let out =
+                Pin::new(&mut (&mut task).into_future()).poll(&mut Context::from_waker(&waker));
             assert!(matches!(out, Poll::Ready(Ok(7))), "workers={n}");
             drop(task);
             reports.wait_for(IN_A_WAKER, "waker panicked");
@@ -508,7 +512,7 @@ fn released_waiter_destructor_panicking(eager: bool) {
                 let fut: asyncio::Future<Arc<PanicOnDrop>> = asyncio::Future::new();
                 let body = async move {
                     // Suspend on it once (registering it as this task's waiter) ...
-                    let mut wait = Box::pin(fut.clone());
+                    let mut wait = Box::pin(fut.clone().into_future());
                     std::future::poll_fn(|cx| {
                         assert!(wait.as_mut().poll(cx).is_pending());
                         Poll::Ready(())

@@ -9,6 +9,7 @@
 mod util;
 
 use asyncio::test_util::{HandleTestExt, TaskRefTestExt};
+use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +32,7 @@ async fn all_done(tasks: &[TaskRef]) {
 /// A task that returns what `f` is set to (cancelling it cancels `f`).
 fn waiting_on(f: &asyncio::Future<i32>) -> asyncio::Task<i32> {
     let f = f.clone();
-    asyncio::create_task(f)
+    asyncio::create_task(f.into_future())
 }
 
 // inner = Future(); outer = shield(inner); inner.set_result(42); await outer -> 42

@@ -3,6 +3,7 @@
 
 use asyncio::test_util::HandleTestExt;
 use std::future::Future;
+use std::future::IntoFuture;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -296,7 +297,7 @@ fn handle_used_after_runtime_dropped() {
             });
             assert!(task.done());
             assert!(task.cancelled());
-            match poll_here(task) {
+            match poll_here(task.into_future()) {
                 Err(TaskError::Cancelled(_)) => {}
                 other => panic!("expected a cancellation error, got {other:?}"),
             }

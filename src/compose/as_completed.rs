@@ -18,6 +18,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::compose::awaitable::Awaitable;
 use crate::compose::watch::WatchSet;
 use crate::runtime::time::sleep::Timer;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
@@ -53,7 +54,9 @@ impl From<CancelledError> for AsCompletedError {
     }
 }
 
-/// Iterates over `tasks` in completion order, optionally within `timeout`.
+/// Iterates over `awaitables` in completion order, optionally within `timeout` (tasks and
+/// `asyncio::Future`s as they are, plain futures wrapped into tasks; 3.13 yields the
+/// original tasks through [`AsCompleted::next_task`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -69,11 +72,15 @@ impl From<CancelledError> for AsCompletedError {
 ///     assert!(it.next().await.is_none());
 /// });
 /// ```
-pub fn as_completed<T, I>(tasks: I, timeout: Option<Duration>) -> AsCompleted<T>
+pub fn as_completed<A, I>(awaitables: I, timeout: Option<Duration>) -> AsCompleted<A::Value>
 where
-    I: IntoIterator<Item = Task<T>>,
+    A: Awaitable,
+    I: IntoIterator<Item = A>,
 {
-    let tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
+    let tasks: Vec<Option<Task<A::Value>>> = awaitables
+        .into_iter()
+        .map(|a| Some(a.into_task()))
+        .collect();
     let refs = tasks
         .iter()
         .map(|t| t.as_ref().expect("just built").task_ref())

@@ -31,6 +31,7 @@
 //! Children are [`Task`]s; wrap plain futures with [`create_task`](crate::create_task) or
 //! [`ensure_future`](crate::ensure_future) first.
 
+use crate::compose::awaitable::Awaitable;
 use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
@@ -162,22 +163,22 @@ macro_rules! tuple_children {
             }
         }
 
-        #[doc = concat!("Gathers ", stringify!($n), " tasks with their own output types \
-            (see [`gather`]); the results come back as a tuple in argument order.")]
+        #[doc = concat!("Gathers ", stringify!($n), " awaitables with their own output types \
+            (tasks, `asyncio::Future`s or plain futures, see [`gather`]); the results come \
+            back as a tuple in argument order.")]
         ///
         /// ```
         /// asyncio::run(async {
         ///     let a = asyncio::create_task(async { 1 });
-        ///     let b = asyncio::create_task(async { "two" });
-        ///     let (x, y) = asyncio::gather2(a, b).await.unwrap();
+        ///     let (x, y) = asyncio::gather2(a, async { "two" }).await.unwrap();
         ///     assert_eq!((x, y), (1, "two"));
         /// });
         /// ```
         #[allow(clippy::too_many_arguments)]
-        pub fn $fn_name<$($T: Send + 'static),+>($($t: Task<$T>),+) -> Gather<$name<$($T),+>> {
+        pub fn $fn_name<$($T: Awaitable),+>($($t: $T),+) -> Gather<$name<$($T::Value),+>> {
             Gather::new($name {
-                tasks: ($($t,)+),
-                slots: ($(None::<Result<$T, TaskError>>,)+),
+                tasks: ($($t.into_task(),)+),
+                slots: ($(None::<Result<$T::Value, TaskError>>,)+),
             })
         }
     };
@@ -191,7 +192,9 @@ tuple_children!(Tuple6, gather6, 6; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f);
 tuple_children!(Tuple7, gather7, 7; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f, 6 G g);
 tuple_children!(Tuple8, gather8, 8; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f, 6 G g, 7 H h);
 
-/// Gathers tasks of one output type; results in argument order (asyncio's `gather`).
+/// Gathers awaitables of one output type; results in argument order (asyncio's
+/// `gather`). A task or `asyncio::Future` is taken as it is, a plain future is wrapped
+/// into a task (`ensure_future`); pass `task.clone()` to keep a handle.
 ///
 /// Resolves to `Ok(results)`, or the first child's error (see the module docs). Use
 /// [`Gather::return_exceptions`] for every outcome in place.
@@ -200,15 +203,17 @@ tuple_children!(Tuple8, gather8, 8; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f, 6 
 /// asyncio::run(async {
 ///     let tasks: Vec<_> = (1..=3).map(|i| asyncio::create_task(async move { i * 10 })).collect();
 ///     assert_eq!(asyncio::gather(tasks).await.unwrap(), vec![10, 20, 30]);
+///     let coros = (1..=2).map(|i| async move { i });
+///     assert_eq!(asyncio::gather(coros).await.unwrap(), vec![1, 2]);
 ///     assert!(asyncio::gather(Vec::<asyncio::Task<()>>::new()).await.unwrap().is_empty());
 /// });
 /// ```
-pub fn gather<T, I>(tasks: I) -> Gather<VecOf<T>>
+pub fn gather<A, I>(awaitables: I) -> Gather<VecOf<A::Value>>
 where
-    T: Send + 'static,
-    I: IntoIterator<Item = Task<T>>,
+    A: Awaitable,
+    I: IntoIterator<Item = A>,
 {
-    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    let tasks: Vec<Task<A::Value>> = awaitables.into_iter().map(A::into_task).collect();
     let slots = tasks.iter().map(|_| None).collect();
     Gather::new(VecOf { tasks, slots })
 }

@@ -10,6 +10,7 @@
 //! completion hook or timer behind when they return early or are dropped.
 
 pub(crate) mod as_completed;
+pub(crate) mod awaitable;
 pub(crate) mod gather;
 pub(crate) mod shield;
 pub(crate) mod taskgroup;
@@ -19,33 +20,33 @@ pub(crate) mod timeouts;
 pub(crate) mod wait;
 pub(crate) mod watch;
 
-use std::future::Future;
 use std::time::Duration;
 
+use crate::compose::awaitable::Awaitable;
 use crate::runtime::time::sleep::sleep;
-use crate::runtime::Handle;
 use crate::task::cancel::CancelledError;
-use crate::task::output::IntoOutcome;
-use crate::task::Task;
 
-/// Wraps a future into a task on the running runtime (asyncio's `ensure_future` for a
-/// coroutine; a `Task` is already one).
+/// asyncio's `ensure_future`: a task or an `asyncio::Future` as it is (same identity), a
+/// plain future (a coroutine) wrapped into a new task on the running runtime.
 ///
 /// # Panics
-/// Outside a runtime.
+/// Outside a runtime, for a plain future.
 ///
 /// ```
 /// asyncio::run(async {
 ///     let t = asyncio::ensure_future(async { 3 });
+///     let same = asyncio::ensure_future(t.clone());
+///     assert_eq!(same, t);
 ///     assert_eq!(t.await.unwrap(), 3);
+///
+///     let fut = asyncio::Future::<u8>::new();
+///     let also = asyncio::ensure_future(fut.clone());
+///     also.set_result(1).unwrap();
+///     assert_eq!(fut.await.unwrap(), 1);
 /// });
 /// ```
-pub fn ensure_future<F>(fut: F) -> Task<<F::Output as IntoOutcome>::Value>
-where
-    F: Future + Send + 'static,
-    F::Output: IntoOutcome,
-{
-    Handle::current_or_panic("asyncio::ensure_future").create_task(fut)
+pub fn ensure_future<A: Awaitable>(awaitable: A) -> A::Ensured {
+    awaitable.ensure_future()
 }
 
 /// Sleeps, then returns `value` (asyncio's `sleep(delay, result)`).

@@ -30,6 +30,7 @@
 //! * Dropping the shield (or ending cancelled) removes the hook: nothing stays registered
 //!   on the inner task, which goes on, detached (asyncio's `_outer_done_callback`).
 
+use crate::compose::awaitable::Awaitable;
 use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
@@ -47,7 +48,9 @@ use crate::task::error::TaskError;
 use crate::task::hooks::{self, CallbackId, Notify};
 use crate::task::{Task, TaskRef};
 
-/// Protects `task` from the cancellation of whoever awaits the shield.
+/// Protects an awaitable from the cancellation of whoever awaits the shield (a task as
+/// it is; a plain future or an `asyncio::Future` through a task that awaits it, as
+/// asyncio's `ensure_future`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -67,8 +70,11 @@ use crate::task::{Task, TaskRef};
 ///     assert!(!inner_ref.cancelled()); // ...the shielded task is not
 /// });
 /// ```
-pub fn shield<T>(task: Task<T>) -> Shield<T> {
-    Shield { task, outer: None }
+pub fn shield<A: Awaitable>(awaitable: A) -> Shield<A::Value> {
+    Shield {
+        task: awaitable.into_task(),
+        outer: None,
+    }
 }
 
 /// Future returned by [`shield`].

@@ -54,6 +54,7 @@
 //!   its first await point runs (an `async` block without any returns its value), as
 //!   asyncio's does with the eager task factory.
 
+use crate::compose::awaitable::{AwaitableKind, IntoAwaited};
 use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
@@ -236,10 +237,11 @@ impl Timeout {
     /// # Panics
     /// When polled outside a task of an asyncio runtime (asyncio: "Timeout should be used
     /// inside a task").
-    pub fn run<F: Future>(self, body: F) -> TimeoutScope<F> {
+    pub fn run<A: IntoAwaited>(self, body: A) -> TimeoutScope<A::Future> {
         TimeoutScope {
             shared: self.shared,
-            body: Some(body),
+            body: Some(body.into_awaited()),
+            never_start: false,
             tokens_at_enter: 0,
             cancel_at_enter: false,
             precancelled: false,
@@ -354,6 +356,9 @@ pub struct TimeoutScope<F> {
     cancel_at_enter: bool,
     /// The scope cancelled the task as it entered (during the current first poll).
     precancelled: bool,
+    /// `wait_for(coroutine, 0)`: the body is dropped unpolled at the first poll (asyncio
+    /// never starts the coroutine) and the scope resolves to `TimeoutError`.
+    never_start: bool,
     /// The body completed in its first poll without reaching an await point that took
     /// the scope's cancellation (an awaitable that was already done): it is not converted.
     unseen: bool,
@@ -464,6 +469,13 @@ impl<F: Future> Future for TimeoutScope<F> {
         // SAFETY: see above; `body` stays in place.
         let body = unsafe { Pin::new_unchecked(body) };
         let precancelled = std::mem::take(&mut this.precancelled);
+        if this.never_start && precancelled {
+            // Never started: the scope takes its own request back and times out.
+            this.body = None;
+            let baseline = this.shared.state.lock().cancelling_at_enter;
+            take_own_pending_cancel(baseline);
+            return Poll::Ready(this.exit(None));
+        }
         match body.poll(cx) {
             Poll::Ready(out) => {
                 this.body = None;
@@ -544,9 +556,16 @@ impl<F> Drop for TimeoutScope<F> {
 ///     assert!(slow_ref.cancelled(), "the awaited task was cancelled and waited for");
 /// });
 /// ```
-pub fn wait_for<F: Future>(fut: F, timeout: Option<Duration>) -> TimeoutScope<F> {
-    let mut scope = self::timeout(timeout).run(fut);
-    scope.cancel_at_enter = timeout == Some(Duration::ZERO);
+pub fn wait_for<A: IntoAwaited>(
+    awaitable: A,
+    timeout: Option<Duration>,
+) -> TimeoutScope<A::Future> {
+    let zero = timeout == Some(Duration::ZERO);
+    let mut scope = self::timeout(timeout).run(awaitable);
+    scope.cancel_at_enter = zero;
+    // asyncio 3.12+ wraps a coroutine in a task and cancels it before its first step:
+    // the coroutine never runs. A plain future here is that coroutine.
+    scope.never_start = zero && A::KIND == AwaitableKind::Coroutine;
     scope
 }
 

@@ -26,6 +26,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::compose::awaitable::IntoAwaited;
 use crate::loom::thread::JoinHandle;
 use crate::task::error::TaskError;
 use crate::task::output::{IntoOutcome, Value};
@@ -80,11 +81,13 @@ impl Runtime {
     /// message. Calling it
     /// from a worker thread of any runtime panics, since it would block that worker
     /// (asyncio: "cannot be called from a running event loop").
-    pub fn block_on<F>(&self, future: F) -> F::Output
+    pub fn block_on<A>(&self, awaitable: A) -> <A::Future as Future>::Output
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        A: IntoAwaited,
+        A::Future: Send + 'static,
+        <A::Future as Future>::Output: Send + 'static,
     {
+        let future = awaitable.into_awaited();
         if context::is_worker_thread() {
             panic!(
                 "Runtime::block_on cannot be called from a running event loop: \

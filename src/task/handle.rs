@@ -500,6 +500,27 @@ impl<T> Task<T> {
     }
 }
 
+/// Handles are equal when they are handles of one task (Python's `is`).
+impl<T> PartialEq for Task<T> {
+    fn eq(&self, other: &Self) -> bool {
+        *self.task == *other.task
+    }
+}
+
+impl<T> Eq for Task<T> {}
+
+impl<T> Hash for Task<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.task.hash(state);
+    }
+}
+
+impl<T> PartialEq<TaskRef> for Task<T> {
+    fn eq(&self, other: &TaskRef) -> bool {
+        *self.task == *other
+    }
+}
+
 impl<T> AsRef<TaskRef> for Task<T> {
     fn as_ref(&self) -> &TaskRef {
         &self.task
@@ -636,9 +657,61 @@ impl<T> Task<T> {
     }
 }
 
-impl<T> Future for Task<T> {
-    type Output = Result<T, TaskError>;
+/// Awaiting a task (`task.await`): the future [`Task`]'s `IntoFuture` gives.
+///
+/// A task is not itself a Rust `Future`, as an asyncio task is not a coroutine: that is
+/// what lets the composition functions take a task as it is and wrap a plain future into
+/// a task (`Awaitable`). `task.await` and `(&mut task).await` read as usual.
+#[must_use = "futures do nothing unless awaited"]
+pub struct TaskJoin<T>(Task<T>);
 
+/// Awaiting a task through `&mut` (`(&mut task).await`): the handle stays with the caller.
+#[must_use = "futures do nothing unless awaited"]
+pub struct TaskJoinMut<'a, T>(&'a mut Task<T>);
+
+impl<T> std::future::IntoFuture for Task<T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = TaskJoin<T>;
+    fn into_future(self) -> TaskJoin<T> {
+        TaskJoin(self)
+    }
+}
+
+impl<'a, T> std::future::IntoFuture for &'a mut Task<T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = TaskJoinMut<'a, T>;
+    fn into_future(self) -> TaskJoinMut<'a, T> {
+        TaskJoinMut(self)
+    }
+}
+
+impl<T> Future for TaskJoin<T> {
+    type Output = Result<T, TaskError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_await(cx)
+    }
+}
+
+impl<T> Future for TaskJoinMut<'_, T> {
+    type Output = Result<T, TaskError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_await(cx)
+    }
+}
+
+impl<T> TaskJoin<T> {
+    /// The task being awaited.
+    pub fn task(&self) -> &Task<T> {
+        &self.0
+    }
+
+    /// The task back.
+    pub fn into_task(self) -> Task<T> {
+        self.0
+    }
+}
+
+impl<T> Task<T> {
     /// A runtime-aware await point. A cancel request of the current task pending since
     /// its step began comes first, done or not (asyncio's `__step` throws it in instead
     /// of sending the result): delivered as the error, the output staying in this handle
@@ -649,7 +722,7 @@ impl<T> Future for Task<T> {
     /// current task's waiter, so cancelling the current task cancels this one (a request
     /// the current task made during this step is forwarded to it when the step ends). A
     /// cancellation read from a task that ended cancelled is tracked by the current task.
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    pub(crate) fn poll_await(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
         if self.task.cancelled() {
             consume_pending_cancel();
         } else if let Some(err) = deliver_pending_cancel_since_start() {

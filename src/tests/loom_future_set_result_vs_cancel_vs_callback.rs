@@ -8,6 +8,8 @@
 //! completes) with that same outcome (a cancelled future cancels the task that awaits
 //! it); nothing leaks.
 
+use std::future::IntoFuture;
+
 use crate::loom::thread;
 use crate::loom_model::{model, Counter, Sched};
 
@@ -18,7 +20,7 @@ fn set_result_vs_cancel_vs_add_done_callback() {
         let fut = crate::Future::<u32>::new_on(&sched.handle());
         let f = fut.clone();
         // A task awaiting the future (the future itself is a valid task body).
-        let waiter = sched.spawn(f);
+        let waiter = sched.spawn(f.into_future());
         assert_eq!(sched.run_injector(), 1);
         assert!(!waiter.done());
 

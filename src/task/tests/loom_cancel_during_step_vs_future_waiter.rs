@@ -13,7 +13,7 @@
 //! cancellation, propagates it and ends cancelled with it; `cancelling()` is 1; the
 //! task's future is dropped once; nothing leaks.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -33,13 +33,15 @@ struct AwaitFuture {
 
 impl Future for AwaitFuture {
     type Output = Result<u32, CancelledError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.slot.put(cx.waker());
-        Pin::new(&mut self.fut).poll(cx).map(|r| match r {
-            Ok(v) => Ok(v),
-            Err(TaskError::Cancelled(c)) => Err(c),
-            Err(e) => panic!("unexpected exception {e}"),
-        })
+        Pin::new(&mut (&self.fut).into_future())
+            .poll(cx)
+            .map(|r| match r {
+                Ok(v) => Ok(v),
+                Err(TaskError::Cancelled(c)) => Err(c),
+                Err(e) => panic!("unexpected exception {e}"),
+            })
     }
 }
 

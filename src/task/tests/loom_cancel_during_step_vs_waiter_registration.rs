@@ -17,7 +17,7 @@
 //! the future the coroutine yielded): whatever the interleaving, the request reaches the
 //! inner task; both end cancelled with its message; futures are dropped once.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -38,7 +38,7 @@ impl Future for AwaitInner {
     type Output = Result<(), TaskError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.slot.put(cx.waker());
-        Pin::new(&mut self.inner).poll(cx)
+        Pin::new(&mut (&mut self.inner).into_future()).poll(cx)
     }
 }
 

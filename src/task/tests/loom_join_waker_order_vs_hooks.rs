@@ -12,7 +12,7 @@
 //! would be a loom deadlock); nothing leaks (wakers dropped, cell freed); and when the
 //! join waker was registered before the hook, its wake-up comes first.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Mutex as StdMutex;
 use std::task::{Context, Poll, Wake, Waker};
@@ -90,7 +90,7 @@ fn fixture() -> (Sched, Task<()>, TaskRef, Counter) {
 
 fn poll_join(join: &mut Task<()>, waker: &Waker) -> bool {
     let mut cx = Context::from_waker(waker);
-    match Future::poll(Pin::new(join), &mut cx) {
+    match Future::poll(Pin::new(&mut join.into_future()), &mut cx) {
         Poll::Ready(out) => {
             assert!(out.is_ok());
             true

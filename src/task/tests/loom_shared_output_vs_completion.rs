@@ -9,7 +9,7 @@
 //! reports a deadlock); the stored output is dropped exactly once, after the last handle
 //! (the clones read out are `Arc`s of it); no waker is leaked; the cell is freed once.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -62,7 +62,7 @@ fn await_blocking(mut join: Task<Out>) -> ThreadWaker {
     loop {
         let w = waker.waker();
         let mut cx = Context::from_waker(&w);
-        match Pin::new(&mut join).poll(&mut cx) {
+        match Pin::new(&mut (&mut join).into_future()).poll(&mut cx) {
             Poll::Ready(out) => {
                 assert!(out.is_ok(), "the task returned, yet a handle read {out:?}");
                 break;

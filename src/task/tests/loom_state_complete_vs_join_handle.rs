@@ -14,7 +14,7 @@
 //! reader would be a loom deadlock); the cell is freed exactly once (nothing references
 //! the scheduler afterwards; loom's leak check).
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -80,7 +80,7 @@ impl Fixture {
 fn poll_join(join: &mut Task<DropCount>, waker: &ThreadWaker) -> bool {
     let waker = waker.waker();
     let mut cx = Context::from_waker(&waker);
-    match Pin::new(join).poll(&mut cx) {
+    match Pin::new(&mut join.into_future()).poll(&mut cx) {
         Poll::Ready(out) => {
             assert!(
                 out.is_ok(),
