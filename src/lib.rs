@@ -89,7 +89,7 @@ mod tests;
 use std::time::Duration;
 
 pub use compose::as_completed::{as_completed, AsCompleted, AsCompletedError, Next, NextTask};
-pub use compose::awaitable::{Awaitable, AwaitableKind, IntoAwaited};
+pub use compose::awaitable::{Awaitable, AwaitableKind, IntoAwaited, WaitItem};
 pub use compose::gather::{
     gather, gather2, gather3, gather4, gather5, gather6, gather7, gather8, Gather, GatherAll,
     GatherChildren, Tuple2, Tuple3, Tuple4, Tuple5, Tuple6, Tuple7, Tuple8, VecOf,

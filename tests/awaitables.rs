@@ -200,3 +200,38 @@ fn block_on_a_task() {
         assert_eq!(rt.block_on(t).unwrap(), 4);
     });
 }
+
+// f = loop.create_future(); f.set_result(1); done, pending = await wait([f]) -> f in done
+// (a coroutine: asyncio 3.11+ raises TypeError; here it is wrapped into a task, as
+// ensure_future does, and that task comes back)
+#[test]
+fn test_wait_future_and_coroutine() {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let f = asyncio::Future::<u8>::new();
+                let pending_f = asyncio::Future::<u8>::new();
+                f.set_result(1).unwrap();
+                let (done, pending) = asyncio::wait(
+                    vec![f.clone(), pending_f.clone()],
+                    Some(Duration::from_millis(5)),
+                    asyncio::ALL_COMPLETED,
+                )
+                .await
+                .unwrap();
+                assert_eq!(done.len(), 1);
+                assert_eq!(done[0].result().unwrap().unwrap(), 1, "the future itself");
+                assert_eq!(pending.len(), 1);
+                pending_f.cancel(None);
+
+                let (done, pending) =
+                    asyncio::wait(vec![async { 3u8 }], None, asyncio::ALL_COMPLETED)
+                        .await
+                        .unwrap();
+                assert!(pending.is_empty());
+                let task: &Task<u8> = &done[0];
+                assert_eq!(task.result().unwrap().unwrap(), 3);
+            });
+        }
+    });
+}

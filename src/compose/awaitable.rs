@@ -2,7 +2,8 @@
 //!
 //! asyncio tells a coroutine from a future: `ensure_future(task)` is that task,
 //! `ensure_future(fut)` that future, `ensure_future(coro)` a new task running the
-//! coroutine; `gather`, `shield`, `as_completed` and `wait_for` take all three. Here:
+//! coroutine; `gather`, `shield`, `as_completed`, `wait_for` (and `wait`, [`WaitItem`])
+//! take all three. Here:
 //!
 //! | awaitable | is | `ensure_future` gives |
 //! |---|---|---|
@@ -20,7 +21,7 @@ use std::future::Future;
 use crate::future::Future as AsyncioFuture;
 use crate::runtime::Handle;
 use crate::task::output::IntoOutcome;
-use crate::task::Task;
+use crate::task::{Task, TaskRef};
 
 /// How an awaitable is awaited (asyncio's coroutine / future distinction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,5 +147,54 @@ impl<T: Clone + Send + 'static> IntoAwaited for AsyncioFuture<T> {
     const KIND: AwaitableKind = AwaitableKind::Future;
     fn into_awaited(self) -> Self::Future {
         std::future::IntoFuture::into_future(self)
+    }
+}
+
+/// What [`wait`](crate::wait) accepts: a [`TaskRef`], a [`Task`], an `asyncio::Future`, or a
+/// plain future (wrapped into a task, as `ensure_future` does; asyncio 3.11+ refuses a
+/// coroutine here, see docs/asyncio-differences.md). `wait` gives the items back in its
+/// `(done, pending)` vectors: the task or future itself, the new task for a plain future.
+pub trait WaitItem {
+    /// What `wait` gives back for it.
+    type Out;
+
+    /// The task to watch, and what to give back.
+    #[doc(hidden)]
+    fn into_wait_item(self) -> (TaskRef, Self::Out);
+}
+
+impl WaitItem for TaskRef {
+    type Out = TaskRef;
+    fn into_wait_item(self) -> (TaskRef, TaskRef) {
+        (self.clone(), self)
+    }
+}
+
+impl<T> WaitItem for Task<T> {
+    type Out = Task<T>;
+    fn into_wait_item(self) -> (TaskRef, Task<T>) {
+        (self.task_ref(), self)
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> WaitItem for AsyncioFuture<T> {
+    type Out = AsyncioFuture<T>;
+    /// Watched through a task that awaits it (detached: it ends with the future, or is
+    /// cancelled with the runtime).
+    fn into_wait_item(self) -> (TaskRef, AsyncioFuture<T>) {
+        let watcher = self.clone().into_task();
+        (watcher.task_ref(), self)
+    }
+}
+
+impl<F> WaitItem for F
+where
+    F: Future + Send + 'static,
+    F::Output: IntoOutcome,
+{
+    type Out = Task<<F::Output as IntoOutcome>::Value>;
+    fn into_wait_item(self) -> (TaskRef, Self::Out) {
+        let task = self.into_task();
+        (task.task_ref(), task)
     }
 }

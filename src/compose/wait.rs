@@ -14,6 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::compose::awaitable::WaitItem;
 use crate::compose::watch::WatchSet;
 use crate::runtime::time::sleep::Timer;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
@@ -63,8 +64,10 @@ impl From<CancelledError> for WaitError {
     }
 }
 
-/// Waits for `tasks` (any of `Task<T>` or `TaskRef`) until `return_when` holds or
-/// `timeout` passes; returns `(done, pending)`, each in argument order.
+/// Waits for `items` (tasks, `TaskRef`s, `asyncio::Future`s, or plain futures wrapped
+/// into tasks: see [`WaitItem`]) until `return_when` holds or `timeout` passes; returns
+/// `(done, pending)`, each in argument order, with the items themselves (the new task for
+/// a plain future).
 ///
 /// ```
 /// use std::time::Duration;
@@ -79,13 +82,13 @@ impl From<CancelledError> for WaitError {
 ///     slow.cancel(None);
 /// });
 /// ```
-pub fn wait<W, I>(tasks: I, timeout: Option<Duration>, return_when: ReturnWhen) -> Wait<W>
+pub fn wait<A, I>(items: I, timeout: Option<Duration>, return_when: ReturnWhen) -> Wait<A::Out>
 where
-    W: AsRef<TaskRef>,
-    I: IntoIterator<Item = W>,
+    A: WaitItem,
+    I: IntoIterator<Item = A>,
 {
-    let items: Vec<W> = tasks.into_iter().collect();
-    let refs = items.iter().map(|w| w.as_ref().clone()).collect();
+    let items: Vec<(TaskRef, A::Out)> = items.into_iter().map(A::into_wait_item).collect();
+    let refs = items.iter().map(|(r, _)| r.clone()).collect();
     Wait {
         watch: WatchSet::new(refs),
         items: Some(items),
@@ -97,7 +100,7 @@ where
 /// Future returned by [`wait`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Wait<W> {
-    items: Option<Vec<W>>,
+    items: Option<Vec<(TaskRef, W)>>,
     watch: WatchSet,
     timer: Option<Timer>,
     return_when: ReturnWhen,
@@ -105,7 +108,7 @@ pub struct Wait<W> {
 
 impl<W> Unpin for Wait<W> {}
 
-impl<W: AsRef<TaskRef>> Wait<W> {
+impl<W> Wait<W> {
     fn satisfied(&self, just_done: &[usize]) -> bool {
         match self.return_when {
             ReturnWhen::FirstCompleted => !just_done.is_empty(),
@@ -116,11 +119,15 @@ impl<W: AsRef<TaskRef>> Wait<W> {
 
     fn split(&mut self) -> (Vec<W>, Vec<W>) {
         let items = self.items.take().expect("polled after completion");
-        items.into_iter().partition(|w| w.as_ref().done())
+        let (done, pending): (Vec<_>, Vec<_>) = items.into_iter().partition(|(r, _)| r.done());
+        (
+            done.into_iter().map(|(_, w)| w).collect(),
+            pending.into_iter().map(|(_, w)| w).collect(),
+        )
     }
 }
 
-impl<W: AsRef<TaskRef>> Future for Wait<W> {
+impl<W> Future for Wait<W> {
     type Output = Result<(Vec<W>, Vec<W>), WaitError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
