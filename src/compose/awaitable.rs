@@ -37,6 +37,9 @@ pub enum AwaitableKind {
 /// A task, an `asyncio::Future` or a plain future: what asyncio's `gather`, `shield`,
 /// `as_completed`, `wait_for` and `ensure_future` accept (see the module docs).
 ///
+/// Wrapping a plain future or an `asyncio::Future` into a task needs a running runtime:
+/// outside one, those calls panic as [`create_task`](crate::create_task) does.
+///
 /// ```
 /// asyncio::run(async {
 ///     let task = asyncio::create_task(async { 1 });
