@@ -42,7 +42,7 @@ use crate::compose::watch::{WakeOn, WatchSet};
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::Mutex;
 use crate::task::cancel::waiter::{self, CancelFanOut, CancelTarget};
-use crate::task::cancel::{forward_or_deliver_pending_cancel, CancelledError};
+use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
 use crate::task::state::Outcome;
@@ -290,14 +290,6 @@ impl<C: GatherChildren> Core<C> {
         Progress::AllDone
     }
 
-    /// A cancel request pending for the awaiting task since its step began is delivered
-    /// here. One made during this step is left alone: the harness offers it to the
-    /// gather, registered as the task's waiter, when the step ends (asyncio's `__step`
-    /// cancels the gathering future the coroutine yielded), which cancels the children.
-    fn forward_pending_cancel(&self) -> Option<CancelledError> {
-        forward_or_deliver_pending_cancel(CancelTarget::Tasks(self.cancel.clone()))
-    }
-
     /// The cancellation a cancelled gather ends with, tracked by the awaiting task.
     fn cancelled(&self) -> Option<CancelledError> {
         if !self.cancel.requested.load(Ordering::Acquire) {
@@ -391,7 +383,10 @@ impl<C: GatherChildren> Future for Gather<C> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match this.core.poll_progress(cx, true) {
-            Progress::Pending => match this.core.forward_pending_cancel() {
+            // A request pending since the step began is delivered here; one made during
+            // this step is offered to the gather (the task's waiter) when the step ends,
+            // which cancels the children (asyncio's `__step` cancels the yielded future).
+            Progress::Pending => match deliver_pending_cancel() {
                 Some(err) => {
                     this.core.finish();
                     Poll::Ready(Err(TaskError::Cancelled(err)))
@@ -426,7 +421,10 @@ impl<C: GatherChildren> Future for GatherAll<C> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match this.core.poll_progress(cx, false) {
-            Progress::Pending => match this.core.forward_pending_cancel() {
+            // A request pending since the step began is delivered here; one made during
+            // this step is offered to the gather (the task's waiter) when the step ends,
+            // which cancels the children (asyncio's `__step` cancels the yielded future).
+            Progress::Pending => match deliver_pending_cancel() {
                 Some(err) => {
                     this.core.finish();
                     Poll::Ready(Err(err))

@@ -40,8 +40,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use crate::loom::Mutex;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
 use crate::task::cancel::{
-    cancelled_error, consume_pending_cancel, deliver_pending_cancel_since_start,
-    forward_or_deliver_pending_cancel, CancelledError,
+    cancelled_error, consume_pending_cancel, deliver_pending_cancel,
+    deliver_pending_cancel_since_start, CancelledError,
 };
 use crate::task::current;
 use crate::task::error::TaskError;
@@ -283,7 +283,7 @@ impl<T> Future for Shield<T> {
         // began is delivered here; one made during this step cancels the outer (asyncio's
         // `__step` cancels the future the coroutine yields), which wakes the awaiter to
         // receive it one hop later.
-        if let Some(err) = forward_or_deliver_pending_cancel(outer.target()) {
+        if let Some(err) = deliver_pending_cancel() {
             outer.release();
             return Poll::Ready(Err(TaskError::Cancelled(err)));
         }

@@ -1,9 +1,10 @@
 //! Delivery: how a runtime-aware await point hands a pending request to its task.
 //!
-//! Every runtime-aware await point calls [`deliver_pending_cancel`] first (or
-//! [`forward_or_deliver_pending_cancel`] when it is about to suspend on something a
-//! cancel can be forwarded to). Consuming *must_cancel* is recorded in the step report
-//! (`step.rs`) so that the harness can apply the end-of-step rules.
+//! Every runtime-aware await point calls [`deliver_pending_cancel`] first (the await point
+//! of a task or an `asyncio::Future`: [`deliver_pending_cancel_since_start`]); a request
+//! made during the step is offered, when the step ends, to what the task suspended on
+//! ([`forward_request_made_during_step`]). Consuming *must_cancel* is recorded in the step
+//! report (`step.rs`) so that the harness can apply the end-of-step rules.
 
 use crate::loom::StdArc as Arc;
 
@@ -11,7 +12,7 @@ use crate::task::cancel::error::CancelledError;
 use crate::task::cancel::forward;
 use crate::task::cancel::state::PendingScope;
 use crate::task::cancel::step;
-use crate::task::cancel::waiter::{self, CancelTarget};
+use crate::task::cancel::waiter;
 use crate::task::current;
 use crate::task::raw::RawTask;
 use crate::task::TaskRef;
@@ -92,17 +93,6 @@ fn take_pending_cancel(raw: RawTask) -> Option<Option<Arc<str>>> {
     };
     step::mark_delivered();
     Some(msg)
-}
-
-/// [`deliver_pending_cancel`] for an await point with a cancel target (a gather). The
-/// target is not asked here: the await point registers it as the task's waiter when it
-/// suspends, and a request made during this step is offered to it when the step ends
-/// (`forward_request_made_during_step`), as asyncio's `__step` offers `_must_cancel` to
-/// the future the coroutine yielded. A request pending since the step began is
-/// delivered, never forwarded (this is what unwinds a cycle of tasks awaiting each
-/// other, see `forward.rs`).
-pub(crate) fn forward_or_deliver_pending_cancel(_target: CancelTarget) -> Option<CancelledError> {
-    deliver_pending_cancel()
 }
 
 /// End of a step that returned `Pending` (the harness, after the end-of-step rules of

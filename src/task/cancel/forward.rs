@@ -101,7 +101,8 @@ pub(crate) fn forward_from(from: &TaskRef, target: CancelTarget, msg: Option<Arc
 }
 
 /// The running task `me` offers its pending request to `target`, the awaitable it is
-/// about to suspend on (`deliver::forward_or_deliver_pending_cancel`). Returns whether
+/// suspended on, at the end of the step that made the request
+/// (`deliver::forward_request_made_during_step`). Returns whether
 /// `target` accepted. `me` is on the path, so a chain that leads back to it ends at the
 /// task before it, which arms the request itself (and the cycle unwinds from there).
 pub(crate) fn offer(me: &TaskRef, target: CancelTarget, msg: Option<Arc<str>>) -> bool {

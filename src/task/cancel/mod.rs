@@ -79,8 +79,8 @@ pub use error::CancelledError;
 
 pub(crate) use deliver::{
     arm_for_this_step, cancelled_error, consume_pending_cancel, deliver_pending_cancel,
-    deliver_pending_cancel_since_start, forward_or_deliver_pending_cancel,
-    forward_request_made_during_step, rearm_for_next_await, take_own_pending_cancel,
+    deliver_pending_cancel_since_start, forward_request_made_during_step, rearm_for_next_await,
+    take_own_pending_cancel,
 };
 pub(crate) use state::CancelState;
 pub(crate) use step::{
