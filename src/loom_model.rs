@@ -307,6 +307,7 @@ impl Sched {
             eager_tasks: AtomicBool::new(false),
             exception_handler: None,
             unhandled_panic: UnhandledPanic::Report,
+            hooks: Default::default(),
         };
         let shared = Arc::new(Shared::new(
             config,

@@ -35,6 +35,7 @@
 //! dropping a task handle does: it still runs, its result is dropped.
 
 use crate::loom::StdArc;
+use crate::runtime::hooks::ThreadHook;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
@@ -78,6 +79,9 @@ pub(crate) struct BlockingConfig {
     /// The runtime's exception handler, for panics in wakers or destructors a blocking
     /// thread runs after a job (the job's own panic is its result).
     pub(crate) exception_handler: Option<ExceptionHandler>,
+    /// `Builder::on_thread_start` / `on_thread_stop` (see `runtime/hooks.rs`).
+    pub(crate) on_thread_start: Option<ThreadHook>,
+    pub(crate) on_thread_stop: Option<ThreadHook>,
 }
 
 impl Default for BlockingConfig {
@@ -89,6 +93,8 @@ impl Default for BlockingConfig {
             thread_name: "asyncio-blocking".to_owned(),
             stack_size: None,
             exception_handler: None,
+            on_thread_start: None,
+            on_thread_stop: None,
         }
     }
 }
@@ -248,9 +254,32 @@ impl PoolInner {
         }
     }
 
+    /// Runs a thread hook of the runtime, guarded.
+    fn run_hook(&self, hook: Option<ThreadHook>) {
+        if let Some(hook) = hook {
+            if let Some(panic) = catch_user_panic(|| hook()) {
+                let handler = self.state.lock().config.exception_handler.clone();
+                call_handler(
+                    handler.as_ref(),
+                    "Exception in a runtime hook",
+                    Some(TaskError::Panicked(panic)),
+                    None,
+                );
+            }
+        }
+    }
+
     /// A blocking thread's life.
     fn run(self: StdArc<Self>) {
         POOL_OF_THREAD.with(|p| p.set(StdArc::as_ptr(&self) as usize));
+        let (start, stop) = {
+            let st = self.state.lock();
+            (
+                st.config.on_thread_start.clone(),
+                st.config.on_thread_stop.clone(),
+            )
+        };
+        self.run_hook(start);
         let mut st = self.state.lock();
         loop {
             if let Some(job) = st.queue.pop_front() {
@@ -287,6 +316,10 @@ impl PoolInner {
                 break;
             }
         }
+        // The stop hook runs while the thread still counts (a shutdown waits for it).
+        drop(st);
+        self.run_hook(stop);
+        let mut st = self.state.lock();
         st.threads -= 1;
         drop(st);
         self.exited.notify_all();

@@ -1,6 +1,8 @@
 //! `Builder`: configures and starts a runtime.
 
 use crate::loom::StdArc;
+use crate::runtime::hooks::{HookKind, RuntimeHooks};
+use crate::task::TaskRef;
 use std::fmt;
 use std::io;
 use std::time::Duration;
@@ -36,6 +38,7 @@ pub struct Builder {
     exception_handler: Option<ExceptionHandler>,
     unhandled_panic: UnhandledPanic,
     blocking: BlockingConfig,
+    hooks: RuntimeHooks,
 }
 
 impl Default for Builder {
@@ -56,6 +59,7 @@ impl Builder {
             exception_handler: None,
             unhandled_panic: UnhandledPanic::Report,
             blocking: BlockingConfig::default(),
+            hooks: RuntimeHooks::default(),
         }
     }
 
@@ -145,6 +149,115 @@ impl Builder {
         self
     }
 
+    /// Runs `f` first thing on every thread the runtime starts: its workers and the
+    /// threads of its blocking pool (tokio's `on_thread_start`). A panic in it goes to the
+    /// exception handler. See `runtime/hooks.rs`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let s = started.clone();
+    /// let rt = asyncio::Builder::new()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         s.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { asyncio::to_thread(|| ()).await.unwrap() });
+    /// drop(rt); // joins the workers
+    /// assert!(started.load(Ordering::SeqCst) >= 3); // 2 workers + 1 blocking thread
+    /// ```
+    pub fn on_thread_start<F>(mut self, f: F) -> Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.on_thread_start = Some(StdArc::new(f));
+        self
+    }
+
+    /// Runs `f` last thing on every thread the runtime started, before it ends (tokio's
+    /// `on_thread_stop`).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let s = stopped.clone();
+    /// let rt = asyncio::Builder::new()
+    ///     .worker_threads(2)
+    ///     .on_thread_stop(move || {
+    ///         s.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(rt); // joins the workers
+    /// assert_eq!(stopped.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_thread_stop<F>(mut self, f: F) -> Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.on_thread_stop = Some(StdArc::new(f));
+        self
+    }
+
+    /// Runs `f` with every task created on the runtime, in the call that creates it
+    /// (before an eager first step or the task being queued): its id, its name, ...
+    /// (tokio's `on_task_spawn`).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let names = Arc::new(Mutex::new(Vec::new()));
+    /// let n = names.clone();
+    /// let rt = asyncio::Builder::new()
+    ///     .on_task_spawn(move |task| n.lock().unwrap().push(task.get_name()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     asyncio::Task::builder().name("fetch").create_task(async {}).await.unwrap();
+    /// });
+    /// assert!(names.lock().unwrap().contains(&"fetch".to_owned()));
+    /// ```
+    pub fn on_task_spawn<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&TaskRef) + Send + Sync + 'static,
+    {
+        self.hooks.on_task_spawn = Some(StdArc::new(f));
+        self
+    }
+
+    /// Runs `f` with every task of the runtime once it is done (`done()` is `true`, its
+    /// outcome set), on the thread that completed it, before its done callbacks run
+    /// (tokio's `on_task_terminate`).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let ended = Arc::new(Mutex::new(Vec::new()));
+    /// let e = ended.clone();
+    /// let rt = asyncio::Builder::new()
+    ///     .on_task_terminate(move |task| e.lock().unwrap().push((task.id(), task.cancelled())))
+    ///     .build()
+    ///     .unwrap();
+    /// let id = rt.block_on(async {
+    ///     let t = asyncio::create_task(asyncio::sleep(std::time::Duration::from_secs(60)));
+    ///     t.cancel(None);
+    ///     let id = t.id();
+    ///     let _ = t.await;
+    ///     id
+    /// });
+    /// drop(rt);
+    /// assert!(ended.lock().unwrap().contains(&(id, true)));
+    /// ```
+    pub fn on_task_terminate<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&TaskRef) + Send + Sync + 'static,
+    {
+        self.hooks.on_task_terminate = Some(StdArc::new(f));
+        self
+    }
+
     /// Maximum number of threads of the blocking pool that runs
     /// [`to_thread`](crate::to_thread) / [`Handle::run_in_executor`] jobs (default:
     /// asyncio's `min(32, cpus + 4)`; at least 1). Jobs beyond it wait in FIFO order.
@@ -213,6 +326,7 @@ impl Builder {
             eager_tasks: AtomicBool::new(self.factory == TaskFactory::Eager),
             exception_handler: self.exception_handler.clone(),
             unhandled_panic: self.unhandled_panic,
+            hooks: self.hooks.clone(),
         };
         let shared = Arc::new(Shared::new(
             config,
@@ -224,6 +338,8 @@ impl Builder {
         let mut blocking = self.blocking;
         blocking.stack_size = self.stack_size;
         blocking.exception_handler = self.exception_handler.clone();
+        blocking.on_thread_start = self.hooks.on_thread_start.clone();
+        blocking.on_thread_stop = self.hooks.on_thread_stop.clone();
         shared.blocking.configure(blocking);
         let mut threads = Vec::with_capacity(n);
         for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
@@ -263,6 +379,16 @@ fn worker_main(shared: Arc<Shared>, index: usize, local: Worker<Notified>, parke
         }
     }
     let _exit = Exit(&shared);
+    shared.run_thread_hook(HookKind::ThreadStart);
+    /// Runs the stop hook however the worker leaves (declared after `Exit`, so dropped
+    /// before it: the hook runs while the worker still counts as alive).
+    struct Stop<'a>(&'a Shared);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.run_thread_hook(HookKind::ThreadStop);
+        }
+    }
+    let _stop = Stop(&shared);
     let core = WorkerCore::new(index, shared.clone(), local, parker);
     {
         let _guard = context::enter_worker(&core);

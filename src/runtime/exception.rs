@@ -116,6 +116,8 @@ pub(crate) enum UserCode {
     Waker,
     /// A destructor the runtime runs (an output, a done callback, a closure never run).
     Destructor,
+    /// A runtime hook (`Builder::on_thread_start`, `on_task_spawn`, ...).
+    Hook,
 }
 
 impl UserCode {
@@ -123,6 +125,7 @@ impl UserCode {
         match self {
             UserCode::Waker => "Exception in a waker woken by the runtime",
             UserCode::Destructor => "Exception in a destructor run by the runtime",
+            UserCode::Hook => "Exception in a runtime hook",
         }
     }
 }

@@ -17,6 +17,7 @@ pub(crate) mod callbacks;
 pub(crate) mod context;
 pub(crate) mod exception;
 pub(crate) mod handle;
+pub(crate) mod hooks;
 pub(crate) mod scheduler;
 #[cfg(all(test, loom))]
 mod tests;

@@ -36,6 +36,7 @@ use std::task::{Context, Poll, Waker};
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::StdArc;
 use crate::runtime::exception::{catch_user_panic, ReportedTask, UserCode};
+use crate::runtime::hooks::HookKind;
 use crate::runtime::scheduler::ScheduleKind;
 use crate::task::cancel::{self, CancelledError, PendingRequest, Raised, StepReport};
 use crate::task::completion;
@@ -371,6 +372,12 @@ where
         }
 
         let snapshot = self.state().transition_to_complete(outcome);
+        if self.kind() == Kind::Task && header.scheduler.config.hooks.on_task_terminate.is_some() {
+            let task = TaskRef::clone_from_raw(self.raw());
+            header
+                .scheduler
+                .run_task_hook(HookKind::TaskTerminate, &task);
+        }
 
         // The awaiting `Task<T>` is woken at its place among the done callbacks and
         // completion wakers, in registration order: in asyncio the awaiter's wake-up is

@@ -23,6 +23,7 @@
 //! creation order between named and unnamed tasks.
 
 use crate::loom::StdArc;
+use crate::runtime::hooks::HookKind;
 use std::future::Future;
 use std::ptr;
 
@@ -158,6 +159,7 @@ where
             Task::from_raw(raw),
         )
     };
+    shared.run_task_hook(HookKind::TaskSpawn, &task);
     match shared.registry.insert(entry) {
         Ok(()) => shared.schedule(notified, ScheduleKind::Spawn),
         Err((entry, _closed)) => {
@@ -196,6 +198,7 @@ where
     // SAFETY: one initial ref is the Task<T>'s (JOIN_INTEREST set, output `F`'s value);
     // the other stands for the running step and is consumed by `run_eager`.
     let task = unsafe { Task::from_raw(raw) };
+    worker.shared.run_task_hook(HookKind::TaskSpawn, &task);
     let step = EagerStepGuard::enter(worker, raw);
     let _step = raw.run_eager();
     drop(step);

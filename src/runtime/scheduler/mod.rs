@@ -51,6 +51,7 @@ use crate::runtime::context;
 use crate::runtime::exception::{
     call_handler, shutdown_message, ExceptionHandler, ReportedTask, UnhandledPanic, UserCode,
 };
+use crate::runtime::hooks::RuntimeHooks;
 use crate::runtime::time::TimerDriver;
 use crate::task::core::Header;
 use crate::task::error::{PanicError, TaskError};
@@ -86,6 +87,8 @@ pub(crate) struct Config {
     pub(crate) exception_handler: Option<ExceptionHandler>,
     /// What a task or callback panic does to the runtime.
     pub(crate) unhandled_panic: UnhandledPanic,
+    /// `Builder::on_thread_start` and friends (see `runtime/hooks.rs`).
+    pub(crate) hooks: RuntimeHooks,
 }
 
 /// The part of a worker other threads may touch.

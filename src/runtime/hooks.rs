@@ -1,0 +1,96 @@
+//! Runtime hooks (tokio's `on_thread_start`/`on_thread_stop` and its unstable
+//! `on_task_spawn`/`on_task_terminate`), set on the [`Builder`](crate::Builder).
+//!
+//! * **Thread hooks** run on every thread the runtime starts — its workers and the
+//!   threads of its blocking pool — first thing after the thread starts, and last thing
+//!   before it ends.
+//! * **Task hooks** run with the task's [`TaskRef`] (id, name, ...): `on_task_spawn` in the
+//!   call that creates it (before an eager first step, before the task is queued),
+//!   `on_task_terminate` on the thread that completes it, once it is done (`done()` is
+//!   `true`, its outcome set), before its done callbacks run. Callbacks scheduled with
+//!   `call_soon` are not tasks and run no task hook.
+//!
+//! A hook is user code the runtime calls on its own stack: a panic in it goes to the
+//! exception handler ("Exception in a runtime hook") and changes nothing else. With no hook
+//! set, spawning and completing a task pay one branch each.
+
+use crate::loom::StdArc as Arc;
+use std::fmt;
+
+use crate::task::TaskRef;
+
+/// A thread hook.
+pub(crate) type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// A task hook.
+pub(crate) type TaskHook = Arc<dyn Fn(&TaskRef) + Send + Sync + 'static>;
+
+/// The hooks a runtime was built with.
+#[derive(Clone, Default)]
+pub(crate) struct RuntimeHooks {
+    pub(crate) on_thread_start: Option<ThreadHook>,
+    pub(crate) on_thread_stop: Option<ThreadHook>,
+    pub(crate) on_task_spawn: Option<TaskHook>,
+    pub(crate) on_task_terminate: Option<TaskHook>,
+}
+
+/// Which hook, for the report of its panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HookKind {
+    ThreadStart,
+    ThreadStop,
+    TaskSpawn,
+    TaskTerminate,
+}
+
+impl RuntimeHooks {
+    /// The hook of `kind` for a thread, if set.
+    pub(crate) fn thread_hook(&self, kind: HookKind) -> Option<&ThreadHook> {
+        match kind {
+            HookKind::ThreadStart => self.on_thread_start.as_ref(),
+            HookKind::ThreadStop => self.on_thread_stop.as_ref(),
+            HookKind::TaskSpawn | HookKind::TaskTerminate => None,
+        }
+    }
+
+    /// The hook of `kind` for a task, if set.
+    pub(crate) fn task_hook(&self, kind: HookKind) -> Option<&TaskHook> {
+        match kind {
+            HookKind::TaskSpawn => self.on_task_spawn.as_ref(),
+            HookKind::TaskTerminate => self.on_task_terminate.as_ref(),
+            HookKind::ThreadStart | HookKind::ThreadStop => None,
+        }
+    }
+}
+
+impl fmt::Debug for RuntimeHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeHooks")
+            .field("on_thread_start", &self.on_thread_start.is_some())
+            .field("on_thread_stop", &self.on_thread_stop.is_some())
+            .field("on_task_spawn", &self.on_task_spawn.is_some())
+            .field("on_task_terminate", &self.on_task_terminate.is_some())
+            .finish()
+    }
+}
+
+impl crate::runtime::scheduler::Shared {
+    /// Runs the thread hook of `kind` on this thread, if set (guarded).
+    pub(crate) fn run_thread_hook(&self, kind: HookKind) {
+        if let Some(hook) = self.config.hooks.thread_hook(kind) {
+            self.run_user_code(crate::runtime::exception::UserCode::Hook, None, || hook());
+        }
+    }
+
+    /// Runs the task hook of `kind` for `task`, if set (guarded).
+    #[inline]
+    pub(crate) fn run_task_hook(&self, kind: HookKind, task: &TaskRef) {
+        if let Some(hook) = self.config.hooks.task_hook(kind) {
+            self.run_user_code(
+                crate::runtime::exception::UserCode::Hook,
+                Some(task.header()),
+                || hook(task),
+            );
+        }
+    }
+}
