@@ -243,29 +243,29 @@ impl Drop for BlockingPool {
 impl PoolInner {
     /// Runs `f`; a panic is reported to the runtime's exception handler.
     fn run_guarded(&self, f: impl FnOnce()) {
-        if let Some(panic) = catch_user_panic(f) {
-            let handler = self.state.lock().config.exception_handler.clone();
-            call_handler(
-                handler.as_ref(),
-                "Exception in a waker or destructor run by a blocking thread",
-                Some(TaskError::Panicked(panic)),
-                None,
-            );
-        }
+        self.run_reported(
+            "Exception in a waker or destructor run by a blocking thread",
+            f,
+        );
     }
 
     /// Runs a thread hook of the runtime, guarded.
     fn run_hook(&self, hook: Option<ThreadHook>) {
         if let Some(hook) = hook {
-            if let Some(panic) = catch_user_panic(|| hook()) {
-                let handler = self.state.lock().config.exception_handler.clone();
-                call_handler(
-                    handler.as_ref(),
-                    "Exception in a runtime hook",
-                    Some(TaskError::Panicked(panic)),
-                    None,
-                );
-            }
+            self.run_reported("Exception in a runtime hook", || hook());
+        }
+    }
+
+    /// Runs `f`; a panic is reported to the runtime's exception handler as `what`.
+    fn run_reported(&self, what: &str, f: impl FnOnce()) {
+        if let Some(panic) = catch_user_panic(f) {
+            let handler = self.state.lock().config.exception_handler.clone();
+            call_handler(
+                handler.as_ref(),
+                what,
+                Some(TaskError::Panicked(panic)),
+                None,
+            );
         }
     }
 
