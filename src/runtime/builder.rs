@@ -1,7 +1,7 @@
 //! `Builder`: configures and starts a runtime.
 
 use crate::loom::StdArc;
-use crate::runtime::hooks::{HookKind, RuntimeHooks};
+use crate::runtime::hooks::RuntimeHooks;
 use crate::task::TaskRef;
 use std::fmt;
 use std::io;
@@ -379,13 +379,13 @@ fn worker_main(shared: Arc<Shared>, index: usize, local: Worker<Notified>, parke
         }
     }
     let _exit = Exit(&shared);
-    shared.run_thread_hook(HookKind::ThreadStart);
+    shared.run_thread_hook(&shared.config.hooks.on_thread_start);
     /// Runs the stop hook however the worker leaves (declared after `Exit`, so dropped
     /// before it: the hook runs while the worker still counts as alive).
     struct Stop<'a>(&'a Shared);
     impl Drop for Stop<'_> {
         fn drop(&mut self) {
-            self.0.run_thread_hook(HookKind::ThreadStop);
+            self.0.run_thread_hook(&self.0.config.hooks.on_thread_stop);
         }
     }
     let _stop = Stop(&shared);

@@ -34,35 +34,6 @@ pub(crate) struct RuntimeHooks {
     pub(crate) on_task_terminate: Option<TaskHook>,
 }
 
-/// Which hook, for the report of its panic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HookKind {
-    ThreadStart,
-    ThreadStop,
-    TaskSpawn,
-    TaskTerminate,
-}
-
-impl RuntimeHooks {
-    /// The hook of `kind` for a thread, if set.
-    pub(crate) fn thread_hook(&self, kind: HookKind) -> Option<&ThreadHook> {
-        match kind {
-            HookKind::ThreadStart => self.on_thread_start.as_ref(),
-            HookKind::ThreadStop => self.on_thread_stop.as_ref(),
-            HookKind::TaskSpawn | HookKind::TaskTerminate => None,
-        }
-    }
-
-    /// The hook of `kind` for a task, if set.
-    pub(crate) fn task_hook(&self, kind: HookKind) -> Option<&TaskHook> {
-        match kind {
-            HookKind::TaskSpawn => self.on_task_spawn.as_ref(),
-            HookKind::TaskTerminate => self.on_task_terminate.as_ref(),
-            HookKind::ThreadStart | HookKind::ThreadStop => None,
-        }
-    }
-}
-
 impl fmt::Debug for RuntimeHooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RuntimeHooks")
@@ -75,17 +46,17 @@ impl fmt::Debug for RuntimeHooks {
 }
 
 impl crate::runtime::scheduler::Shared {
-    /// Runs the thread hook of `kind` on this thread, if set (guarded).
-    pub(crate) fn run_thread_hook(&self, kind: HookKind) {
-        if let Some(hook) = self.config.hooks.thread_hook(kind) {
+    /// Runs a thread hook on this thread, if set (guarded).
+    pub(crate) fn run_thread_hook(&self, hook: &Option<ThreadHook>) {
+        if let Some(hook) = hook {
             self.run_user_code(crate::runtime::exception::UserCode::Hook, None, || hook());
         }
     }
 
-    /// Runs the task hook of `kind` for `task`, if set (guarded).
+    /// Runs a task hook for `task`, if set (guarded).
     #[inline]
-    pub(crate) fn run_task_hook(&self, kind: HookKind, task: &TaskRef) {
-        if let Some(hook) = self.config.hooks.task_hook(kind) {
+    pub(crate) fn run_task_hook(&self, hook: &Option<TaskHook>, task: &TaskRef) {
+        if let Some(hook) = hook {
             self.run_user_code(
                 crate::runtime::exception::UserCode::Hook,
                 Some(task.header()),

@@ -36,7 +36,6 @@ use std::task::{Context, Poll, Waker};
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::StdArc;
 use crate::runtime::exception::{catch_user_panic, ReportedTask, UserCode};
-use crate::runtime::hooks::HookKind;
 use crate::runtime::scheduler::ScheduleKind;
 use crate::task::cancel::{self, CancelledError, PendingRequest, Raised, StepReport};
 use crate::task::completion;
@@ -372,11 +371,10 @@ where
         }
 
         let snapshot = self.state().transition_to_complete(outcome);
-        if self.kind() == Kind::Task && header.scheduler.config.hooks.on_task_terminate.is_some() {
+        let terminate = &header.scheduler.config.hooks.on_task_terminate;
+        if self.kind() == Kind::Task && terminate.is_some() {
             let task = TaskRef::clone_from_raw(self.raw());
-            header
-                .scheduler
-                .run_task_hook(HookKind::TaskTerminate, &task);
+            header.scheduler.run_task_hook(terminate, &task);
         }
 
         // The awaiting `Task<T>` is woken at its place among the done callbacks and

@@ -23,7 +23,6 @@
 //! creation order between named and unnamed tasks.
 
 use crate::loom::StdArc;
-use crate::runtime::hooks::HookKind;
 use std::future::Future;
 use std::ptr;
 
@@ -159,7 +158,7 @@ where
             Task::from_raw(raw),
         )
     };
-    shared.run_task_hook(HookKind::TaskSpawn, &task);
+    shared.run_task_hook(&shared.config.hooks.on_task_spawn, &task);
     match shared.registry.insert(entry) {
         Ok(()) => shared.schedule(notified, ScheduleKind::Spawn),
         Err((entry, _closed)) => {
@@ -198,7 +197,8 @@ where
     // SAFETY: one initial ref is the Task<T>'s (JOIN_INTEREST set, output `F`'s value);
     // the other stands for the running step and is consumed by `run_eager`.
     let task = unsafe { Task::from_raw(raw) };
-    worker.shared.run_task_hook(HookKind::TaskSpawn, &task);
+    let shared = &worker.shared;
+    shared.run_task_hook(&shared.config.hooks.on_task_spawn, &task);
     let step = EagerStepGuard::enter(worker, raw);
     let _step = raw.run_eager();
     drop(step);
