@@ -11,7 +11,7 @@ use crate::loom::StdArc as Arc;
 use crate::task::cancel::error::CancelledError;
 use crate::task::cancel::forward;
 use crate::task::cancel::state::PendingScope;
-use crate::task::cancel::step;
+use crate::task::cancel::step::{self, StepReport};
 use crate::task::cancel::waiter;
 use crate::task::current;
 use crate::task::raw::RawTask;
@@ -32,12 +32,7 @@ use crate::task::TaskRef;
 /// An await point that does not suspend (a done future, a free lock) therefore gives its
 /// result as asyncio's does.
 pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
-    let raw = current::current_raw()?;
-    let report = current::report();
-    if !(report.undelivered_since_start() || report.armed_for_this_step) {
-        return None;
-    }
-    take_pending_cancel(raw).map(|msg| CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
+    deliver_if(|report| report.undelivered_since_start() || report.armed_for_this_step)
 }
 
 /// [`deliver_pending_cancel`] for the await point of a task or a future (asyncio's
@@ -46,8 +41,14 @@ pub(crate) fn deliver_pending_cancel() -> Option<CancelledError> {
 /// step, and a task or future is never wrapped: the request goes to it instead (offered
 /// to it as the waiter at the end of the step), or, if it is done, its outcome is given.
 pub(crate) fn deliver_pending_cancel_since_start() -> Option<CancelledError> {
+    deliver_if(StepReport::undelivered_since_start)
+}
+
+/// Consumes the current task's pending request if `deliverable` says this step's report
+/// allows it, returning it as a `CancelledError` tracked by the task.
+fn deliver_if(deliverable: impl FnOnce(StepReport) -> bool) -> Option<CancelledError> {
     let raw = current::current_raw()?;
-    if !current::report().undelivered_since_start() {
+    if !deliverable(current::report()) {
         return None;
     }
     take_pending_cancel(raw).map(|msg| CancelledError::tracked(msg, TaskRef::clone_from_raw(raw)))
