@@ -39,7 +39,7 @@ use crate::task::core::{Header, Kind};
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
 use crate::task::exception::Exception;
-use crate::task::hooks::{self, CallbackId};
+use crate::task::hooks::{self, CallbackId, CompletionWait};
 use crate::task::raw::RawTask;
 use crate::task::state::Outcome;
 
@@ -250,7 +250,7 @@ impl TaskRef {
     pub fn wait_done(&self) -> WaitDone {
         WaitDone {
             task: self.clone(),
-            hook: None,
+            wait: CompletionWait::default(),
         }
     }
 
@@ -311,50 +311,27 @@ impl fmt::Debug for TaskRef {
 #[must_use = "futures do nothing unless awaited"]
 pub struct WaitDone {
     task: TaskRef,
-    hook: Option<(CallbackId, std::task::Waker)>,
+    wait: CompletionWait,
 }
 
 impl Future for WaitDone {
     type Output = Result<(), CancelledError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
         // A request pending since the step began first, done or not (asyncio's `wait`
         // is woken by a done callback: a cancel landing before it resumes is thrown in).
         if let Some(err) = deliver_pending_cancel_since_start() {
-            self.remove_hook();
+            this.wait.clear(&this.task);
             return Poll::Ready(Err(err));
         }
-        if self.task.done() {
-            self.remove_hook();
-            return Poll::Ready(Ok(()));
-        }
-        if let Some((_, w)) = &self.hook {
-            if w.will_wake(cx.waker()) {
-                return Poll::Pending;
-            }
-            self.remove_hook();
-        }
-        match hooks::add_completion_waker(&self.task, cx.waker(), hooks::Notify::Direct) {
-            Some(id) => {
-                self.hook = Some((id, cx.waker().clone()));
-                Poll::Pending
-            }
-            None => Poll::Ready(Ok(())),
-        }
-    }
-}
-
-impl WaitDone {
-    fn remove_hook(&mut self) {
-        if let Some((id, _)) = self.hook.take() {
-            hooks::remove_completion_waker(&self.task, id);
-        }
+        this.wait.poll(&this.task, cx).map(Ok)
     }
 }
 
 impl Drop for WaitDone {
     fn drop(&mut self) {
-        self.remove_hook();
+        self.wait.clear(&self.task);
     }
 }
 
@@ -379,8 +356,9 @@ pub struct Task<T> {
     task: ManuallyDrop<TaskRef>,
     /// This handle is registered as the current task's waiter (see `poll`).
     waiting: bool,
-    /// Shared output: this handle's completion waker in the task's hook list.
-    shared_hook: Option<Box<(CallbackId, Waker)>>,
+    /// Shared output: this handle's completion waker in the task's hook list (boxed: most
+    /// handles are never shared).
+    shared_wait: Option<Box<CompletionWait>>,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -426,7 +404,7 @@ impl<T: Clone + Send + Sync + 'static> Clone for Task<T> {
         Task {
             task: ManuallyDrop::new((*self.task).clone()),
             waiting: false,
-            shared_hook: None,
+            shared_wait: None,
             _output: PhantomData,
         }
     }
@@ -453,7 +431,7 @@ impl<T> Task<T> {
             // SAFETY: forwarded contract.
             task: ManuallyDrop::new(unsafe { TaskRef::from_raw(raw) }),
             waiting: false,
-            shared_hook: None,
+            shared_wait: None,
             _output: PhantomData,
         }
     }
@@ -561,30 +539,15 @@ impl<T> Task<T> {
     /// [`poll_join`](Self::poll_join) of a shared handle: waits with a completion waker of
     /// its own (FIFO with the done callbacks), then clones the output out.
     fn poll_shared(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
-        loop {
-            if self.task.done() {
-                self.remove_shared_hook();
-                let out = self.read_shared();
-                if matches!(&out, Err(e) if e.is_failure()) {
-                    self.task.mark_exception_retrieved();
-                }
-                return Poll::Ready(out);
-            }
-            if let Some(hook) = &self.shared_hook {
-                if hook.1.will_wake(cx.waker()) {
-                    return Poll::Pending;
-                }
-            }
-            self.remove_shared_hook();
-            match hooks::add_completion_waker(&self.task, cx.waker(), hooks::Notify::Direct) {
-                Some(id) => {
-                    self.shared_hook = Some(Box::new((id, cx.waker().clone())));
-                    return Poll::Pending;
-                }
-                // Completed meanwhile: read it.
-                None => continue,
-            }
+        let wait = self.shared_wait.get_or_insert_with(Box::default);
+        if wait.poll(&self.task, cx).is_pending() {
+            return Poll::Pending;
         }
+        let out = self.read_shared();
+        if matches!(&out, Err(e) if e.is_failure()) {
+            self.task.mark_exception_retrieved();
+        }
+        Poll::Ready(out)
     }
 
     /// A clone of the stored outcome of a complete, shared task.
@@ -625,8 +588,8 @@ impl<T> Task<T> {
     }
 
     fn remove_shared_hook(&mut self) {
-        if let Some(hook) = self.shared_hook.take() {
-            hooks::remove_completion_waker(&self.task, hook.0);
+        if let Some(wait) = &mut self.shared_wait {
+            wait.clear(&self.task);
         }
     }
 }

@@ -37,7 +37,7 @@
 //! Removing a hook removes its own entry: the marker keeps its place relative to the
 //! others.
 
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 use crate::loom::IdCounter;
 use crate::runtime::exception::UserCode;
@@ -166,6 +166,46 @@ pub(crate) fn add_completion_waker(
         notify,
     });
     Some(CallbackId(id))
+}
+
+/// One waiter's completion waker on a task, kept in step with the waker it is polled
+/// with: the wait of [`TaskRef::wait_done`] and of a shared `Task<T>` handle. It holds no
+/// task: its owner passes it, and clears it when it stops waiting.
+#[derive(Default)]
+pub(crate) struct CompletionWait {
+    hook: Option<(CallbackId, Waker)>,
+}
+
+impl CompletionWait {
+    /// Ready once `task` is done; otherwise registers `cx`'s waker (FIFO with the done
+    /// callbacks), or keeps the registration of an equivalent one.
+    pub(crate) fn poll(&mut self, task: &TaskRef, cx: &mut Context<'_>) -> Poll<()> {
+        if task.done() {
+            self.clear(task);
+            return Poll::Ready(());
+        }
+        if let Some((_, w)) = &self.hook {
+            if w.will_wake(cx.waker()) {
+                return Poll::Pending;
+            }
+            self.clear(task);
+        }
+        match add_completion_waker(task, cx.waker(), Notify::Direct) {
+            Some(id) => {
+                self.hook = Some((id, cx.waker().clone()));
+                Poll::Pending
+            }
+            // Completed meanwhile.
+            None => Poll::Ready(()),
+        }
+    }
+
+    /// Stops waiting: the registration leaves the task.
+    pub(crate) fn clear(&mut self, task: &TaskRef) {
+        if let Some((id, _)) = self.hook.take() {
+            remove_completion_waker(task, id);
+        }
+    }
 }
 
 /// Removes a completion waker (the waiter stopped waiting): no orphan left behind.
