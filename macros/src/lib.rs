@@ -71,6 +71,10 @@ use options::{Entry, Options};
 /// `Result<_, Box<dyn Error + Send + Sync>>`, not `Box<dyn Error>`). A panic in the body
 /// resumes out of `main`; the runtime is still closed on the way out.
 ///
+/// A `!Send` value held across an await is an error on the body; one such value is
+/// `std::env::Args`: read the arguments before (`let args: Vec<String> =
+/// std::env::args().collect();`) or in a plain `fn`.
+///
 /// # Compile errors
 /// A fn that is not `async`, has arguments or is generic; an unknown option, a repeated
 /// one, a value of the wrong kind, `worker_threads = 0`.
