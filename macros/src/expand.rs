@@ -142,8 +142,8 @@ fn check_signature(entry: Entry, item: &ItemFn) -> syn::Result<()> {
     let sig = &item.sig;
     let attribute = entry.attribute();
     if sig.asyncness.is_none() {
-        return Err(syn::Error::new_spanned(
-            &sig.fn_token,
+        return Err(syn::Error::new(
+            sig.fn_token.span,
             format!("the `async` keyword is missing from the function declaration: `{attribute}` runs an `async fn`"),
         ));
     }
