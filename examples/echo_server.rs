@@ -56,7 +56,8 @@ pub async fn serve(
     server.wait_closed().await // every handler finished, every connection closed
 }
 
-fn main() -> io::Result<()> {
+/// `[ADDR] [--serve-for-ms N]`.
+fn parse_args() -> io::Result<(String, Option<Duration>)> {
     let mut addr = "127.0.0.1:8888".to_owned();
     let mut serve_for = None;
     let mut args = std::env::args().skip(1);
@@ -71,32 +72,36 @@ fn main() -> io::Result<()> {
             addr = arg;
         }
     }
-    asyncio::run(async move {
-        let stop = Arc::new(asyncio::Event::new());
+    Ok((addr, serve_for))
+}
 
-        // ---- The shutdown triggers. --------------------------------------------------
-        // SIGINT (Ctrl-C) and SIGTERM, through asyncio's loop.add_signal_handler.
-        for sig in [SIGINT, SIGTERM] {
-            let stop = stop.clone();
-            add_signal_handler(sig, move || stop.set())?;
-        }
-        if let Some(after) = serve_for {
-            let stop = stop.clone();
-            asyncio::call_later(after, move || stop.set());
-        }
-        // -------------------------------------------------------------------------------
+#[asyncio::main]
+async fn main() -> io::Result<()> {
+    let (addr, serve_for) = parse_args()?;
+    let stop = Arc::new(asyncio::Event::new());
 
-        serve(
-            &addr,
-            |bound| println!("listening on {bound}"),
-            async move {
-                let _ = stop.wait().await;
-            },
-        )
-        .await?;
-        remove_signal_handler(SIGINT)?;
-        remove_signal_handler(SIGTERM)?;
-        println!("shut down");
-        Ok(())
-    })
+    // ---- The shutdown triggers. ------------------------------------------------------
+    // SIGINT (Ctrl-C) and SIGTERM, through asyncio's loop.add_signal_handler.
+    for sig in [SIGINT, SIGTERM] {
+        let stop = stop.clone();
+        add_signal_handler(sig, move || stop.set())?;
+    }
+    if let Some(after) = serve_for {
+        let stop = stop.clone();
+        asyncio::call_later(after, move || stop.set());
+    }
+    // -----------------------------------------------------------------------------------
+
+    serve(
+        &addr,
+        |bound| println!("listening on {bound}"),
+        async move {
+            let _ = stop.wait().await;
+        },
+    )
+    .await?;
+    remove_signal_handler(SIGINT)?;
+    remove_signal_handler(SIGTERM)?;
+    println!("shut down");
+    Ok(())
 }

@@ -88,6 +88,10 @@ mod tests;
 
 use std::time::Duration;
 
+/// `#[asyncio::main]`, `#[asyncio::test]`: an `async fn` run as `asyncio::run` runs it
+/// (the `asyncio-macros` crate, feature `macros`, on by default).
+#[cfg(feature = "macros")]
+pub use asyncio_macros::{main, test};
 pub use compose::as_completed::{as_completed, AsCompleted, AsCompletedError, Next, NextTask};
 pub use compose::awaitable::{Awaitable, AwaitableKind, IntoAwaited, WaitItem};
 pub use compose::gather::{
