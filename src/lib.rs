@@ -127,6 +127,10 @@ pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
 pub use task::error::TimeoutError;
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
 pub use task::exception::{Exception, IntoException};
+pub use task::graph::{
+    capture_call_graph, print_call_graph, AwaitedKind, Awaiting, CallGraph, Scope, ScopeKind,
+    TaskNode, TaskStatus, TaskTree,
+};
 pub use task::handle::{TaskJoin, TaskJoinMut, WaitDone};
 pub use task::hooks::CallbackId;
 pub use task::output::{IntoOutcome, TaskOutput, Value};
