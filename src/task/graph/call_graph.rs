@@ -29,7 +29,7 @@ use crate::task::{TaskId, TaskRef};
 ///     assert!(text.starts_with("* Task(name='child', id="));
 ///     assert!(text.contains("  + Awaited by:\n    * Task(name='parent', id="));
 ///     c.cancel(None);
-///     assert!(parent.await.unwrap().is_err());
+///     assert!(parent.await.unwrap_err().is_cancelled());
 /// });
 /// ```
 #[derive(Debug, Clone)]

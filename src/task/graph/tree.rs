@@ -42,7 +42,7 @@ use crate::task::TaskId;
 ///     assert!(text.contains("        └── (T) child"));
 ///     assert_eq!(tree.tasks().len(), 3); // with the main task
 ///     c.cancel(None);
-///     assert!(parent.await.unwrap().is_err());
+///     assert!(parent.await.unwrap_err().is_cancelled());
 /// });
 /// ```
 #[derive(Debug, Clone)]
