@@ -41,6 +41,9 @@
 //!   the task carries on, as when asyncio code catches `CancelledError`.
 //! * `Builder::worker_threads(1)` is the deterministic mode: tasks and callbacks run in
 //!   asyncio's FIFO order.
+//! * [`capture_call_graph`], [`print_call_graph`] and [`Handle::task_tree`] are Python
+//!   3.14's call graph and `python -m asyncio pstree`: who awaits whom, with the line of
+//!   each await, from any thread while the runtime runs.
 //!
 //! ## Structure
 //! Layers, each using only those below it:

@@ -5,7 +5,7 @@
 //! two workers run; a done task leaves the graph.
 //!
 //! The trees are compared after [`normalise`] (ids and line numbers vary); the lines
-//! themselves are checked against `line!()` in `awaiting_records_the_line_of_the_await`.
+//! themselves are checked in `awaiting_records_the_line_of_the_await`.
 
 mod util;
 
@@ -52,6 +52,30 @@ async fn until_all_wait() {
     panic!("tasks never all suspended");
 }
 
+/// Runs `body` on a 1-worker and a 2-worker runtime (what it checks does not depend on
+/// the order tasks run in), each under the test deadline.
+fn on_each_runtime<F>(body: impl Fn() -> F + Send + Clone + 'static)
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send,
+{
+    for n in WORKER_COUNTS {
+        let body = body.clone();
+        deadline(move || rt(n).block_on(body()));
+    }
+}
+
+/// The line of this file that ends with `marker` (a trailing comment): the expected
+/// line stays with its code whatever `cargo fmt` does to the layout.
+fn line_marked(marker: &str) -> u32 {
+    let src = include_str!("call_graph.rs");
+    let i = src
+        .lines()
+        .position(|l| l.trim_end().ends_with(marker))
+        .unwrap_or_else(|| panic!("no line ends with {marker}"));
+    i as u32 + 1
+}
+
 /// Replaces the digits after `id=`, `Task-` and `.rs:` with `N`.
 fn normalise(text: &str) -> String {
     let mut out = String::new();
@@ -87,89 +111,91 @@ fn normalise_replaces_ids_and_lines() {
 /// `Future::new()` report the user's line, not the runtime's.
 #[test]
 fn awaiting_records_the_line_of_the_await() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let t1 = named("t1", wait_on(&stop));
-            let t1_ref = t1.task_ref();
-            let await_line = line!() + 1;
-            let by_value = named("by_value", async move { t1.await });
-            let mut t2 = named("t2", wait_on(&stop));
-            let t2_ref = t2.task_ref();
-            let mut_line = line!() + 1;
-            let by_mut = named("by_mut", async move { (&mut t2).await });
-            let t3 = named("t3", wait_on(&stop));
-            let gather_line = line!() + 1;
-            let gathering = named(
-                "gathering",
-                async move { asyncio::gather2(t3, async {}).await },
-            );
-            let t4 = named("t4", wait_on(&stop));
-            let shield_line = line!() + 1;
-            let shielding = named("shielding", async move { asyncio::shield(t4).await });
-            let t5 = named("t5", wait_on(&stop));
-            let wait_for_line = line!() + 1;
-            let waiting = named(
-                "waiting",
-                async move { asyncio::wait_for(t5, Some(LONG)).await },
-            );
-            let future_line = line!() + 1;
-            let fut = asyncio::Future::<i32>::new();
-            let f = fut.clone();
-            let on_future = named("on_future", f.into_future());
-            until_all_wait().await;
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let t1 = named("t1", wait_on(&stop));
+        let t1_ref = t1.task_ref();
+        let by_value = named("by_value", async move {
+            t1.await // @await
+        });
+        let mut t2 = named("t2", wait_on(&stop));
+        let t2_ref = t2.task_ref();
+        let by_mut = named("by_mut", async move {
+            (&mut t2).await // @await-mut
+        });
+        let t3 = named("t3", wait_on(&stop));
+        let gathering = named("gathering", async move {
+            asyncio::gather2(t3, async {}).await // @gather
+        });
+        let t4 = named("t4", wait_on(&stop));
+        let shielding = named("shielding", async move {
+            asyncio::shield(t4).await // @shield
+        });
+        let t5 = named("t5", wait_on(&stop));
+        let waiting = named("waiting", async move {
+            asyncio::wait_for(t5, Some(LONG)).await // @wait_for
+        });
+        let fut = asyncio::Future::<i32>::new(); // @future
+        let f = fut.clone();
+        let on_future = named("on_future", f.into_future());
+        let await_line = line_marked("// @await");
+        let mut_line = line_marked("// @await-mut");
+        let gather_line = line_marked("// @gather");
+        let shield_line = line_marked("// @shield");
+        let wait_for_line = line_marked("// @wait_for");
+        let future_line = line_marked("// @future");
+        until_all_wait().await;
 
-            let line_of = |t: &TaskRef| {
-                let g = asyncio::capture_call_graph(t).unwrap();
-                let a = g.task().awaiting().unwrap().clone();
-                let at = a.location().unwrap();
-                assert_eq!(at.file(), file!());
-                (a.kind(), at.line())
-            };
-            assert_eq!(
-                line_of(&by_value.task_ref()),
-                (AwaitedKind::Task, await_line)
-            );
-            assert_eq!(line_of(&by_mut.task_ref()), (AwaitedKind::Task, mut_line));
-            assert_eq!(
-                line_of(&gathering.task_ref()),
-                (AwaitedKind::Gather, gather_line)
-            );
-            assert_eq!(
-                line_of(&shielding.task_ref()),
-                (AwaitedKind::Shield, shield_line)
-            );
-            assert_eq!(
-                line_of(&waiting.task_ref()),
-                (AwaitedKind::Task, wait_for_line)
-            );
-            assert_eq!(
-                line_of(&on_future.task_ref()),
-                (AwaitedKind::Future, future_line)
-            );
-            let scope = asyncio::capture_call_graph(&waiting.task_ref()).unwrap();
-            let scope = &scope.task().scopes()[0];
-            assert_eq!(
-                (scope.kind(), scope.location().line()),
-                (ScopeKind::WaitFor, wait_for_line)
-            );
-            // The awaited tasks' graphs lead back up to their awaiters.
-            let up = asyncio::capture_call_graph(&t1_ref).unwrap();
-            assert_eq!(up.awaited_by().len(), 1);
-            assert_eq!(up.awaited_by()[0].task().name(), "by_value");
-            let up = asyncio::capture_call_graph(&t2_ref).unwrap();
-            assert_eq!(up.awaited_by()[0].task().name(), "by_mut");
+        let line_of = |t: &TaskRef| {
+            let g = asyncio::capture_call_graph(t).unwrap();
+            let a = g.task().awaiting().unwrap().clone();
+            let at = a.location().unwrap();
+            assert_eq!(at.file(), file!());
+            (a.kind(), at.line())
+        };
+        assert_eq!(
+            line_of(&by_value.task_ref()),
+            (AwaitedKind::Task, await_line)
+        );
+        assert_eq!(line_of(&by_mut.task_ref()), (AwaitedKind::Task, mut_line));
+        assert_eq!(
+            line_of(&gathering.task_ref()),
+            (AwaitedKind::Gather, gather_line)
+        );
+        assert_eq!(
+            line_of(&shielding.task_ref()),
+            (AwaitedKind::Shield, shield_line)
+        );
+        assert_eq!(
+            line_of(&waiting.task_ref()),
+            (AwaitedKind::Task, wait_for_line)
+        );
+        assert_eq!(
+            line_of(&on_future.task_ref()),
+            (AwaitedKind::Future, future_line)
+        );
+        let scope = asyncio::capture_call_graph(&waiting.task_ref()).unwrap();
+        let scope = &scope.task().scopes()[0];
+        assert_eq!(
+            (scope.kind(), scope.location().line()),
+            (ScopeKind::WaitFor, wait_for_line)
+        );
+        // The awaited tasks' graphs lead back up to their awaiters.
+        let up = asyncio::capture_call_graph(&t1_ref).unwrap();
+        assert_eq!(up.awaited_by().len(), 1);
+        assert_eq!(up.awaited_by()[0].task().name(), "by_value");
+        let up = asyncio::capture_call_graph(&t2_ref).unwrap();
+        assert_eq!(up.awaited_by()[0].task().name(), "by_mut");
 
-            stop.set();
-            fut.set_result(1).unwrap();
-            for t in [by_value, by_mut] {
-                t.await.unwrap();
-            }
-            gathering.await.unwrap();
-            shielding.await.unwrap();
-            waiting.await.unwrap().unwrap();
-            assert_eq!(on_future.await.unwrap(), 1);
-        })
+        stop.set();
+        fut.set_result(1).unwrap();
+        for t in [by_value, by_mut] {
+            t.await.unwrap();
+        }
+        gathering.await.unwrap();
+        shielding.await.unwrap();
+        waiting.await.unwrap().unwrap();
+        assert_eq!(on_future.await.unwrap(), 1);
     });
 }
 
@@ -177,28 +203,27 @@ fn awaiting_records_the_line_of_the_await() {
 /// `.await`; the awaited one's call graph leads up to the awaiting one.
 #[test]
 fn task_awaiting_task() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let child = named("child", wait_on(&stop));
-            let c = child.task_ref();
-            let parent = named("parent", async move { child.await });
-            until_all_wait().await;
-            let tree = asyncio::Handle::current().task_tree().to_string();
-            assert_eq!(
-                normalise(&tree),
-                "\
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let child = named("child", wait_on(&stop));
+        let c = child.task_ref();
+        let parent = named("parent", async move { child.await });
+        until_all_wait().await;
+        let tree = asyncio::Handle::current().task_tree().to_string();
+        assert_eq!(
+            normalise(&tree),
+            "\
 └── (T) Task-N [id=N, running]
 └── (T) parent [id=N, waiting]
     └── await tests/call_graph.rs:N
         └── (T) child [id=N, waiting]
             └── Event.wait
 "
-            );
-            let graph = asyncio::capture_call_graph(&c).unwrap();
-            assert_eq!(
-                normalise(&graph.to_string()),
-                "\
+        );
+        let graph = asyncio::capture_call_graph(&c).unwrap();
+        assert_eq!(
+            normalise(&graph.to_string()),
+            "\
 * Task(name='child', id=N, waiting)
   + Awaiting:
   |   Event.wait
@@ -207,29 +232,27 @@ fn task_awaiting_task() {
       + Awaiting:
       |   await tests/call_graph.rs:N
 "
-            );
-            stop.set();
-            parent.await.unwrap();
-        })
+        );
+        stop.set();
+        parent.await.unwrap();
     });
 }
 
 /// Nested gathers: each child under the gather that waits for it, in argument order.
 #[test]
 fn nested_gather() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let c = named("c", wait_on(&stop));
-            let d = named("d", wait_on(&stop));
-            let a = named("a", async move { asyncio::gather2(c, d).await });
-            let b = named("b", wait_on(&stop));
-            let root = named("root", async move { asyncio::gather2(a, b).await });
-            until_all_wait().await;
-            let tree = asyncio::Handle::current().task_tree().to_string();
-            assert_eq!(
-                normalise(&tree),
-                "\
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let c = named("c", wait_on(&stop));
+        let d = named("d", wait_on(&stop));
+        let a = named("a", async move { asyncio::gather2(c, d).await });
+        let b = named("b", wait_on(&stop));
+        let root = named("root", async move { asyncio::gather2(a, b).await });
+        until_all_wait().await;
+        let tree = asyncio::Handle::current().task_tree().to_string();
+        assert_eq!(
+            normalise(&tree),
+            "\
 └── (T) Task-N [id=N, running]
 └── (T) root [id=N, waiting]
     └── gather tests/call_graph.rs:N
@@ -242,10 +265,9 @@ fn nested_gather() {
         └── (T) b [id=N, waiting]
             └── Event.wait
 "
-            );
-            stop.set();
-            root.await.unwrap();
-        })
+        );
+        stop.set();
+        root.await.unwrap();
     });
 }
 
@@ -254,26 +276,25 @@ fn nested_gather() {
 /// the group too (it runs inside it).
 #[test]
 fn task_group_with_children() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let s = stop.clone();
-            let root = named("root", async move {
-                TaskGroup::run(|tg| async move {
-                    tg.create_task_with(Task::builder().name("one"), wait_on(&s))
-                        .unwrap();
-                    tg.create_task_with(Task::builder().name("two"), wait_on(&s))
-                        .unwrap();
-                    s.wait().await?;
-                    Ok::<_, asyncio::CancelledError>(())
-                })
-                .await
-            });
-            until_all_wait().await;
-            let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
-            assert_eq!(
-                tree,
-                "\
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let s = stop.clone();
+        let root = named("root", async move {
+            TaskGroup::run(|tg| async move {
+                tg.create_task_with(Task::builder().name("one"), wait_on(&s))
+                    .unwrap();
+                tg.create_task_with(Task::builder().name("two"), wait_on(&s))
+                    .unwrap();
+                s.wait().await?;
+                Ok::<_, asyncio::CancelledError>(())
+            })
+            .await
+        });
+        until_all_wait().await;
+        let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
+        assert_eq!(
+            tree,
+            "\
 └── (T) Task-N [id=N, running]
 └── (T) root [id=N, waiting]
     └── TaskGroup tests/call_graph.rs:N
@@ -283,17 +304,16 @@ fn task_group_with_children() {
         │   └── Event.wait
         └── Event.wait
 "
-            );
-            let root_ref = root.task_ref();
-            let node = asyncio::capture_call_graph(&root_ref).unwrap();
-            assert_eq!(node.task().scopes().len(), 1);
-            assert_eq!(node.task().scopes()[0].tasks().len(), 2);
-            stop.set();
-            root.await.unwrap();
-            // The group's scope left with it.
-            let tree = asyncio::Handle::current().task_tree();
-            assert_eq!(tree.tasks().len(), 1);
-        })
+        );
+        let root_ref = root.task_ref();
+        let node = asyncio::capture_call_graph(&root_ref).unwrap();
+        assert_eq!(node.task().scopes().len(), 1);
+        assert_eq!(node.task().scopes()[0].tasks().len(), 2);
+        stop.set();
+        root.await.unwrap();
+        // The group's scope left with it.
+        let tree = asyncio::Handle::current().task_tree();
+        assert_eq!(tree.tasks().len(), 1);
     });
 }
 
@@ -301,59 +321,55 @@ fn task_group_with_children() {
 /// under the group (the exit registers no waiter: nothing else is under it).
 #[test]
 fn task_group_exit_waits_for_children() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let s = stop.clone();
-            let root = named("root", async move {
-                TaskGroup::run(|tg| async move {
-                    tg.create_task_with(Task::builder().name("child"), wait_on(&s))
-                        .unwrap();
-                    Ok::<_, asyncio::CancelledError>(())
-                })
-                .await
-            });
-            until_all_wait().await;
-            let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
-            assert_eq!(
-                tree,
-                "\
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let s = stop.clone();
+        let root = named("root", async move {
+            TaskGroup::run(|tg| async move {
+                tg.create_task_with(Task::builder().name("child"), wait_on(&s))
+                    .unwrap();
+                Ok::<_, asyncio::CancelledError>(())
+            })
+            .await
+        });
+        until_all_wait().await;
+        let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
+        assert_eq!(
+            tree,
+            "\
 └── (T) Task-N [id=N, running]
 └── (T) root [id=N, waiting]
     └── TaskGroup tests/call_graph.rs:N
         └── (T) child [id=N, waiting]
             └── Event.wait
 "
-            );
-            stop.set();
-            root.await.unwrap();
-        })
+        );
+        stop.set();
+        root.await.unwrap();
     });
 }
 
 /// `shield(task)`: the shielded task under the shield.
 #[test]
 fn shield_shows_the_inner_task() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let inner = named("inner", wait_on(&stop));
-            let outer = named("outer", async move { asyncio::shield(inner).await });
-            until_all_wait().await;
-            let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
-            assert_eq!(
-                tree,
-                "\
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let inner = named("inner", wait_on(&stop));
+        let outer = named("outer", async move { asyncio::shield(inner).await });
+        until_all_wait().await;
+        let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
+        assert_eq!(
+            tree,
+            "\
 └── (T) Task-N [id=N, running]
 └── (T) outer [id=N, waiting]
     └── shield tests/call_graph.rs:N
         └── (T) inner [id=N, waiting]
             └── Event.wait
 "
-            );
-            stop.set();
-            outer.await.unwrap();
-        })
+        );
+        stop.set();
+        outer.await.unwrap();
     });
 }
 
@@ -361,26 +377,25 @@ fn shield_shows_the_inner_task() {
 /// the body awaits is inside them.
 #[test]
 fn wait_for_and_timeout_scopes() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let leaf = named("leaf", wait_on(&stop));
-            let s = stop.clone();
-            let outer = named("outer", async move {
-                asyncio::timeout(Some(LONG))
-                    .run(async move { asyncio::wait_for(leaf, Some(LONG)).await })
-                    .await
-            });
-            let scoped = named("scoped", async move {
-                asyncio::timeout(None)
-                    .run(async move { s.wait().await })
-                    .await
-            });
-            until_all_wait().await;
-            let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
-            assert_eq!(
-                tree,
-                "\
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let leaf = named("leaf", wait_on(&stop));
+        let s = stop.clone();
+        let outer = named("outer", async move {
+            asyncio::timeout(Some(LONG))
+                .run(async move { asyncio::wait_for(leaf, Some(LONG)).await })
+                .await
+        });
+        let scoped = named("scoped", async move {
+            asyncio::timeout(None)
+                .run(async move { s.wait().await })
+                .await
+        });
+        until_all_wait().await;
+        let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
+        assert_eq!(
+            tree,
+            "\
 └── (T) Task-N [id=N, running]
 └── (T) outer [id=N, waiting]
     └── timeout tests/call_graph.rs:N
@@ -392,76 +407,72 @@ fn wait_for_and_timeout_scopes() {
     └── timeout tests/call_graph.rs:N
         └── Event.wait
 "
-            );
-            stop.set();
-            outer.await.unwrap().unwrap().unwrap();
-            scoped.await.unwrap().unwrap();
-            // Both scopes left the registry.
-            let me = asyncio::current_task().unwrap();
-            let g = asyncio::capture_call_graph(&me).unwrap();
-            assert!(g.task().scopes().is_empty());
-        })
+        );
+        stop.set();
+        outer.await.unwrap().unwrap().unwrap();
+        scoped.await.unwrap().unwrap();
+        // Both scopes left the registry.
+        let me = asyncio::current_task().unwrap();
+        let g = asyncio::capture_call_graph(&me).unwrap();
+        assert!(g.task().scopes().is_empty());
     });
 }
 
 /// A task awaiting an `asyncio::Future`: the future, with the line that created it.
 #[test]
 fn task_awaiting_a_future() {
-    deadline(|| {
-        rt1().block_on(async {
-            let fut = asyncio::Future::<u8>::new();
-            let created = line!() - 1;
-            let f = fut.clone();
-            let t = named("t", async move { f.await });
-            let t_ref = t.task_ref();
-            until_all_wait().await;
-            let g = asyncio::capture_call_graph(&t_ref).unwrap();
-            let a = g.task().awaiting().unwrap();
-            assert_eq!(a.kind(), AwaitedKind::Future);
-            assert_eq!(a.location().unwrap().line(), created);
-            assert!(a.tasks().is_empty());
-            assert_eq!(
-                normalise(&a.to_string()),
-                "Future created tests/call_graph.rs:N"
-            );
-            fut.set_result(3).unwrap();
-            assert_eq!(t.await.unwrap(), 3);
-        })
+    on_each_runtime(|| async {
+        let fut = asyncio::Future::<u8>::new(); // @created
+        let created = line_marked("// @created");
+        let f = fut.clone();
+        let t = named("t", async move { f.await });
+        let t_ref = t.task_ref();
+        until_all_wait().await;
+        let g = asyncio::capture_call_graph(&t_ref).unwrap();
+        let a = g.task().awaiting().unwrap();
+        assert_eq!(a.kind(), AwaitedKind::Future);
+        assert_eq!(a.location().unwrap().line(), created);
+        assert!(a.tasks().is_empty());
+        assert_eq!(
+            normalise(&a.to_string()),
+            "Future created tests/call_graph.rs:N"
+        );
+        fut.set_result(3).unwrap();
+        assert_eq!(t.await.unwrap(), 3);
     });
 }
 
 /// The whole tree of a program mixing them, exactly.
 #[test]
 fn tree_of_a_mixed_program() {
-    deadline(|| {
-        rt1().block_on(async {
-            let stop = Arc::new(Event::new());
-            let fut = asyncio::Future::<i32>::new();
-            let (s, f) = (stop.clone(), fut.clone());
-            let root = named("root", async move {
-                TaskGroup::run(|tg| async move {
-                    let inner = named("inner", wait_on(&s));
-                    let a = named("a", async move { asyncio::shield(inner).await });
-                    let b = named("b", async move { f.await });
-                    tg.create_task_with(Task::builder().name("gatherer"), async move {
-                        asyncio::gather2(a, b).await
-                    })
-                    .unwrap();
-                    let leaf = named("leaf", wait_on(&s));
-                    tg.create_task_with(Task::builder().name("waiter"), async move {
-                        asyncio::wait_for(leaf, Some(LONG)).await
-                    })
-                    .unwrap();
-                    s.wait().await?;
-                    Ok::<_, asyncio::CancelledError>(())
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let fut = asyncio::Future::<i32>::new();
+        let (s, f) = (stop.clone(), fut.clone());
+        let root = named("root", async move {
+            TaskGroup::run(|tg| async move {
+                let inner = named("inner", wait_on(&s));
+                let a = named("a", async move { asyncio::shield(inner).await });
+                let b = named("b", async move { f.await });
+                tg.create_task_with(Task::builder().name("gatherer"), async move {
+                    asyncio::gather2(a, b).await
                 })
-                .await
-            });
-            until_all_wait().await;
-            let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
-            assert_eq!(
-                tree,
-                "\
+                .unwrap();
+                let leaf = named("leaf", wait_on(&s));
+                tg.create_task_with(Task::builder().name("waiter"), async move {
+                    asyncio::wait_for(leaf, Some(LONG)).await
+                })
+                .unwrap();
+                s.wait().await?;
+                Ok::<_, asyncio::CancelledError>(())
+            })
+            .await
+        });
+        until_all_wait().await;
+        let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
+        assert_eq!(
+            tree,
+            "\
 └── (T) Task-N [id=N, running]
 └── (T) root [id=N, waiting]
     └── TaskGroup tests/call_graph.rs:N
@@ -480,11 +491,10 @@ fn tree_of_a_mixed_program() {
         │               └── Event.wait
         └── Event.wait
 "
-            );
-            stop.set();
-            fut.set_result(0).unwrap();
-            root.await.unwrap();
-        })
+        );
+        stop.set();
+        fut.set_result(0).unwrap();
+        root.await.unwrap();
     });
 }
 
