@@ -131,8 +131,8 @@ pub use task::error::TimeoutError;
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
 pub use task::exception::{Exception, IntoException};
 pub use task::graph::{
-    capture_call_graph, print_call_graph, AwaitedKind, Awaiting, CallGraph, Scope, ScopeKind,
-    TaskNode, TaskStatus, TaskTree,
+    capture_call_graph, print_call_graph, AwaitedKind, Awaiting, CallGraph, ScopeKind, TaskNode,
+    TaskScope, TaskStatus, TaskTree,
 };
 pub use task::handle::{TaskJoin, TaskJoinMut, WaitDone};
 pub use task::hooks::CallbackId;

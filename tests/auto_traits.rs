@@ -382,7 +382,7 @@ mod call_graph {
     assert_value!(TaskNode: Send & Sync & Unpin & Clone);
     assert_value!(Awaiting: Send & Sync & Unpin & Clone);
     assert_value!(AwaitedKind: Send & Sync & Unpin & Clone);
-    assert_value!(Scope: Send & Sync & Unpin & Clone);
+    assert_value!(TaskScope: Send & Sync & Unpin & Clone);
     assert_value!(ScopeKind: Send & Sync & Unpin & Clone);
     assert_value!(TaskStatus: Send & Sync & Unpin & Clone);
     assert_fn!(asyncio::capture_call_graph(&TaskRef): Send & Sync & Unpin);

@@ -38,6 +38,10 @@
 //! each awaited task under the awaitable (gather, shield, `.await`) or scope (`TaskGroup`,
 //! `timeout`) that waits for it, and [`capture_call_graph`] gives one task's awaited-by
 //! chain upwards, as CPython's `FutureCallGraph`.
+//!
+//! Not recorded: where a task was created (`create_task`'s caller). It would take a word
+//! in every task (the 128-byte header is full) or an allocation per task; the await
+//! lines and the names say where a task is used, which is what a stuck program needs.
 
 mod call_graph;
 mod nodes;
@@ -46,5 +50,5 @@ mod snapshot;
 mod tree;
 
 pub use call_graph::{capture_call_graph, print_call_graph, CallGraph};
-pub use nodes::{AwaitedKind, Awaiting, Scope, ScopeKind, TaskNode, TaskStatus};
+pub use nodes::{AwaitedKind, Awaiting, ScopeKind, TaskNode, TaskScope, TaskStatus};
 pub use tree::TaskTree;

@@ -1,5 +1,5 @@
 //! What the call graph is made of: a snapshot of one task ([`TaskNode`]), what it is
-//! suspended on ([`Awaiting`]) and the scopes it is inside ([`Scope`]).
+//! suspended on ([`Awaiting`]) and the scopes it is inside ([`TaskScope`]).
 
 use std::fmt;
 use std::panic::Location;
@@ -172,19 +172,19 @@ impl fmt::Display for ScopeKind {
 /// });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
+pub struct TaskScope {
     kind: ScopeKind,
     at: &'static Location<'static>,
     tasks: Vec<TaskId>,
 }
 
-impl Scope {
+impl TaskScope {
     pub(crate) fn new(
         kind: ScopeKind,
         at: &'static Location<'static>,
         tasks: Vec<TaskId>,
-    ) -> Scope {
-        Scope { kind, at, tasks }
+    ) -> TaskScope {
+        TaskScope { kind, at, tasks }
     }
 
     /// The kind of scope.
@@ -203,7 +203,7 @@ impl Scope {
     }
 }
 
-impl fmt::Display for Scope {
+impl fmt::Display for TaskScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}:{}", self.kind, self.at.file(), self.at.line())
     }
@@ -256,7 +256,7 @@ pub struct TaskNode {
     pub(crate) status: TaskStatus,
     pub(crate) cancelling: u32,
     pub(crate) cancel_message: Option<String>,
-    pub(crate) scopes: Vec<Scope>,
+    pub(crate) scopes: Vec<TaskScope>,
     pub(crate) awaiting: Option<Awaiting>,
 }
 
@@ -287,7 +287,7 @@ impl TaskNode {
     }
 
     /// The scopes the task is inside, outermost first.
-    pub fn scopes(&self) -> &[Scope] {
+    pub fn scopes(&self) -> &[TaskScope] {
         &self.scopes
     }
 

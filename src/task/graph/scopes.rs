@@ -17,7 +17,7 @@ use crate::loom::sync::Arc;
 use crate::loom::StdWeak;
 use crate::runtime::scheduler::Shared;
 use crate::task::current;
-use crate::task::graph::{Scope, ScopeKind};
+use crate::task::graph::{ScopeKind, TaskScope};
 use crate::task::{TaskId, TaskRef};
 
 /// A scope whose tasks the graph lists under it (a task group).
@@ -59,7 +59,7 @@ impl Scopes {
 
     /// Every live scope as `(owner task id, entry order, scope)`. A group's children are
     /// read after the shard locks are released.
-    pub(crate) fn snapshot(&self) -> Vec<(u64, u64, Scope)> {
+    pub(crate) fn snapshot(&self) -> Vec<(u64, u64, TaskScope)> {
         let entries = self.map.collect(|e| Some(e.clone()));
         entries
             .into_iter()
@@ -79,7 +79,7 @@ impl Scopes {
                         tasks
                     }
                 };
-                Some((e.owner, e.key, Scope::new(e.kind, e.at, tasks)))
+                Some((e.owner, e.key, TaskScope::new(e.kind, e.at, tasks)))
             })
             .collect()
     }

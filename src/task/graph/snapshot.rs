@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::runtime::scheduler::Shared;
 use crate::runtime::Handle;
 use crate::task::cancel::waiter::{graph_target, CancelTarget};
-use crate::task::graph::{AwaitedKind, Awaiting, Scope, TaskNode, TaskStatus};
+use crate::task::graph::{AwaitedKind, Awaiting, TaskNode, TaskScope, TaskStatus};
 use crate::task::TaskRef;
 
 /// Every live task of the runtime, by id.
@@ -16,14 +16,15 @@ pub(crate) fn capture(shared: &crate::loom::sync::Arc<Shared>) -> Vec<TaskNode> 
     };
     let mut tasks = handle.all_tasks();
     tasks.sort_unstable_by_key(TaskRef::id);
-    let mut scopes: HashMap<u64, Vec<(u64, Scope)>> = HashMap::new();
+    let mut scopes: HashMap<u64, Vec<(u64, TaskScope)>> = HashMap::new();
     for (owner, key, scope) in shared.scopes.snapshot() {
         scopes.entry(owner).or_default().push((key, scope));
     }
     tasks
         .iter()
         .filter_map(|t| {
-            let mut own: Vec<(u64, Scope)> = scopes.remove(&t.id().as_u64()).unwrap_or_default();
+            let mut own: Vec<(u64, TaskScope)> =
+                scopes.remove(&t.id().as_u64()).unwrap_or_default();
             own.sort_unstable_by_key(|(key, _)| *key);
             node(t, own.into_iter().map(|(_, s)| s).collect())
         })
@@ -31,7 +32,7 @@ pub(crate) fn capture(shared: &crate::loom::sync::Arc<Shared>) -> Vec<TaskNode> 
 }
 
 /// One task; `None` if it finished meanwhile.
-fn node(task: &TaskRef, scopes: Vec<Scope>) -> Option<TaskNode> {
+fn node(task: &TaskRef, scopes: Vec<TaskScope>) -> Option<TaskNode> {
     let header = task.header();
     let (name, cancelling, msg, target) = {
         let fields = header.asyncio.lock();
