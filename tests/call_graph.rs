@@ -648,3 +648,54 @@ fn tree_from_a_foreign_thread_while_two_workers_run() {
         assert!(handle.task_tree().tasks().is_empty());
     });
 }
+
+/// Polls two tasks in each poll (a hand-written `select!`): done when either is.
+struct Either<'a> {
+    a: &'a mut Task<()>,
+    b: &'a mut Task<()>,
+}
+
+impl std::future::Future for Either<'_> {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let this = &mut *self;
+        let a = std::pin::pin!((&mut *this.a).into_future()).poll(cx);
+        let b = std::pin::pin!((&mut *this.b).into_future()).poll(cx);
+        if a.is_ready() || b.is_ready() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// A task suspended on two runtime awaitables at once (a `select!`): the graph says so
+/// instead of picking one, and draws neither task under it.
+#[test]
+fn two_awaitables_in_one_poll_show_as_several() {
+    on_each_runtime(|| async {
+        let stop = Arc::new(Event::new());
+        let mut a = named("a", wait_on(&stop));
+        let mut b = named("b", wait_on(&stop));
+        let selecting = named("selecting", async move {
+            // `a` and `b` move into the task; `Either` borrows them there.
+            let (a, b) = (&mut a, &mut b);
+            Either { a, b }.await
+        });
+        until_all_wait().await;
+        let g = asyncio::capture_call_graph(&selecting.task_ref()).unwrap();
+        let awaiting = g.task().awaiting().unwrap();
+        assert_eq!(awaiting.kind(), AwaitedKind::Several);
+        assert!(awaiting.tasks().is_empty());
+        let tree = normalise(&asyncio::Handle::current().task_tree().to_string());
+        assert!(
+            tree.contains("└── (T) selecting [id=N, waiting]\n    └── several awaitables\n"),
+            "{tree}"
+        );
+        stop.set();
+        selecting.await.unwrap();
+    });
+}
