@@ -203,11 +203,11 @@ impl TaskGroup {
     /// Runs `body` with a new group and waits for every task created in it (asyncio's
     /// `async with TaskGroup() as tg:`). See the module docs for the outcome.
     ///
-    /// # Panics
-    /// When awaited outside a task of an asyncio runtime.
-    ///
     /// The group is a scope of the task call graph: its children show under it
     /// ([`Handle::task_tree`](crate::Handle::task_tree)), with the line of this call.
+    ///
+    /// # Panics
+    /// When awaited outside a task of an asyncio runtime.
     #[track_caller]
     pub fn run<F, Fut>(
         body: F,

@@ -243,12 +243,12 @@ impl Timeout {
     /// body's output, or `TimeoutError` if the scope expired and the body propagated the
     /// cancellation (see the module docs).
     ///
+    /// While it runs, the scope shows in the task call graph
+    /// ([`Handle::task_tree`](crate::Handle::task_tree)) with the line of `timeout(..)`.
+    ///
     /// # Panics
     /// When polled outside a task of an asyncio runtime (asyncio: "Timeout should be used
     /// inside a task").
-    ///
-    /// While it runs, the scope shows in the task call graph
-    /// ([`Handle::task_tree`](crate::Handle::task_tree)) with the line of `timeout(..)`.
     #[track_caller]
     pub fn run<A: IntoAwaited>(self, body: A) -> TimeoutScope<A::Future> {
         TimeoutScope {
