@@ -28,6 +28,7 @@
 
 use crate::loom::StdArc;
 use std::fmt;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -45,6 +46,7 @@ use crate::task::cancel::{
 use crate::task::current;
 use crate::task::error::{InvalidStateError, TaskError};
 use crate::task::exception::IntoException;
+use crate::task::graph::{AwaitedKind, Awaiting};
 use crate::task::hooks::CallbackId;
 use crate::task::TaskRef;
 
@@ -82,6 +84,9 @@ struct Inner<T> {
     unretrieved: AtomicBool,
     /// The runtime that runs the done callbacks.
     runtime: Option<Arc<Shared>>,
+    /// Where the future was created (`#[track_caller]`), for the call graph: several
+    /// tasks may await one future, so this is where the graph says it comes from.
+    created_at: &'static Location<'static>,
 }
 
 /// A result set by hand, awaited by any number of tasks (asyncio's `asyncio.Future`).
@@ -111,6 +116,7 @@ impl<T> Clone for Future<T> {
 }
 
 impl<T: Send + 'static> Default for Future<T> {
+    #[track_caller]
     fn default() -> Self {
         Future::new()
     }
@@ -122,16 +128,20 @@ fn next_callback_id() -> u64 {
 }
 
 impl<T: Send + 'static> Future<T> {
-    /// A pending future, bound to the current runtime if there is one.
+    /// A pending future, bound to the current runtime if there is one. The call graph
+    /// shows where it was created ([`capture_call_graph`](crate::capture_call_graph)).
+    #[track_caller]
     pub fn new() -> Future<T> {
         Future::with_runtime(context::current_shared())
     }
 
     /// A pending future bound to `handle`'s runtime (for its done callbacks).
+    #[track_caller]
     pub fn new_on(handle: &Handle) -> Future<T> {
         Future::with_runtime(Some(handle.shared.clone()))
     }
 
+    #[track_caller]
     fn with_runtime(runtime: Option<Arc<Shared>>) -> Future<T> {
         Future {
             inner: StdArc::new(Inner {
@@ -140,6 +150,7 @@ impl<T: Send + 'static> Future<T> {
                 }),
                 runtime,
                 unretrieved: AtomicBool::new(false),
+                created_at: Location::caller(),
             }),
         }
     }
@@ -318,6 +329,10 @@ impl<T: Send + 'static> Inner<T> {
 impl<T: Send + 'static> CancelWaiter for Inner<T> {
     fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool {
         Inner::complete(&self, Done::Cancelled(msg)).is_ok()
+    }
+
+    fn describe(&self) -> Awaiting {
+        Awaiting::new(AwaitedKind::Future, Some(self.created_at), Vec::new())
     }
 }
 

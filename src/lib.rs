@@ -41,6 +41,9 @@
 //!   the task carries on, as when asyncio code catches `CancelledError`.
 //! * `Builder::worker_threads(1)` is the deterministic mode: tasks and callbacks run in
 //!   asyncio's FIFO order.
+//! * [`capture_call_graph`], [`print_call_graph`] and [`Handle::task_tree`] are Python
+//!   3.14's call graph and `python -m asyncio pstree`: who awaits whom, with the line of
+//!   each await, from any thread while the runtime runs.
 //!
 //! ## Structure
 //! Layers, each using only those below it:
@@ -131,6 +134,10 @@ pub use task::cancel::{checkpoint, CancelledError, Checkpoint};
 pub use task::error::TimeoutError;
 pub use task::error::{InvalidStateError, PanicError, RuntimeError, TaskError};
 pub use task::exception::{Exception, IntoException};
+pub use task::graph::{
+    capture_call_graph, print_call_graph, AwaitedKind, Awaiting, CallGraph, ScopeKind, TaskNode,
+    TaskScope, TaskStatus, TaskTree,
+};
 pub use task::handle::{TaskJoin, TaskJoinMut, WaitDone};
 pub use task::hooks::CallbackId;
 pub use task::output::{IntoOutcome, TaskOutput, Value};

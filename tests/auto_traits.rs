@@ -371,6 +371,24 @@ mod timeouts {
     assert_fn!(asyncio::wait_for::<ReadyYN>(ReadyYN, Option<Duration>): Send & !Sync & Unpin);
 }
 
+// ---- the task call graph --------------------------------------------------------------
+
+mod call_graph {
+    use super::*;
+
+    // Snapshots: owned strings, ids and `&'static Location`s, no task refs.
+    assert_value!(TaskTree: Send & Sync & Unpin & Clone);
+    assert_value!(CallGraph: Send & Sync & Unpin & Clone);
+    assert_value!(TaskNode: Send & Sync & Unpin & Clone);
+    assert_value!(Awaiting: Send & Sync & Unpin & Clone);
+    assert_value!(AwaitedKind: Send & Sync & Unpin & Clone);
+    assert_value!(TaskScope: Send & Sync & Unpin & Clone);
+    assert_value!(ScopeKind: Send & Sync & Unpin & Clone);
+    assert_value!(TaskStatus: Send & Sync & Unpin & Clone);
+    assert_fn!(asyncio::capture_call_graph(&TaskRef): Send & Sync & Unpin);
+    assert_fn!(asyncio::Handle::task_tree(&Handle): Send & Sync & Unpin);
+}
+
 // ---- sync primitives ------------------------------------------------------------------
 
 mod sync {

@@ -125,13 +125,16 @@ pub trait IntoAwaited {
     type Future: Future;
     /// Which kind of awaitable this is.
     const KIND: AwaitableKind;
-    /// The future to await.
+    /// The future to await. `#[track_caller]`: awaiting a task or a `Future` records
+    /// where the caller's caller (`wait_for(..)`) was, for the call graph.
+    #[track_caller]
     fn into_awaited(self) -> Self::Future;
 }
 
 impl<F: Future> IntoAwaited for F {
     type Future = F;
     const KIND: AwaitableKind = AwaitableKind::Coroutine;
+    #[track_caller]
     fn into_awaited(self) -> F {
         self
     }
@@ -140,6 +143,7 @@ impl<F: Future> IntoAwaited for F {
 impl<T> IntoAwaited for Task<T> {
     type Future = crate::task::handle::TaskJoin<T>;
     const KIND: AwaitableKind = AwaitableKind::Task;
+    #[track_caller]
     fn into_awaited(self) -> Self::Future {
         std::future::IntoFuture::into_future(self)
     }
@@ -148,6 +152,7 @@ impl<T> IntoAwaited for Task<T> {
 impl<T: Clone + Send + 'static> IntoAwaited for AsyncioFuture<T> {
     type Future = crate::future::FutureWait<T>;
     const KIND: AwaitableKind = AwaitableKind::Future;
+    #[track_caller]
     fn into_awaited(self) -> Self::Future {
         std::future::IntoFuture::into_future(self)
     }

@@ -35,6 +35,7 @@ use crate::compose::awaitable::Awaitable;
 use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -45,6 +46,7 @@ use crate::task::cancel::waiter::{self, CancelFanOut, CancelTarget};
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::TaskError;
+use crate::task::graph::{AwaitedKind, Awaiting};
 use crate::task::state::Outcome;
 use crate::task::{Task, TaskRef};
 
@@ -175,6 +177,7 @@ macro_rules! tuple_children {
         /// });
         /// ```
         #[allow(clippy::too_many_arguments)]
+        #[track_caller]
         pub fn $fn_name<$($T: Awaitable),+>($($t: $T),+) -> Gather<$name<$($T::Value),+>> {
             Gather::new($name {
                 tasks: ($($t.into_task(),)+),
@@ -208,6 +211,7 @@ tuple_children!(Tuple8, gather8, 8; 0 A a, 1 B b, 2 C c, 3 D d, 4 E e, 5 F f, 6 
 ///     assert!(asyncio::gather(Vec::<asyncio::Task<()>>::new()).await.unwrap().is_empty());
 /// });
 /// ```
+#[track_caller]
 pub fn gather<A, I>(awaitables: I) -> Gather<VecOf<A::Value>>
 where
     A: Awaitable,
@@ -221,6 +225,8 @@ where
 /// Forwards a cancellation of the awaiting task to every child.
 struct GatherCancel {
     children: Vec<TaskRef>,
+    /// Where `gather(..)` was called, for the call graph.
+    at: &'static Location<'static>,
     requested: AtomicBool,
     msg: Mutex<Option<StdArc<str>>>,
 }
@@ -233,6 +239,10 @@ impl CancelFanOut for GatherCancel {
     fn accepted(&self, msg: Option<StdArc<str>>) {
         *self.msg.lock() = msg;
         self.requested.store(true, Ordering::Release);
+    }
+
+    fn describe(&self) -> Awaiting {
+        Awaiting::of_tasks(AwaitedKind::Gather, Some(self.at), &self.children)
     }
 }
 
@@ -253,12 +263,14 @@ enum Progress {
 }
 
 impl<C: GatherChildren> Core<C> {
+    #[track_caller]
     fn new(children: C) -> Core<C> {
         let refs = children.refs();
         Core {
             watch: WatchSet::with_wake_on(refs.clone(), WakeOn::WhenFinished { ends: failed }),
             cancel: StdArc::new(GatherCancel {
                 children: refs,
+                at: Location::caller(),
                 requested: AtomicBool::new(false),
                 msg: Mutex::new(None),
             }),
@@ -350,6 +362,7 @@ impl<C> Unpin for Gather<C> {}
 impl<C> Unpin for GatherAll<C> {}
 
 impl<C: GatherChildren> Gather<C> {
+    #[track_caller]
     fn new(children: C) -> Gather<C> {
         Gather {
             core: Core::new(children),

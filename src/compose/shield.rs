@@ -34,6 +34,7 @@ use crate::compose::awaitable::Awaitable;
 use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -45,8 +46,9 @@ use crate::task::cancel::{
 };
 use crate::task::current;
 use crate::task::error::TaskError;
+use crate::task::graph::{AwaitedKind, Awaiting};
 use crate::task::hooks::{self, CallbackId, Notify};
-use crate::task::{Task, TaskRef};
+use crate::task::{Task, TaskId, TaskRef};
 
 /// Protects an awaitable from the cancellation of whoever awaits the shield (a task as
 /// it is; a plain future or an `asyncio::Future` through a task that awaits it, as
@@ -70,10 +72,12 @@ use crate::task::{Task, TaskRef};
 ///     assert!(!inner_ref.cancelled()); // ...the shielded task is not
 /// });
 /// ```
+#[track_caller]
 pub fn shield<A: Awaitable>(awaitable: A) -> Shield<A::Value> {
     Shield {
         task: awaitable.into_task(),
         outer: None,
+        at: Location::caller(),
     }
 }
 
@@ -83,6 +87,8 @@ pub struct Shield<T> {
     task: Task<T>,
     /// The outer future, made by the first poll that finds the inner task pending.
     outer: Option<Outer>,
+    /// Where `shield(..)` was called, for the call graph.
+    at: &'static Location<'static>,
 }
 
 // Nothing is pinned: the task is a handle, polled through `&mut`.
@@ -105,13 +111,18 @@ struct OuterState {
 
 /// The outer future's shared part: the inner task's completion hook sets it (as a
 /// [`Waker`]); a cancel of the awaiter cancels it (as a [`CancelWaiter`]).
-struct OuterCell(Mutex<OuterState>);
+struct OuterCell {
+    state: Mutex<OuterState>,
+    /// The shielded task and where `shield(..)` was called, for the call graph.
+    inner: TaskId,
+    at: &'static Location<'static>,
+}
 
 impl OuterCell {
     /// Leaves `Pending` for `to` and wakes the awaiter; `false` if already settled.
     fn settle(&self, to: Status) -> bool {
         let waker = {
-            let mut s = self.0.lock();
+            let mut s = self.state.lock();
             if !matches!(s.status, Status::Pending) {
                 return false;
             }
@@ -139,6 +150,10 @@ impl Wake for OuterCell {
 impl CancelWaiter for OuterCell {
     fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool {
         self.settle(Status::Cancelled(msg))
+    }
+
+    fn describe(&self) -> Awaiting {
+        Awaiting::new(AwaitedKind::Shield, Some(self.at), vec![self.inner])
     }
 }
 
@@ -230,10 +245,14 @@ impl<T> Shield<T> {
         if self.task.done() {
             return None;
         }
-        let cell = StdArc::new(OuterCell(Mutex::new(OuterState {
-            status: Status::Pending,
-            waker: None,
-        })));
+        let cell = StdArc::new(OuterCell {
+            state: Mutex::new(OuterState {
+                status: Status::Pending,
+                waker: None,
+            }),
+            inner: self.task.id(),
+            at: self.at,
+        });
         let hook = Waker::from(cell.clone());
         let id = hooks::add_completion_waker(&self.task, &hook, Notify::Scheduled)?;
         Some(Outer {
@@ -258,7 +277,7 @@ impl<T> Future for Shield<T> {
         }
         let outer = this.outer.as_mut().expect("made above");
         {
-            let mut s = outer.cell.0.lock();
+            let mut s = outer.cell.state.lock();
             match &s.status {
                 Status::Pending => match &s.waker {
                     Some(w) if w.will_wake(cx.waker()) => {}

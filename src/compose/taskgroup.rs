@@ -26,10 +26,11 @@
 //! * Failures are seen through done callbacks, as in asyncio, so they take effect on
 //!   the runtime right after the child completes.
 
-use crate::loom::StdArc;
+use crate::loom::{StdArc, StdWeak};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -38,6 +39,8 @@ use crate::loom::Mutex;
 use crate::task::builder::TaskBuilder;
 use crate::task::cancel::{deliver_pending_cancel, CancelledError};
 use crate::task::error::{RuntimeError, TaskError};
+use crate::task::graph::scopes::{self, ScopeChildren};
+use crate::task::graph::ScopeKind;
 use crate::task::output::IntoOutcome;
 use crate::task::spawn::spawn;
 use crate::task::{Task, TaskRef};
@@ -200,112 +203,128 @@ impl TaskGroup {
     /// Runs `body` with a new group and waits for every task created in it (asyncio's
     /// `async with TaskGroup() as tg:`). See the module docs for the outcome.
     ///
+    /// The group is a scope of the task call graph: its children show under it
+    /// ([`Handle::task_tree`](crate::Handle::task_tree)), with the line of this call.
+    ///
     /// # Panics
     /// When awaited outside a task of an asyncio runtime.
-    pub async fn run<F, Fut>(body: F) -> Result<<Fut::Output as IntoOutcome>::Value, TaskGroupError>
+    #[track_caller]
+    pub fn run<F, Fut>(
+        body: F,
+    ) -> impl Future<Output = Result<<Fut::Output as IntoOutcome>::Value, TaskGroupError>>
     where
         F: FnOnce(TaskGroup) -> Fut,
         Fut: Future,
         Fut::Output: IntoOutcome,
     {
-        let parent = crate::task::current::current_raw()
-            .map(TaskRef::clone_from_raw)
-            .expect("TaskGroup::run must be awaited inside a task of an asyncio runtime");
-        let shared = StdArc::new(Shared {
-            state: Mutex::new(State {
-                tasks: HashMap::new(),
-                errors: Vec::new(),
-                aborting: false,
-                exiting: false,
-                parent_cancel_requested: false,
-                waker: None,
-            }),
-            handle: crate::runtime::Handle {
-                shared: parent.header().scheduler.clone(),
-            },
-            parent,
-        });
-        let group = TaskGroup {
-            shared: shared.clone(),
-        };
-        let parent = &shared.parent;
-        let tokens_before = parent.header().live_tokens.load(Ordering::Acquire);
+        let at = Location::caller();
+        async move {
+            let parent = crate::task::current::current_raw()
+                .map(TaskRef::clone_from_raw)
+                .expect("TaskGroup::run must be awaited inside a task of an asyncio runtime");
+            let shared = StdArc::new(Shared {
+                state: Mutex::new(State {
+                    tasks: HashMap::new(),
+                    errors: Vec::new(),
+                    aborting: false,
+                    exiting: false,
+                    parent_cancel_requested: false,
+                    waker: None,
+                }),
+                handle: crate::runtime::Handle {
+                    shared: parent.header().scheduler.clone(),
+                },
+                parent,
+            });
+            let group = TaskGroup {
+                shared: shared.clone(),
+            };
+            // The group's scope in the call graph, until the group is done (dropped with
+            // this future if it is dropped early).
+            let weak: StdWeak<dyn ScopeChildren> = {
+                let s: StdArc<dyn ScopeChildren> = shared.clone();
+                StdArc::downgrade(&s)
+            };
+            let _scope = scopes::enter(ScopeKind::TaskGroup, at, Some(weak));
+            let parent = &shared.parent;
+            let tokens_before = parent.header().live_tokens.load(Ordering::Acquire);
 
-        let body_out = body(group).await.into_outcome();
+            let body_out = body(group).await.into_outcome();
 
-        // Classify how the body ended ("et" in asyncio's __aexit__).
-        let mut propagate: Option<CancelledError> = None;
-        let mut body_error: Option<TaskError> = None;
-        let mut value = None;
-        let body_raised = match body_out {
-            Ok(v) => {
-                value = Some(v);
-                false
-            }
-            Err(TaskError::Cancelled(c)) => {
-                propagate = Some(c);
-                true
-            }
-            Err(e) => {
-                if parent.header().live_tokens.load(Ordering::Acquire) > tokens_before {
-                    // The body propagates the parent's cancellation inside its error.
-                    let msg = parent.header().asyncio.lock().cancel.msg.clone();
-                    drop(e);
-                    propagate = Some(CancelledError::tracked(msg, parent.clone()));
-                } else {
-                    body_error = Some(e);
+            // Classify how the body ended ("et" in asyncio's __aexit__).
+            let mut propagate: Option<CancelledError> = None;
+            let mut body_error: Option<TaskError> = None;
+            let mut value = None;
+            let body_raised = match body_out {
+                Ok(v) => {
+                    value = Some(v);
+                    false
                 }
-                true
-            }
-        };
+                Err(TaskError::Cancelled(c)) => {
+                    propagate = Some(c);
+                    true
+                }
+                Err(e) => {
+                    if parent.header().live_tokens.load(Ordering::Acquire) > tokens_before {
+                        // The body propagates the parent's cancellation inside its error.
+                        let msg = parent.header().asyncio.lock().cancel.msg.clone();
+                        drop(e);
+                        propagate = Some(CancelledError::tracked(msg, parent.clone()));
+                    } else {
+                        body_error = Some(e);
+                    }
+                    true
+                }
+            };
 
-        let abort_now = {
-            let mut st = shared.state.lock();
-            st.exiting = true;
-            body_raised && !st.aborting
-        };
-        if abort_now {
-            shared.abort();
-        }
-
-        while let Err(cancelled) = (AllDone { shared: &shared }).await {
-            // The parent is being cancelled while we wait for the children.
-            let abort_now = !shared.state.lock().aborting;
+            let abort_now = {
+                let mut st = shared.state.lock();
+                st.exiting = true;
+                body_raised && !st.aborting
+            };
             if abort_now {
-                propagate = Some(cancelled);
                 shared.abort();
             }
-        }
 
-        let (parent_cancel_requested, errors) = {
-            let mut st = shared.state.lock();
-            (st.parent_cancel_requested, std::mem::take(&mut st.errors))
-        };
-        if parent_cancel_requested && parent.uncancel() == 0 {
-            // The only cancel request was ours: do not propagate it.
-            propagate = None;
-        }
-        if let Some(c) = propagate {
-            if errors.is_empty() {
-                return Err(TaskGroupError::Cancelled(c));
+            while let Err(cancelled) = (AllDone { shared: &shared }).await {
+                // The parent is being cancelled while we wait for the children.
+                let abort_now = !shared.state.lock().aborting;
+                if abort_now {
+                    propagate = Some(cancelled);
+                    shared.abort();
+                }
             }
-        }
-        let mut errors = errors;
-        if let Some(e) = body_error {
-            errors.push(e);
-        }
-        if !errors.is_empty() {
-            if parent.cancelling() > 0 {
-                // Cancelled from outside too: the outside's cancellation stays pending
-                // for the parent's next await point (asyncio's uncancel() + cancel()).
-                crate::task::cancel::rearm_for_next_await(parent);
+
+            let (parent_cancel_requested, errors) = {
+                let mut st = shared.state.lock();
+                (st.parent_cancel_requested, std::mem::take(&mut st.errors))
+            };
+            if parent_cancel_requested && parent.uncancel() == 0 {
+                // The only cancel request was ours: do not propagate it.
+                propagate = None;
             }
-            return Err(TaskGroupError::Failed(ExceptionGroup { errors }));
-        }
-        match value {
-            Some(v) => Ok(v),
-            // The body propagated a cancellation that was the group's own.
-            None => Err(TaskGroupError::Cancelled(CancelledError::new(None))),
+            if let Some(c) = propagate {
+                if errors.is_empty() {
+                    return Err(TaskGroupError::Cancelled(c));
+                }
+            }
+            let mut errors = errors;
+            if let Some(e) = body_error {
+                errors.push(e);
+            }
+            if !errors.is_empty() {
+                if parent.cancelling() > 0 {
+                    // Cancelled from outside too: the outside's cancellation stays pending
+                    // for the parent's next await point (asyncio's uncancel() + cancel()).
+                    crate::task::cancel::rearm_for_next_await(parent);
+                }
+                return Err(TaskGroupError::Failed(ExceptionGroup { errors }));
+            }
+            match value {
+                Some(v) => Ok(v),
+                // The body propagated a cancellation that was the group's own.
+                None => Err(TaskGroupError::Cancelled(CancelledError::new(None))),
+            }
         }
     }
 
@@ -370,6 +389,12 @@ impl TaskGroup {
             }
         });
         Ok(task)
+    }
+}
+
+impl ScopeChildren for Shared {
+    fn children(&self) -> Vec<TaskRef> {
+        self.state.lock().tasks.values().cloned().collect()
     }
 }
 

@@ -58,6 +58,7 @@ use crate::compose::awaitable::{AwaitableKind, IntoAwaited};
 use crate::loom::StdArc;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -73,6 +74,8 @@ use crate::runtime::time::clock::{self, IntoDeadline};
 use crate::task::cancel::{take_own_pending_cancel, CancelledError};
 use crate::task::current;
 use crate::task::error::{RuntimeError, TimeoutError};
+use crate::task::graph::scopes::{self, ScopeGuard};
+use crate::task::graph::ScopeKind;
 use crate::task::TaskRef;
 
 /// A timeout scope (asyncio's `asyncio.Timeout`), before it runs its body.
@@ -92,6 +95,8 @@ use crate::task::TaskRef;
 #[must_use = "a timeout does nothing until `run` is awaited"]
 pub struct Timeout {
     shared: StdArc<ScopeShared>,
+    /// Where `timeout(..)` was called, for the call graph.
+    at: &'static Location<'static>,
 }
 
 /// Controls a running (or not yet entered) timeout scope from anywhere:
@@ -179,6 +184,7 @@ struct ScopeShared {
 ///     assert_eq!(v.unwrap(), 7);
 /// });
 /// ```
+#[track_caller]
 pub fn timeout(delay: Option<Duration>) -> Timeout {
     Timeout::new(
         delay.map(|d| Deadline::at(Instant::now().checked_add(d).unwrap_or_else(far_future))),
@@ -199,6 +205,7 @@ pub fn timeout(delay: Option<Duration>) -> Timeout {
 ///     assert!(r.is_err());
 /// });
 /// ```
+#[track_caller]
 pub fn timeout_at(when: impl IntoDeadline) -> Timeout {
     Timeout::new(Some(Deadline::of(when)))
 }
@@ -208,8 +215,10 @@ fn far_future() -> Instant {
 }
 
 impl Timeout {
+    #[track_caller]
     fn new(when: Option<Deadline>) -> Timeout {
         Timeout {
+            at: Location::caller(),
             shared: StdArc::new(ScopeShared {
                 state: Mutex::new(ScopeState {
                     phase: Phase::Created,
@@ -234,12 +243,19 @@ impl Timeout {
     /// body's output, or `TimeoutError` if the scope expired and the body propagated the
     /// cancellation (see the module docs).
     ///
+    /// While it runs, the scope shows in the task call graph
+    /// ([`Handle::task_tree`](crate::Handle::task_tree)) with the line of `timeout(..)`.
+    ///
     /// # Panics
     /// When polled outside a task of an asyncio runtime (asyncio: "Timeout should be used
     /// inside a task").
+    #[track_caller]
     pub fn run<A: IntoAwaited>(self, body: A) -> TimeoutScope<A::Future> {
         TimeoutScope {
             shared: self.shared,
+            at: self.at,
+            graph_kind: ScopeKind::Timeout,
+            graph: None,
             body: Some(body.into_awaited()),
             never_start: false,
             tokens_at_enter: 0,
@@ -349,6 +365,11 @@ fn on_timeout(shared: &ScopeShared) {
 #[must_use = "futures do nothing unless awaited"]
 pub struct TimeoutScope<F> {
     shared: StdArc<ScopeShared>,
+    /// Where the scope was written, its kind, and its entry in the call graph's scope
+    /// registry while entered.
+    at: &'static Location<'static>,
+    graph_kind: ScopeKind,
+    graph: Option<ScopeGuard>,
     body: Option<F>,
     tokens_at_enter: u32,
     /// `wait_for` with a zero timeout: the scope cancels the task as it enters, before
@@ -377,6 +398,7 @@ impl<F> TimeoutScope<F> {
             .map(TaskRef::clone_from_raw)
             .expect("asyncio::timeout must be awaited inside a task of an asyncio runtime");
         self.tokens_at_enter = task.header().live_tokens.load(Ordering::Acquire);
+        self.graph = scopes::enter(self.graph_kind, self.at, None);
         let mut st = self.shared.state.lock();
         debug_assert_eq!(st.phase, Phase::Created);
         st.phase = Phase::Entered;
@@ -404,6 +426,7 @@ impl<F> TimeoutScope<F> {
     where
         F: Future,
     {
+        self.graph = None;
         let mut st = self.shared.state.lock();
         if let Some(h) = st.handler.take() {
             h.cancel();
@@ -556,6 +579,7 @@ impl<F> Drop for TimeoutScope<F> {
 ///     assert!(slow_ref.cancelled(), "the awaited task was cancelled and waited for");
 /// });
 /// ```
+#[track_caller]
 pub fn wait_for<A: IntoAwaited>(
     awaitable: A,
     timeout: Option<Duration>,
@@ -563,6 +587,7 @@ pub fn wait_for<A: IntoAwaited>(
     let zero = timeout == Some(Duration::ZERO);
     let mut scope = self::timeout(timeout).run(awaitable);
     scope.cancel_at_enter = zero;
+    scope.graph_kind = ScopeKind::WaitFor;
     // asyncio 3.12+ wraps a coroutine in a task and cancels it before its first step:
     // the coroutine never runs. A plain future here is that coroutine.
     scope.never_start = zero && A::KIND == AwaitableKind::Coroutine;

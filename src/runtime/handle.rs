@@ -141,6 +141,28 @@ impl Handle {
         out
     }
 
+    /// Every live task of this runtime as a tree of who awaits whom, from any thread
+    /// (`python -m asyncio pstree`); print it with `{}`. A snapshot taken while the
+    /// workers run, see [`TaskTree`](crate::TaskTree) and
+    /// [`capture_call_graph`](crate::capture_call_graph).
+    ///
+    /// ```
+    /// let rt = asyncio::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let t = rt.block_on(async {
+    ///     asyncio::Task::builder()
+    ///         .name("sleeper")
+    ///         .create_task(asyncio::sleep(std::time::Duration::from_secs(3600)))
+    /// });
+    /// // From this (non-worker) thread, while the runtime runs:
+    /// let tree = handle.task_tree();
+    /// assert!(tree.to_string().contains("(T) sleeper [id="));
+    /// t.cancel(None);
+    /// ```
+    pub fn task_tree(&self) -> crate::TaskTree {
+        crate::TaskTree::capture(&self.shared)
+    }
+
     /// Sets the task factory (asyncio's `loop.set_task_factory(eager_task_factory)`).
     pub fn set_task_factory(&self, factory: TaskFactory) {
         self.shared

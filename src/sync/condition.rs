@@ -129,6 +129,8 @@ impl Inner {
 }
 
 impl CancelEntry for Inner {
+    const KIND: crate::AwaitedKind = crate::AwaitedKind::Condition;
+
     fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
         self.waiters.lock().cancel(id, msg)
     }

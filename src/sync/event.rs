@@ -143,6 +143,8 @@ impl Event {
 }
 
 impl CancelEntry for Inner {
+    const KIND: crate::AwaitedKind = crate::AwaitedKind::Event;
+
     fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
         self.state.lock().waiters.cancel(id, msg)
     }

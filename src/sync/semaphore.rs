@@ -183,6 +183,8 @@ impl Inner {
 }
 
 impl CancelEntry for Inner {
+    const KIND: crate::AwaitedKind = crate::AwaitedKind::Semaphore;
+
     fn cancel_entry(&self, _list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
         self.state.lock().waiters.cancel(id, msg)
     }

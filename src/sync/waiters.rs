@@ -30,6 +30,7 @@ use std::task::Waker;
 pub(crate) use crate::task::cancel::cancelled_error;
 use crate::task::cancel::waiter::{self, CancelTarget, CancelWaiter};
 use crate::task::current;
+use crate::task::graph::{AwaitedKind, Awaiting};
 
 /// State of one waiter (see the module docs).
 #[derive(Debug)]
@@ -267,6 +268,9 @@ impl Drop for Wakeups {
 /// `cancel()`). `list` tells apart the lists of one primitive (a queue's getters,
 /// putters and joiners).
 pub(crate) trait CancelEntry: Send + Sync + 'static {
+    /// What a task waiting in one of the lists awaits, for the call graph.
+    const KIND: AwaitedKind;
+
     /// Cancels entry `id` of list `list` under the primitive's lock if it is still
     /// waiting ([`WaiterList::cancel`]) and returns its waker, which the caller wakes
     /// after the lock is released; `None` if the cancel is not accepted.
@@ -289,6 +293,10 @@ impl<P: CancelEntry> CancelWaiter for Canceller<P> {
             }
             None => false,
         }
+    }
+
+    fn describe(&self) -> Awaiting {
+        Awaiting::new(P::KIND, None, Vec::new())
     }
 }
 

@@ -26,6 +26,7 @@ use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -625,40 +626,48 @@ impl<T> Task<T> {
 /// A task is not itself a Rust `Future`, as an asyncio task is not a coroutine: that is
 /// what lets the composition functions take a task as it is and wrap a plain future into
 /// a task (`Awaitable`). `task.await` and `(&mut task).await` read as usual.
+///
+/// It remembers where it was made (the `.await`, through `#[track_caller]`): the task call
+/// graph shows that line while the awaiting task is suspended here
+/// ([`capture_call_graph`](crate::capture_call_graph)).
 #[must_use = "futures do nothing unless awaited"]
-pub struct TaskJoin<T>(Task<T>);
+pub struct TaskJoin<T>(Task<T>, &'static Location<'static>);
 
 /// Awaiting a task through `&mut` (`(&mut task).await`): the handle stays with the caller.
 #[must_use = "futures do nothing unless awaited"]
-pub struct TaskJoinMut<'a, T>(&'a mut Task<T>);
+pub struct TaskJoinMut<'a, T>(&'a mut Task<T>, &'static Location<'static>);
 
 impl<T> std::future::IntoFuture for Task<T> {
     type Output = Result<T, TaskError>;
     type IntoFuture = TaskJoin<T>;
+    #[track_caller]
     fn into_future(self) -> TaskJoin<T> {
-        TaskJoin(self)
+        TaskJoin(self, Location::caller())
     }
 }
 
 impl<'a, T> std::future::IntoFuture for &'a mut Task<T> {
     type Output = Result<T, TaskError>;
     type IntoFuture = TaskJoinMut<'a, T>;
+    #[track_caller]
     fn into_future(self) -> TaskJoinMut<'a, T> {
-        TaskJoinMut(self)
+        TaskJoinMut(self, Location::caller())
     }
 }
 
 impl<T> Future for TaskJoin<T> {
     type Output = Result<T, TaskError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.0.poll_await(cx)
+        let at = self.1;
+        self.0.poll_await(cx, at)
     }
 }
 
 impl<T> Future for TaskJoinMut<'_, T> {
     type Output = Result<T, TaskError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.0.poll_await(cx)
+        let at = self.1;
+        self.0.poll_await(cx, at)
     }
 }
 
@@ -685,7 +694,13 @@ impl<T> Task<T> {
     /// current task's waiter, so cancelling the current task cancels this one (a request
     /// the current task made during this step is forwarded to it when the step ends). A
     /// cancellation read from a task that ended cancelled is tracked by the current task.
-    pub(crate) fn poll_await(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+    /// `at` is where the await happened, recorded with the registration for the call
+    /// graph.
+    pub(crate) fn poll_await(
+        &mut self,
+        cx: &mut Context<'_>,
+        at: &'static Location<'static>,
+    ) -> Poll<Result<T, TaskError>> {
         if self.task.cancelled() {
             consume_pending_cancel();
         } else if let Some(err) = deliver_pending_cancel_since_start() {
@@ -696,7 +711,7 @@ impl<T> Task<T> {
             Poll::Pending => {
                 // Every pending poll re-registers: a registration only counts for the
                 // poll that made it (see `waiter.rs`).
-                let registered = waiter::register(CancelTarget::Task((*self.task).clone()));
+                let registered = waiter::register(CancelTarget::Task((*self.task).clone(), at));
                 self.waiting |= registered;
             }
             Poll::Ready(out) => {

@@ -5,7 +5,7 @@
 //! protocol and completion), `handle.rs` (`Task<T>`, `TaskRef`), `cancel/` (cancellation
 //! as a value: the protocol is stated at its top), `hooks.rs` (done callbacks),
 //! `completion.rs`, `registry.rs` (scheduled + eager registries), `spawn.rs` (creating
-//! tasks, eager start).
+//! tasks, eager start), `graph/` (the call graph: who awaits whom).
 
 pub(crate) mod builder;
 pub(crate) mod cancel;
@@ -14,6 +14,7 @@ pub(crate) mod core;
 pub(crate) mod current;
 pub(crate) mod error;
 pub(crate) mod exception;
+pub(crate) mod graph;
 pub(crate) mod handle;
 pub(crate) mod harness;
 pub(crate) mod hooks;

@@ -147,6 +147,8 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     pub(crate) timers: TimerDriver,
     pub(crate) registry: Registry,
+    /// Live `TaskGroup` / timeout scopes, for the task call graph (`task/graph/`).
+    pub(crate) scopes: crate::task::graph::scopes::Scopes,
     pub(crate) config: Config,
     /// The blocking-thread pool of `to_thread` / `run_in_executor` (`runtime/blocking.rs`).
     pub(crate) blocking: BlockingPool,
@@ -195,6 +197,7 @@ impl Shared {
             idle: Idle::new(n),
             timers: TimerDriver::new(),
             registry: Registry::new(),
+            scopes: crate::task::graph::scopes::Scopes::new(),
             config,
             blocking: BlockingPool::new(),
             #[cfg(not(loom))]

@@ -114,6 +114,8 @@ impl<T> State<T> {
 }
 
 impl<T: Send + 'static> CancelEntry for Inner<T> {
+    const KIND: crate::AwaitedKind = crate::AwaitedKind::Queue;
+
     fn cancel_entry(&self, list: u8, id: u64, msg: Option<StdArc<str>>) -> Option<Waker> {
         let kind = WaiterKind::from_tag(list);
         self.state.lock().list(kind).cancel(id, msg)

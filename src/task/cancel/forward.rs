@@ -155,7 +155,7 @@ impl Walk {
 
     fn forward(&mut self, origin: Origin, target: CancelTarget) {
         let accepted = match target {
-            CancelTarget::Task(task) => self.ask(task),
+            CancelTarget::Task(task, _) => self.ask(task),
             CancelTarget::Tasks(fan) => {
                 // The answer comes once every task of the fan-out was asked.
                 self.stack.push(Step::FanOut {

@@ -11,11 +11,14 @@
 //! one poll (a `select!`) make the waiter ambiguous: cancellation then falls back to
 //! *must_cancel* delivery.
 
+use std::panic::Location;
+
 use crate::loom::StdArc;
 
 use crate::loom::sync::atomic::Ordering;
 use crate::task::core::Header;
 use crate::task::current;
+use crate::task::graph::{AwaitedKind, Awaiting};
 use crate::task::TaskRef;
 
 /// An awaitable other than a task that accepts forwarded cancellations (an
@@ -24,6 +27,12 @@ pub(crate) trait CancelWaiter: Send + Sync {
     /// Cancels the awaitable with `msg`; `false` if it is already done. Must not cancel
     /// tasks itself (a [`CancelFanOut`] does that through the walk of `forward.rs`).
     fn cancel_waiter(self: StdArc<Self>, msg: Option<StdArc<str>>) -> bool;
+
+    /// What the awaitable is, for the task call graph (`task/graph/`). Called from any
+    /// thread, with no task lock held.
+    fn describe(&self) -> Awaiting {
+        Awaiting::new(AwaitedKind::Other, None, Vec::new())
+    }
 }
 
 /// An awaitable that forwards a cancellation to several tasks (a gather): the walk of
@@ -34,13 +43,20 @@ pub(crate) trait CancelFanOut: Send + Sync {
     fn tasks(&self) -> &[TaskRef];
     /// At least one task accepted the request with `msg`: the awaitable is cancelled.
     fn accepted(&self, msg: Option<StdArc<str>>);
+
+    /// What the awaitable is, for the task call graph (`task/graph/`). Called from any
+    /// thread, with no task lock held.
+    fn describe(&self) -> Awaiting {
+        Awaiting::of_tasks(AwaitedKind::Other, None, self.tasks())
+    }
 }
 
 /// Something a cancellation can be forwarded to.
 #[derive(Clone)]
 pub(crate) enum CancelTarget {
-    /// Another task the task awaits.
-    Task(TaskRef),
+    /// Another task the task awaits, and where (the `.await`, for the call graph; it
+    /// fits in the space the two-word variants take anyway, so the header does not grow).
+    Task(TaskRef, &'static Location<'static>),
     /// An awaitable over several tasks (a gather).
     Tasks(StdArc<dyn CancelFanOut>),
     /// An `asyncio::Future`, a lock's wait entry, ...
@@ -52,7 +68,7 @@ pub(crate) enum CancelTarget {
 impl CancelTarget {
     /// `true` if this is the task `task`.
     pub(crate) fn is_task(&self, task: &TaskRef) -> bool {
-        matches!(self, CancelTarget::Task(t) if t == task)
+        matches!(self, CancelTarget::Task(t, _) if t == task)
     }
 
     /// `true` if this is the awaitable (not a task) at `ptr`.
@@ -66,7 +82,7 @@ impl CancelTarget {
 
     fn same(&self, other: &CancelTarget) -> bool {
         match (self, other) {
-            (CancelTarget::Task(a), CancelTarget::Task(b)) => a == b,
+            (CancelTarget::Task(a, _), CancelTarget::Task(b, _)) => a == b,
             (CancelTarget::Other(a), CancelTarget::Other(b)) => {
                 std::ptr::addr_eq(StdArc::as_ptr(a), StdArc::as_ptr(b))
             }
@@ -75,6 +91,17 @@ impl CancelTarget {
             }
             _ => false,
         }
+    }
+}
+
+/// What a task is suspended on, for the call graph: the waiter of its latest poll
+/// (`Ambiguous` included), `None` if none or stale. The caller holds the task's
+/// `asyncio` lock (passes the waiter slot).
+pub(crate) fn graph_target(header: &Header, slot: &Option<Waiter>) -> Option<CancelTarget> {
+    let polls = header.poll_count.load(Ordering::Relaxed);
+    match slot {
+        Some(w) if w.poll == polls => Some(w.target.clone()),
+        _ => None,
     }
 }
 
@@ -104,7 +131,7 @@ pub(crate) fn register(target: CancelTarget) -> bool {
     let Some(current) = current::current_raw() else {
         return false;
     };
-    if let CancelTarget::Task(t) = &target {
+    if let CancelTarget::Task(t, _) = &target {
         if t.raw() == current {
             return false;
         }

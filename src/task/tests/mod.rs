@@ -11,6 +11,7 @@ mod loom_cancel_vs_completion_and_delegation;
 mod loom_cancel_vs_resume_after_completion;
 mod loom_done_callback_vs_completion;
 mod loom_eager_graduation_vs_all_tasks;
+mod loom_graph_snapshot_vs_resume_and_completion;
 mod loom_join_waker_order_vs_hooks;
 mod loom_panic_vs_cancel;
 mod loom_registry_insert_remove_vs_all_tasks;
