@@ -20,6 +20,11 @@ use std::time::Duration;
 
 use crate::contender::{Contender, Instance};
 
+/// The total of `iters` iterations of `once` (for criterion's `iter_custom`).
+pub fn repeat(iters: u64, mut once: impl FnMut() -> Duration) -> Duration {
+    (0..iters).map(|_| once()).sum()
+}
+
 /// Calls of `all_tasks()` per iteration of `all_tasks_under_load` in the runner.
 pub const ALL_TASKS_CALLS: usize = 10;
 
