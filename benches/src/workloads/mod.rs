@@ -145,18 +145,19 @@ impl Workload {
         out
     }
 
-    /// Inner iterations per contender per round at full length: about 0.1–0.5 s of
-    /// measurement each on the reference machine.
+    /// Inner iterations per contender per round at full length: about 0.1–1 s of
+    /// measurement each on the reference machine (a full 9-round run of all nine
+    /// workloads: a few minutes).
     pub fn inner_iterations(self) -> usize {
         match self {
-            Workload::SpawnManyLocal | Workload::SpawnManyRemote => 31,
-            Workload::YieldMany => 15,
-            Workload::PingPong => 61,
-            Workload::ChainedSpawn => 151,
-            Workload::SyncComplete => 9,
+            Workload::SpawnManyLocal | Workload::SpawnManyRemote => 61,
+            Workload::YieldMany => 25,
+            Workload::PingPong => 301,
+            Workload::ChainedSpawn => 601,
+            Workload::SyncComplete => 11,
             Workload::CancelStorm => 21,
-            Workload::ThreadsafeRoundtrip => 9,
-            Workload::AllTasksUnderLoad => 21,
+            Workload::ThreadsafeRoundtrip => 15,
+            Workload::AllTasksUnderLoad => 41,
         }
     }
 
