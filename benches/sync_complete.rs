@@ -12,10 +12,13 @@ use asyncio_benches::workloads::sync_complete::{async_executor, asyncio, tokio, 
 use asyncio_benches::{asyncio_eager_rt, asyncio_rt, tokio_rt, AsyncExecutorPool};
 use criterion::{criterion_group, criterion_main, Criterion};
 
+/// Builds one of this runtime's configurations.
+type BuildRuntime = fn() -> asyncio::Runtime;
+
 fn sync_complete(c: &mut Criterion) {
     let mut g = c.benchmark_group("sync_complete");
     g.sample_size(30);
-    let asyncio_runtimes: [(&str, fn() -> asyncio::Runtime); 2] = [
+    let asyncio_runtimes: [(&str, BuildRuntime); 2] = [
         ("asyncio eager", asyncio_eager_rt),
         ("asyncio scheduled", asyncio_rt),
     ];
