@@ -1,95 +1,43 @@
 //! `sync_complete`: 100,000 tasks that finish without awaiting, spawned from a task on a
-//! worker. This runtime twice (eager start: each task finishes inside `create_task` and
-//! is never queued; scheduled: the asyncio default), then tokio and async-executor, in
-//! one process, one after the other.
+//! worker, each handle dropped at once. This runtime twice (eager task factory: each
+//! task finishes inside `create_task` and is never queued; scheduled: the asyncio
+//! default), then tokio and async-executor, in one process, one after the other. The
+//! bodies are shared with the interleaved runner (`src/workloads/sync_complete.rs`),
+//! which holds the handles and awaits each instead.
 //!
 //! Run: `cargo bench -p asyncio-benches --bench sync_complete`
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::mpsc;
-use std::sync::Arc;
-
-use asyncio_benches::{asyncio_rt, tokio_rt, AsyncExecutorPool};
+use asyncio_benches::workloads::repeat;
+use asyncio_benches::workloads::sync_complete::{async_executor, asyncio, tokio, Handles};
+use asyncio_benches::{asyncio_eager_rt, asyncio_rt, tokio_rt, AsyncExecutorPool};
 use criterion::{criterion_group, criterion_main, Criterion};
 
-const NUM_TASKS: usize = 100_000;
+/// Builds one of this runtime's configurations.
+type BuildRuntime = fn() -> asyncio::Runtime;
 
 fn sync_complete(c: &mut Criterion) {
     let mut g = c.benchmark_group("sync_complete");
     g.sample_size(30);
-    let (tx, rx) = mpsc::sync_channel::<()>(1);
-    let rem = Arc::new(AtomicUsize::new(0));
-
-    for (name, eager) in [("asyncio eager", true), ("asyncio scheduled", false)] {
-        let rt = asyncio_rt();
+    let asyncio_runtimes: [(&str, BuildRuntime); 2] = [
+        ("asyncio eager", asyncio_eager_rt),
+        ("asyncio scheduled", asyncio_rt),
+    ];
+    for (name, build) in asyncio_runtimes {
+        let rt = build();
         g.bench_function(name, |b| {
-            b.iter(|| {
-                rem.store(NUM_TASKS, Relaxed);
-                let (tx, rem) = (tx.clone(), rem.clone());
-                drop(rt.create_task(async move {
-                    for i in 0..NUM_TASKS {
-                        let (tx, rem) = (tx.clone(), rem.clone());
-                        let body = async move {
-                            if rem.fetch_sub(1, Relaxed) == 1 {
-                                tx.send(()).unwrap();
-                            }
-                            i
-                        };
-                        if eager {
-                            drop(asyncio::create_eager_task(body));
-                        } else {
-                            drop(asyncio::create_task(body));
-                        }
-                    }
-                }));
-                rx.recv().unwrap();
-            })
+            b.iter_custom(|iters| repeat(iters, || asyncio(&rt, Handles::Dropped)))
         });
     }
     {
         let rt = tokio_rt();
         g.bench_function("tokio", |b| {
-            b.iter(|| {
-                rem.store(NUM_TASKS, Relaxed);
-                let (tx, rem) = (tx.clone(), rem.clone());
-                drop(rt.spawn(async move {
-                    for i in 0..NUM_TASKS {
-                        let (tx, rem) = (tx.clone(), rem.clone());
-                        drop(tokio::spawn(async move {
-                            if rem.fetch_sub(1, Relaxed) == 1 {
-                                tx.send(()).unwrap();
-                            }
-                            i
-                        }));
-                    }
-                }));
-                rx.recv().unwrap();
-            })
+            b.iter_custom(|iters| repeat(iters, || tokio(&rt, Handles::Dropped)))
         });
     }
     {
         let pool = AsyncExecutorPool::new();
         g.bench_function("async-executor", |b| {
-            b.iter(|| {
-                rem.store(NUM_TASKS, Relaxed);
-                let (tx, rem) = (tx.clone(), rem.clone());
-                let ex = pool.ex.clone();
-                pool.ex
-                    .spawn(async move {
-                        for i in 0..NUM_TASKS {
-                            let (tx, rem) = (tx.clone(), rem.clone());
-                            ex.spawn(async move {
-                                if rem.fetch_sub(1, Relaxed) == 1 {
-                                    tx.send(()).unwrap();
-                                }
-                                i
-                            })
-                            .detach();
-                        }
-                    })
-                    .detach();
-                rx.recv().unwrap();
-            })
+            b.iter_custom(|iters| repeat(iters, || async_executor(&pool, Handles::Dropped)))
         });
     }
     g.finish();

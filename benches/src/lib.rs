@@ -1,6 +1,12 @@
 //! Shared set-up for the benches: the three runtimes under test, built with the same
 //! number of worker threads, so every workload runs on each of them in one process, one
-//! after the other.
+//! after the other; the workloads themselves ([`workloads`]), one body per runtime,
+//! shared by the criterion benches and the interleaved runner (`src/bin/interleaved.rs`);
+//! and the runner's statistics ([`stats`]).
+
+pub mod contender;
+pub mod stats;
+pub mod workloads;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
