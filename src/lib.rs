@@ -62,6 +62,7 @@
 #![warn(missing_docs)]
 
 pub(crate) mod compose;
+pub mod contextvars;
 pub(crate) mod future;
 pub(crate) mod io;
 pub(crate) mod loom;
@@ -101,6 +102,7 @@ pub use compose::wait::{
     wait, ReturnWhen, Wait, WaitError, ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
 };
 pub use compose::{ensure_future, sleep_with};
+pub use contextvars::{copy_context, ContextVar};
 pub use future::{Future, FutureWait};
 pub use runner::{run, Runner};
 pub use runtime::blocking::{to_thread, ToThread};
