@@ -272,3 +272,36 @@ pub(crate) fn bind<A: ?Sized + 'static>(
         f(a)
     })
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// What every task cell carries for its context (module docs, "Cost"): printed, and
+    /// kept at three words.
+    #[test]
+    fn a_task_context_is_three_words() {
+        let size = mem::size_of::<TaskContext>();
+        println!("TaskContext: {size} bytes per task cell");
+        assert!(size <= 3 * mem::size_of::<usize>());
+    }
+
+    /// A poll that unwinds puts the thread's context back and keeps the task's.
+    #[test]
+    fn an_unwinding_step_restores_the_thread_context() {
+        let mut outer = TaskContext::Private {
+            vars: Vars::with(None, 1, Some(StdArc::new(1u8))),
+            id: 0,
+        };
+        let _outer = enter(&mut outer);
+        let mut task = TaskContext::EMPTY;
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _entered = enter(&mut task);
+            write(2, Some(StdArc::new(2u8)), None);
+            panic!("step");
+        }));
+        assert!(unwound.is_err());
+        assert!(read(1).is_some() && read(2).is_none());
+        assert!(matches!(&task, TaskContext::Private { vars: Some(v), .. } if v.get(2).is_some()));
+    }
+}
