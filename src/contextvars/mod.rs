@@ -69,6 +69,10 @@ pub(crate) mod token;
 pub(crate) mod var;
 pub(crate) mod vars;
 
+/// Loom models of the context protocol.
+#[cfg(all(test, loom))]
+mod tests;
+
 pub use context::{copy_context, Context};
 pub use error::ContextError;
 pub use token::Token;
