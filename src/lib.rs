@@ -39,6 +39,9 @@
 //!   runtime-aware await point ([`sleep`], awaiting a task, [`checkpoint`], ...) as
 //!   `Err(CancelledError)`. Propagate it (`?`) and the task ends cancelled; drop it and
 //!   the task carries on, as when asyncio code catches `CancelledError`.
+//! * [`ContextVar`] and [`copy_context`] are Python's `contextvars`: every task runs in a
+//!   copy of its creator's context (or a given [`contextvars::Context`]), callbacks in the
+//!   context they were registered in.
 //! * `Builder::worker_threads(1)` is the deterministic mode: tasks and callbacks run in
 //!   asyncio's FIFO order.
 //!
