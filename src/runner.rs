@@ -1,6 +1,10 @@
 //! `asyncio::run` and `Runner` (asyncio's `runners.py`): the entry point above the
 //! runtime and the composition layer (it waits for the cancelled tasks with `wait`).
 //!
+//! Every `run` of one `Runner` runs its main task in the same [`Context`]: a copy of the
+//! context current at the first `run`, as asyncio's `Runner` does (`self._context`), so
+//! what one `run` sets, the next one sees, and the caller's own context is untouched.
+//!
 //! `close()` cancels every task still pending, waits until they have all finished (so
 //! their cleanup runs: `finally`-style code after an await point gets its
 //! `CancelledError`), reports their unexpected panics to the exception handler
@@ -13,6 +17,9 @@ use std::future::Future;
 use std::io;
 
 use crate::compose::wait::{wait, ALL_COMPLETED};
+use crate::contextvars::current::{InContext, TaskContext};
+use crate::contextvars::{copy_context, Context};
+use crate::loom::OnceLock;
 use crate::runtime::{Builder, Handle, Runtime};
 
 /// Runs `future` as the main task of a new default runtime and returns its output
@@ -50,6 +57,8 @@ where
 /// ```
 pub struct Runner {
     rt: Option<Runtime>,
+    /// The context every `run` runs in, copied at the first one.
+    context: OnceLock<Context>,
 }
 
 impl Runner {
@@ -62,17 +71,33 @@ impl Runner {
     pub fn with_builder(builder: Builder) -> io::Result<Runner> {
         Ok(Runner {
             rt: Some(builder.build()?),
+            context: OnceLock::new(),
         })
     }
 
     /// Runs `future` as a main task and returns its output (see
-    /// [`Runtime::block_on`] for panics and cancellation).
+    /// [`Runtime::block_on`] for panics and cancellation). Every `run` runs in the
+    /// runner's context (see the module docs): context variables set by one are seen by
+    /// the next.
+    ///
+    /// ```
+    /// static V: asyncio::ContextVar<u32> = asyncio::ContextVar::new("v");
+    /// let runner = asyncio::Runner::new().unwrap();
+    /// runner.run(async {
+    ///     V.set(1);
+    /// });
+    /// assert_eq!(runner.run(async { V.get() }), Some(1));
+    /// assert_eq!(V.get(), None);
+    /// runner.close();
+    /// ```
     pub fn run<F>(&self, future: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.runtime().block_on(future)
+        let context = self.context.get_or_init(copy_context).for_task();
+        self.runtime()
+            .block_on(InContext::new(TaskContext::Object(context), future))
     }
 
     /// The runtime's handle (asyncio's `get_loop()`).

@@ -479,3 +479,26 @@ fn run_sees_the_callers_values_and_keeps_its_own() {
         assert_eq!(V.get(), Some("caller"));
     });
 }
+
+/// ```python
+/// async def setv(): v.set('first')
+/// async def getv(): return v.get()
+/// with asyncio.Runner() as r:
+///     r.run(setv()); print(r.run(getv()), v.get())   # first unset
+/// ```
+#[test]
+fn runner_runs_share_one_context() {
+    static V: ContextVar<&str> = ContextVar::with_default("v", "unset");
+    deadline(|| {
+        let runner = asyncio::Runner::new().unwrap();
+        runner.run(async {
+            V.set("first");
+        });
+        let seen = runner.run(async {
+            // Tasks of a later run inherit it too.
+            asyncio::create_task(async { V.get() }).await.unwrap()
+        });
+        assert_eq!((seen, V.get()), (Some("first"), Some("unset")));
+        runner.close();
+    });
+}
