@@ -1,9 +1,12 @@
 //! `asyncio::run` and `Runner` (asyncio's `runners.py`): the entry point above the
 //! runtime and the composition layer (it waits for the cancelled tasks with `wait`).
 //!
-//! Every `run` of one `Runner` runs its main task in the same [`Context`]: a copy of the
+//! Every `run` of one `Runner` runs its main future in the same context: a copy of the
 //! context current at the first `run`, as asyncio's `Runner` does (`self._context`), so
-//! what one `run` sets, the next one sees, and the caller's own context is untouched.
+//! what one `run` sets, the next one sees, and the caller's own context is untouched. The
+//! runner keeps it as a private context (values and token id) that the main future
+//! carries during a run and hands back when it returns (not when it panics or is
+//! cancelled): no `Context` object, so the main task creates tasks on the fast path.
 //!
 //! `close()` cancels every task still pending, waits until they have all finished (so
 //! their cleanup runs: `finally`-style code after an await point gets its
@@ -17,9 +20,8 @@ use std::future::Future;
 use std::io;
 
 use crate::compose::wait::{wait, ALL_COMPLETED};
-use crate::contextvars::current::{InContext, TaskContext};
-use crate::contextvars::{copy_context, Context};
-use crate::loom::OnceLock;
+use crate::contextvars::current::{self as contextvars, InContext, TaskContext};
+use crate::loom::Mutex;
 use crate::runtime::{Builder, Handle, Runtime};
 
 /// Runs `future` as the main task of a new default runtime and returns its output
@@ -57,8 +59,9 @@ where
 /// ```
 pub struct Runner {
     rt: Option<Runtime>,
-    /// The context every `run` runs in, copied at the first one.
-    context: OnceLock<Context>,
+    /// The context every `run` runs in: copied at the first one (`None` before), handed
+    /// back by each.
+    context: Mutex<Option<TaskContext>>,
 }
 
 impl Runner {
@@ -71,7 +74,7 @@ impl Runner {
     pub fn with_builder(builder: Builder) -> io::Result<Runner> {
         Ok(Runner {
             rt: Some(builder.build()?),
-            context: OnceLock::new(),
+            context: Mutex::new(None),
         })
     }
 
@@ -95,9 +98,20 @@ impl Runner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let context = self.context.get_or_init(copy_context).for_task();
-        self.runtime()
-            .block_on(InContext::new(TaskContext::Object(context), future))
+        let context = self
+            .context
+            .lock()
+            .get_or_insert_with(contextvars::capture)
+            .clone();
+        let main = async move {
+            let out = future.await;
+            (out, contextvars::current_private())
+        };
+        let (out, context) = self.runtime().block_on(InContext::new(context, main));
+        if let Some(context) = context {
+            *self.context.lock() = Some(context);
+        }
+        out
     }
 
     /// The runtime's handle (asyncio's `get_loop()`).

@@ -502,3 +502,16 @@ fn runner_runs_share_one_context() {
         runner.close();
     });
 }
+
+/// A token made in one `run` of a `Runner` is reset in the next: the same context.
+#[test]
+fn runner_token_of_one_run_resets_in_the_next() {
+    static V: ContextVar<u32> = ContextVar::new("v");
+    deadline(|| {
+        let runner = asyncio::Runner::new().unwrap();
+        let token = runner.run(async { V.set(1) });
+        assert_eq!(runner.run(async move { V.reset(&token) }), Ok(()));
+        assert_eq!(runner.run(async { V.get() }), None);
+        runner.close();
+    });
+}

@@ -71,7 +71,10 @@ impl std::fmt::Debug for ContextInner {
     }
 }
 
-/// The context a thread is in, or a task or callback carries.
+/// The context a thread is in, or a task or callback carries. A clone is the same
+/// context (same values, same id; the same object), not a copy: only a `Runner` clones,
+/// to keep its context while a run carries it.
+#[derive(Clone)]
 pub(crate) enum TaskContext {
     /// A context nobody else can enter: a thread's own, a task's copy, a callback's copy.
     Private {
@@ -119,6 +122,22 @@ pub(crate) fn current_vars() -> Option<StdArc<Vars>> {
         .try_with(|c| match &*c.borrow() {
             TaskContext::Private { vars, .. } => vars.clone(),
             TaskContext::Object(inner) => inner.snapshot(),
+        })
+        .ok()
+        .flatten()
+}
+
+/// This thread's current context, copied with its id when it is a private one (what a
+/// `Runner` keeps between runs); `None` for a `Context` object or a thread being torn
+/// down.
+pub(crate) fn current_private() -> Option<TaskContext> {
+    CURRENT
+        .try_with(|c| match &*c.borrow() {
+            TaskContext::Private { vars, id } => Some(TaskContext::Private {
+                vars: vars.clone(),
+                id: *id,
+            }),
+            TaskContext::Object(_) => None,
         })
         .ok()
         .flatten()

@@ -41,9 +41,9 @@
 //!   the context current where they were registered or called (asyncio's `context=None`
 //!   default), never in the context of whoever completes or runs them.
 //! * **`Runner`**: every `run` of one [`Runner`](crate::Runner) runs in the same
-//!   `Context`, a copy of the one current at its first `run` (asyncio's
-//!   `Runner._context`); `asyncio::run` therefore runs its main task in a copy of the
-//!   caller's context.
+//!   context, a copy of the one current at its first `run` (asyncio's
+//!   `Runner._context`), kept by the runner between runs; `asyncio::run` therefore runs
+//!   its main future in a copy of the caller's context.
 //! * **`Context::run`** enters a `Context` object: at most one `run` of an object at a
 //!   time ([`ContextError::AlreadyEntered`] otherwise, PEP 567's rule).
 //! * **Tokens** ([`Token`]): a `set` returns one; [`ContextVar::reset`] accepts it once,
