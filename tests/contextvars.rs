@@ -515,3 +515,31 @@ fn runner_token_of_one_run_resets_in_the_next() {
         runner.close();
     });
 }
+
+/// A signal handler runs in a copy of the context of its registration, afresh for each
+/// signal (asyncio makes the handler's `Handle` with `context=None`). The only test of
+/// this binary that raises a signal, and only once its handler is registered.
+#[test]
+fn a_signal_handler_runs_in_the_context_of_its_registration() {
+    static V: ContextVar<&str> = ContextVar::new("v");
+    deadline(|| {
+        rt1().block_on(async {
+            let seen = Arc::new(asyncio::Queue::new(0));
+            let s = seen.clone();
+            V.set("at-registration");
+            asyncio::signal::add_signal_handler(libc::SIGUSR1, move || {
+                s.put_nowait(V.get()).unwrap();
+                V.set("in-handler"); // in this call's copy only
+            })
+            .unwrap();
+            V.set("main");
+            for _ in 0..2 {
+                // SAFETY: `kill` with our own pid only sends a signal, which has a handler.
+                assert_eq!(unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) }, 0);
+                assert_eq!(seen.get().await.unwrap(), Some("at-registration"));
+            }
+            assert!(asyncio::signal::remove_signal_handler(libc::SIGUSR1).unwrap());
+            assert_eq!(V.get(), Some("main"));
+        })
+    });
+}

@@ -37,7 +37,8 @@
 //!   it. An eager task's first step runs inline in `create_task`, in its own copy, and
 //!   the creator's context is back when it returns.
 //! * **Callbacks** (`call_soon`, `call_later`, `call_at`, `call_soon_threadsafe`), done
-//!   callbacks of tasks and futures, and [`to_thread`](crate::to_thread) run in a copy of
+//!   callbacks of tasks and futures, signal handlers (a fresh copy per signal) and
+//!   [`to_thread`](crate::to_thread) run in a copy of
 //!   the context current where they were registered or called (asyncio's `context=None`
 //!   default), never in the context of whoever completes or runs them.
 //! * **`Runner`**: every `run` of one [`Runner`](crate::Runner) runs in the same
