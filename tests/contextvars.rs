@@ -543,3 +543,44 @@ fn a_signal_handler_runs_in_the_context_of_its_registration() {
         })
     });
 }
+
+/// A task created inside `ctx.run(..)` copies `ctx`; an eager task given `ctx` itself
+/// while `ctx.run` is in progress runs (CPython 3.13 raises `RuntimeError: cannot enter
+/// context` from its eager step, and its loop is left inconsistent:
+/// docs/asyncio-differences.md), and writes to `ctx`.
+#[test]
+fn tasks_created_inside_context_run() {
+    static V: ContextVar<&str> = ContextVar::new("v");
+    for n in WORKER_COUNTS {
+        deadline(move || {
+            rt(n).block_on(async {
+                V.set("main");
+                let ctx = Context::new();
+                let (copied, eager) = ctx
+                    .run(|| {
+                        V.set("in-ctx");
+                        let copied = asyncio::create_task(async {
+                            let seen = V.get();
+                            V.set("copy");
+                            seen
+                        });
+                        let eager = asyncio::Task::builder()
+                            .eager_start(true)
+                            .context(&ctx)
+                            .create_task(async {
+                                let seen = V.get();
+                                V.set("eager");
+                                seen
+                            });
+                        (copied, eager)
+                    })
+                    .unwrap();
+                assert!(eager.done());
+                assert_eq!(eager.await.unwrap(), Some("in-ctx"));
+                assert_eq!(copied.await.unwrap(), Some("in-ctx"));
+                assert_eq!(ctx.get(&V), Some("eager"));
+                assert_eq!(V.get(), Some("main"));
+            })
+        });
+    }
+}
