@@ -234,14 +234,15 @@ impl<T: Send + 'static> Future<T> {
     where
         F: FnOnce(&Future<T>) + Send + 'static,
     {
+        // Runs in a copy of the context current here (asyncio's `context=None`).
+        let f = crate::contextvars::current::bind(Box::new(f));
         let id = next_callback_id();
         let mut state = self.inner.state.lock();
         match &mut *state {
-            State::Pending { entries } => entries.push(Entry::Callback(id, Box::new(f))),
+            State::Pending { entries } => entries.push(Entry::Callback(id, f)),
             State::Done(_) => {
                 drop(state);
-                self.inner
-                    .run_entries(self, vec![Entry::Callback(id, Box::new(f))]);
+                self.inner.run_entries(self, vec![Entry::Callback(id, f)]);
             }
         }
         CallbackId::from_raw(id)

@@ -39,6 +39,9 @@
 //!   runtime-aware await point ([`sleep`], awaiting a task, [`checkpoint`], ...) as
 //!   `Err(CancelledError)`. Propagate it (`?`) and the task ends cancelled; drop it and
 //!   the task carries on, as when asyncio code catches `CancelledError`.
+//! * [`ContextVar`] and [`copy_context`] are Python's `contextvars`: every task runs in a
+//!   copy of its creator's context (or a given [`contextvars::Context`]), callbacks in the
+//!   context they were registered in.
 //! * `Builder::worker_threads(1)` is the deterministic mode: tasks and callbacks run in
 //!   asyncio's FIFO order.
 //! * [`capture_call_graph`], [`print_call_graph`] and [`Handle::task_tree`] are Python
@@ -65,6 +68,7 @@
 #![warn(missing_docs)]
 
 pub(crate) mod compose;
+pub mod contextvars;
 pub(crate) mod future;
 pub(crate) mod io;
 pub(crate) mod loom;
@@ -108,6 +112,7 @@ pub use compose::wait::{
     wait, ReturnWhen, Wait, WaitError, ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION,
 };
 pub use compose::{ensure_future, sleep_with};
+pub use contextvars::{copy_context, ContextVar};
 pub use future::{Future, FutureWait};
 pub use runner::{run, Runner};
 pub use runtime::blocking::{to_thread, ToThread};

@@ -342,7 +342,15 @@ impl Sched {
         F::Output: IntoOutcome,
     {
         let start = Start::Scheduled;
-        spawn(&self.shared, future, SpawnOptions { name: None, start })
+        spawn(
+            &self.shared,
+            future,
+            SpawnOptions {
+                name: None,
+                start,
+                context: None,
+            },
+        )
     }
 
     /// `create_task` with an eager start: inline first step on a [`LoomWorker`] of this
@@ -353,7 +361,15 @@ impl Sched {
         F::Output: IntoOutcome,
     {
         let start = Start::Eager;
-        spawn(&self.shared, future, SpawnOptions { name: None, start })
+        spawn(
+            &self.shared,
+            future,
+            SpawnOptions {
+                name: None,
+                start,
+                context: None,
+            },
+        )
     }
 
     /// Takes one entry from the injector.

@@ -1,6 +1,13 @@
 //! `asyncio::run` and `Runner` (asyncio's `runners.py`): the entry point above the
 //! runtime and the composition layer (it waits for the cancelled tasks with `wait`).
 //!
+//! Every `run` of one `Runner` runs its main future in the same context: a copy of the
+//! context current at the first `run`, as asyncio's `Runner` does (`self._context`), so
+//! what one `run` sets, the next one sees, and the caller's own context is untouched. The
+//! runner keeps it as a private context (values and token id) that the main future
+//! carries during a run and hands back when it returns (not when it panics or is
+//! cancelled): no `Context` object, so the main task creates tasks on the fast path.
+//!
 //! `close()` cancels every task still pending, waits until they have all finished (so
 //! their cleanup runs: `finally`-style code after an await point gets its
 //! `CancelledError`), reports their unexpected panics to the exception handler
@@ -13,6 +20,8 @@ use std::future::Future;
 use std::io;
 
 use crate::compose::wait::{wait, ALL_COMPLETED};
+use crate::contextvars::current::{self as contextvars, InContext, TaskContext};
+use crate::loom::Mutex;
 use crate::runtime::{Builder, Handle, Runtime};
 
 /// Runs `future` as the main task of a new default runtime and returns its output
@@ -50,6 +59,9 @@ where
 /// ```
 pub struct Runner {
     rt: Option<Runtime>,
+    /// The context every `run` runs in: copied at the first one (`None` before), handed
+    /// back by each.
+    context: Mutex<Option<TaskContext>>,
 }
 
 impl Runner {
@@ -62,17 +74,44 @@ impl Runner {
     pub fn with_builder(builder: Builder) -> io::Result<Runner> {
         Ok(Runner {
             rt: Some(builder.build()?),
+            context: Mutex::new(None),
         })
     }
 
     /// Runs `future` as a main task and returns its output (see
-    /// [`Runtime::block_on`] for panics and cancellation).
+    /// [`Runtime::block_on`] for panics and cancellation). Every `run` runs in the
+    /// runner's context (see the module docs): context variables set by one are seen by
+    /// the next.
+    ///
+    /// ```
+    /// static V: asyncio::ContextVar<u32> = asyncio::ContextVar::new("v");
+    /// let runner = asyncio::Runner::new().unwrap();
+    /// runner.run(async {
+    ///     V.set(1);
+    /// });
+    /// assert_eq!(runner.run(async { V.get() }), Some(1));
+    /// assert_eq!(V.get(), None);
+    /// runner.close();
+    /// ```
     pub fn run<F>(&self, future: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.runtime().block_on(future)
+        let context = self
+            .context
+            .lock()
+            .get_or_insert_with(contextvars::capture)
+            .clone();
+        let main = async move {
+            let out = future.await;
+            (out, contextvars::current_private())
+        };
+        let (out, context) = self.runtime().block_on(InContext::new(context, main));
+        if let Some(context) = context {
+            *self.context.lock() = Some(context);
+        }
+        out
     }
 
     /// The runtime's handle (asyncio's `get_loop()`).

@@ -160,7 +160,17 @@ where
     if shared.is_closed() {
         return Err(shut_down_error());
     }
-    let callback: Callback = StdArc::new(callback);
+    // Each call runs in a copy of the context current here (asyncio's signal `Handle`
+    // is made with `context=None`: a copy at registration).
+    let vars = crate::contextvars::current::current_vars();
+    let callback: Callback = StdArc::new(move || {
+        let mut context = crate::contextvars::current::TaskContext::Private {
+            vars: vars.clone(),
+            id: 0,
+        };
+        let _entered = crate::contextvars::current::enter(&mut context);
+        callback()
+    });
     let (replaced, dispatcher) = {
         let mut global = global().lock();
         let (entry, created) = global.entry(&shared, sig, disposition)?;

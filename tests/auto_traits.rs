@@ -609,3 +609,20 @@ mod signals {
     // `ctrl_c()` returns a named future, spawnable and pollable from any task.
     assert_value!(asyncio::signal::CtrlC: Send & Unpin & !Clone);
 }
+
+mod contextvars {
+    use super::*;
+    use asyncio::contextvars::{Context, ContextError, Token};
+
+    // A variable holds its default: Send/Sync as `T` is (a `static` needs `T: Sync`).
+    assert_value!(ContextVar<u32>: Send & Sync & Unpin & !Clone);
+    assert_value!(ContextVar<Cell<u32>>: Send & !Sync & Unpin);
+    assert_value!(ContextVar<Rc<u32>>: !Send & !Sync & Unpin);
+    // A token holds a type-erased `Arc<dyn Any + Send + Sync>` (values are `Send + Sync`
+    // to be set at all); it is used once, from any thread.
+    assert_value!(Token<u32>: Send & Sync & Unpin & !Clone);
+    // A context is one object (Python's identity semantics): shared by reference, not
+    // cloned; `copy()` makes a new one.
+    assert_value!(Context: Send & Sync & Unpin & !Clone);
+    assert_value!(ContextError: Send & Sync & Unpin & Clone);
+}

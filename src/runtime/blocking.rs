@@ -460,7 +460,12 @@ where
             crate::task::error::RuntimeError::NO_RUNNING_LOOP
         )
     });
-    let (slot, job) = make_job(f);
+    // `f` runs in a copy of the caller's context (asyncio.to_thread's `copy_context()`).
+    let mut context = crate::contextvars::current::capture();
+    let (slot, job) = make_job(move || {
+        let _entered = crate::contextvars::current::enter(&mut context);
+        f()
+    });
     ToThread {
         slot,
         submit: Some(Unshared((shared, job))),

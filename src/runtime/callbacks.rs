@@ -7,6 +7,10 @@
 //! callback"), as in asyncio. `call_later` registers the cell's waker as a timer; firing
 //! wakes the cell, which queues it like any woken task, in firing order.
 //!
+//! A callback runs in a copy of the context current where it was registered
+//! (`contextvars`), as asyncio's `call_soon(cb, context=None)`; the runtime's own
+//! callbacks (`Shared::call_soon`) run in an empty context.
+//!
 //! Cancelling drops the closure at once (if it has not started), and for a timer also
 //! removes the timer entry.
 
@@ -16,6 +20,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use crate::contextvars::current::{self as contextvars, InContext, TaskContext};
 use crate::loom::sync::Arc;
 use crate::runtime::scheduler::{ScheduleKind, Shared};
 use crate::runtime::time::{clock, AfterRegister, TimerKey};
@@ -50,7 +55,8 @@ pub(crate) enum CallbackStart {
     OnTimer,
 }
 
-/// Creates a callback cell; for [`CallbackStart::Soon`] it is queued at once.
+/// Creates a callback cell running in a copy of the current context; for
+/// [`CallbackStart::Soon`] it is queued at once.
 pub(crate) fn new_callback<F>(
     shared: &Arc<Shared>,
     f: F,
@@ -59,8 +65,21 @@ pub(crate) fn new_callback<F>(
 where
     F: FnOnce() + Send + 'static,
 {
+    new_callback_in(shared, f, start, contextvars::capture())
+}
+
+/// [`new_callback`] running in `context`.
+pub(crate) fn new_callback_in<F>(
+    shared: &Arc<Shared>,
+    f: F,
+    start: CallbackStart,
+    context: TaskContext,
+) -> (CallbackHandle, Option<std::task::Waker>)
+where
+    F: FnOnce() + Send + 'static,
+{
     let raw = RawTask::new(
-        CallbackFuture(Some(f)),
+        InContext::new(context, CallbackFuture(Some(f))),
         shared.clone(),
         0,
         Kind::Callback,

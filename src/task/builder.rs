@@ -1,5 +1,7 @@
-//! `Task::builder()`: create a task with a name and a start mode.
+//! `Task::builder()`: create a task with a name, a start mode and a context.
 
+use crate::contextvars::current::{ContextInner, TaskContext};
+use crate::contextvars::Context;
 use crate::loom::StdArc as Arc;
 use crate::task::output::IntoOutcome;
 use std::future::Future;
@@ -9,7 +11,7 @@ use crate::task::spawn::{spawn, SpawnOptions, Start};
 use crate::task::Task;
 
 /// Configures a task before creating it (asyncio's `create_task(coro, name=...,
-/// eager_start=...)`).
+/// eager_start=..., context=...)`).
 ///
 /// ```
 /// asyncio::run(async {
@@ -27,6 +29,7 @@ use crate::task::Task;
 pub struct TaskBuilder {
     name: Option<Arc<str>>,
     start: Option<bool>,
+    context: Option<Arc<ContextInner>>,
 }
 
 impl Task<()> {
@@ -51,8 +54,34 @@ impl TaskBuilder {
         self
     }
 
+    /// Runs the task in `context` itself (asyncio's `create_task(coro, context=ctx)`,
+    /// 3.11+), instead of in a copy of the creator's context: what the task sets is set in
+    /// `context`, seen by everything else running in it, and by `context.get` afterwards.
+    ///
+    /// ```
+    /// use asyncio::contextvars::{Context, ContextVar};
+    ///
+    /// static VAR: ContextVar<u32> = ContextVar::new("var");
+    /// asyncio::run(async {
+    ///     let ctx = Context::new();
+    ///     let t = asyncio::Task::builder()
+    ///         .context(&ctx)
+    ///         .create_task(async {
+    ///             VAR.set(5);
+    ///         });
+    ///     t.await.unwrap();
+    ///     assert_eq!(ctx.get(&VAR), Some(5));
+    ///     assert_eq!(VAR.get(), None);
+    /// });
+    /// ```
+    pub fn context(mut self, context: &Context) -> Self {
+        self.context = Some(context.for_task());
+        self
+    }
+
     pub(crate) fn options(self) -> SpawnOptions {
         SpawnOptions {
+            context: self.context.map(TaskContext::Object),
             name: self.name,
             start: match self.start {
                 None => Start::RuntimeDefault,

@@ -9,7 +9,8 @@
 //!
 //! Done callbacks are scheduled on the runtime (asyncio's `call_soon` per callback),
 //! never run inline inside the call that completed the task; one added after completion
-//! is scheduled too. Completion wakers (used by composition functions that wait for many
+//! is scheduled too. Each runs in a copy of the context current where it was added
+//! (asyncio's `add_done_callback(fn, context=None)`), bound to it at registration. Completion wakers (used by composition functions that wait for many
 //! tasks) are woken directly or from a scheduled callback (see [`Notify`]).
 //!
 //! ## One FIFO list, the join waker included
@@ -118,6 +119,7 @@ fn next_callback_id() -> u64 {
 }
 
 pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
+    let f = crate::contextvars::current::bind(f);
     let id = next_callback_id();
     let header = task.header();
     let mut fields = header.asyncio.lock();

@@ -21,7 +21,12 @@
 //! second counter, in a separate range from [`NAMED_ID_BASE`] up (2^63: neither range
 //! can run into the other). Ids stay unique and are never reused; they no longer follow
 //! creation order between named and unnamed tasks.
+//!
+//! **Context** (`contextvars`): the future is wrapped in `InContext` with a copy of the
+//! creator's current context taken here (or the `Context` given to the builder), so
+//! every poll, the eager step included, runs in it.
 
+use crate::contextvars::current::{self as contextvars, InContext, TaskContext};
 use crate::loom::StdArc;
 use std::future::Future;
 use std::ptr;
@@ -53,12 +58,15 @@ pub(crate) enum Start {
 pub(crate) struct SpawnOptions {
     pub(crate) name: Option<StdArc<str>>,
     pub(crate) start: Start,
+    /// The context to run in; `None`: a copy of the creator's.
+    pub(crate) context: Option<TaskContext>,
 }
 
 impl SpawnOptions {
     pub(crate) const DEFAULT: SpawnOptions = SpawnOptions {
         name: None,
         start: Start::RuntimeDefault,
+        context: None,
     };
 }
 
@@ -88,6 +96,8 @@ where
     F: Future + Send + 'static,
     F::Output: IntoOutcome,
 {
+    let context = opts.context.unwrap_or_else(contextvars::capture);
+    let future = InContext::new(context, future);
     let id = next_task_id(opts.name.is_some());
     let extra = AsyncioFields::with_name(opts.name);
     let eager = match opts.start {

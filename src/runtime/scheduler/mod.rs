@@ -306,8 +306,11 @@ impl Shared {
     /// Schedules a callback (asyncio's `call_soon` from inside the runtime, or a done
     /// callback). Dropped if the runtime closed.
     pub(crate) fn call_soon(this: &Arc<Self>, f: Box<dyn FnOnce() + Send + 'static>) {
-        use crate::runtime::callbacks::{new_callback, CallbackStart};
-        let (handle, _) = new_callback(this, f, CallbackStart::Soon);
+        use crate::contextvars::current::TaskContext;
+        use crate::runtime::callbacks::{new_callback_in, CallbackStart};
+        // The runtime's own callbacks: an empty context (done callbacks carry their
+        // registration context themselves, `contextvars::current::bind`).
+        let (handle, _) = new_callback_in(this, f, CallbackStart::Soon, TaskContext::EMPTY);
         drop(handle);
     }
 

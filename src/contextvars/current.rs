@@ -1,0 +1,326 @@
+//! The current context of a thread, and the context a task or callback carries.
+//!
+//! ## Protocol
+//! Every thread has a current context: a thread-local [`TaskContext`], either a
+//! *private* map (the thread's own, or that of the task or callback running on it) or a
+//! shared [`Context`](super::Context) object. `ContextVar::get`/`set` read and write it.
+//!
+//! A task carries its context in its future ([`InContext`]). Each poll swaps it into the
+//! thread-local and swaps the thread's previous one back afterwards — also when the poll
+//! unwinds, by a guard — so that:
+//! * the writes of a step stay in the task's own context and persist across its awaits;
+//! * whatever worker polls the task next sees them (the context moves with the future,
+//!   whose access the task's RUNNING bit already serialises: no lock, no atomics);
+//! * nested steps (an eager task created inside a step, `Context::run` inside a task)
+//!   restore the outer context when they end.
+//!
+//! A task created without `.context(ctx)` gets a *private copy* of its creator's current
+//! context: the creator's `Arc<Vars>` cloned ([`capture`]), or nothing at all when no
+//! variable is set — a task created where no variable was ever set allocates nothing
+//! more. A private context gets an id (for [`Token`](super::Token) checks) only when
+//! something is set in it.
+//!
+//! A task created with `.context(ctx)` shares the `Context` object: its values live
+//! behind the object's lock, so tasks sharing it see each other's writes, also when they
+//! step at the same time on two workers.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::mem;
+use std::pin::Pin;
+use std::task::{Context as TaskCx, Poll};
+
+use crate::contextvars::vars::{Value, Vars};
+use crate::loom::sync::atomic::AtomicBool;
+use crate::loom::{IdCounter, Mutex, StdArc};
+
+/// Ids of contexts (private ones, once a token is made in them, and `Context` objects):
+/// one process-wide range, so a token's context id never matches another context.
+static CONTEXT_IDS: IdCounter = IdCounter::new();
+
+/// A `Context` object's state (shared by the `Context` handle, and the tasks and
+/// callbacks created with it).
+pub(crate) struct ContextInner {
+    /// Unique, from [`CONTEXT_IDS`].
+    pub(crate) id: u64,
+    /// The values (`None`: empty). Held only to clone, compare or swap the `Arc`: no user
+    /// code runs under this lock.
+    pub(crate) vars: Mutex<Option<StdArc<Vars>>>,
+    /// Set while a `Context::run` is in progress (PEP 567: entering twice is an error).
+    /// A flag only, publishing nothing: Relaxed suffices.
+    pub(crate) entered: AtomicBool,
+}
+
+impl ContextInner {
+    pub(crate) fn new(vars: Option<StdArc<Vars>>) -> ContextInner {
+        ContextInner {
+            id: CONTEXT_IDS.next(),
+            vars: Mutex::new(vars),
+            entered: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Option<StdArc<Vars>> {
+        self.vars.lock().clone()
+    }
+}
+
+impl std::fmt::Debug for ContextInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("id", &self.id).finish()
+    }
+}
+
+/// The context a thread is in, or a task or callback carries. A clone is the same
+/// context (same values, same id; the same object), not a copy: only a `Runner` clones,
+/// to keep its context while a run carries it.
+#[derive(Clone)]
+pub(crate) enum TaskContext {
+    /// A context nobody else can enter: a thread's own, a task's copy, a callback's copy.
+    Private {
+        /// The values (`None`: empty, the common case).
+        vars: Option<StdArc<Vars>>,
+        /// Assigned when the first token is made in it (0: none yet).
+        id: u64,
+    },
+    /// A `Context` object, maybe shared with other tasks and threads.
+    Object(StdArc<ContextInner>),
+}
+
+impl TaskContext {
+    /// An empty private context.
+    pub(crate) const EMPTY: TaskContext = TaskContext::Private { vars: None, id: 0 };
+
+    /// `true` for an empty private context.
+    pub(crate) fn is_empty_private(&self) -> bool {
+        matches!(self, TaskContext::Private { vars: None, .. })
+    }
+}
+
+impl Default for TaskContext {
+    fn default() -> Self {
+        TaskContext::EMPTY
+    }
+}
+
+crate::loom::thread_local_const! {
+    static CURRENT: RefCell<TaskContext> = RefCell::new(TaskContext::EMPTY);
+}
+
+/// A private copy of this thread's current context (what a new task, a callback or
+/// `to_thread` runs in). Allocates nothing: at most one `Arc` clone.
+pub(crate) fn capture() -> TaskContext {
+    TaskContext::Private {
+        vars: current_vars(),
+        id: 0,
+    }
+}
+
+/// The values of this thread's current context.
+pub(crate) fn current_vars() -> Option<StdArc<Vars>> {
+    CURRENT
+        .try_with(|c| match &*c.borrow() {
+            TaskContext::Private { vars, .. } => vars.clone(),
+            TaskContext::Object(inner) => inner.snapshot(),
+        })
+        .ok()
+        .flatten()
+}
+
+/// This thread's current context, copied with its id when it is a private one (what a
+/// `Runner` keeps between runs); `None` for a `Context` object or a thread being torn
+/// down.
+pub(crate) fn current_private() -> Option<TaskContext> {
+    CURRENT
+        .try_with(|c| match &*c.borrow() {
+            TaskContext::Private { vars, id } => Some(TaskContext::Private {
+                vars: vars.clone(),
+                id: *id,
+            }),
+            TaskContext::Object(_) => None,
+        })
+        .ok()
+        .flatten()
+}
+
+/// The value of variable `var` in this thread's current context.
+pub(crate) fn read(var: u64) -> Option<Value> {
+    CURRENT
+        .try_with(|c| match &*c.borrow() {
+            TaskContext::Private { vars, .. } => vars.as_ref().and_then(|v| v.get(var).cloned()),
+            TaskContext::Object(inner) => {
+                inner.vars.lock().as_ref().and_then(|v| v.get(var).cloned())
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// `true` if this thread's current context has id `context` (never for 0).
+pub(crate) fn is_current(context: u64) -> bool {
+    context != 0
+        && CURRENT
+            .try_with(|c| match &*c.borrow() {
+                TaskContext::Private { id, .. } => *id == context,
+                TaskContext::Object(inner) => inner.id == context,
+            })
+            .unwrap_or(false)
+}
+
+/// What a write found and did.
+pub(crate) struct Written {
+    /// The value before the write (`None`: not set).
+    pub(crate) old: Option<Value>,
+    /// The id of the context written to (0: the thread's context is gone, nothing was
+    /// written).
+    pub(crate) context: u64,
+}
+
+/// Sets (`Some`) or removes (`None`) variable `var` in this thread's current context,
+/// returning the old value and the context's id. With `only_in`, writes only if the
+/// current context has that id (and `None` is returned otherwise).
+pub(crate) fn write(var: u64, value: Option<Value>, only_in: Option<u64>) -> Option<Written> {
+    // The replaced map is dropped after the borrow and the lock are released: dropping it
+    // may drop user values, whose destructors may use context variables.
+    let mut replaced = None;
+    let written = CURRENT
+        .try_with(|c| {
+            let mut current = c.borrow_mut();
+            match &mut *current {
+                TaskContext::Private { vars, id } => {
+                    if let Some(want) = only_in {
+                        if *id != want {
+                            return None;
+                        }
+                    }
+                    if *id == 0 {
+                        *id = CONTEXT_IDS.next();
+                    }
+                    let old = vars.as_ref().and_then(|v| v.get(var).cloned());
+                    let new = Vars::with(vars.as_deref(), var, value);
+                    replaced = mem::replace(vars, new);
+                    Some(Written { old, context: *id })
+                }
+                TaskContext::Object(inner) => {
+                    if only_in.is_some_and(|want| inner.id != want) {
+                        return None;
+                    }
+                    let mut vars = inner.vars.lock();
+                    let old = vars.as_ref().and_then(|v| v.get(var).cloned());
+                    let new = Vars::with(vars.as_deref(), var, value);
+                    replaced = mem::replace(&mut *vars, new);
+                    Some(Written {
+                        old,
+                        context: inner.id,
+                    })
+                }
+            }
+        })
+        .unwrap_or(Some(Written {
+            old: None,
+            context: 0,
+        }));
+    drop(replaced);
+    written
+}
+
+/// `slot` is this thread's current context until the guard drops; then the thread's
+/// previous context is back and `slot` holds what the step left (its writes included).
+pub(crate) struct Entered<'a> {
+    slot: &'a mut TaskContext,
+    prev: Option<TaskContext>,
+}
+
+/// Enters `slot` (see [`Entered`]). Two thread-local swaps of a small value; nothing is
+/// allocated or dropped, and no user code runs.
+pub(crate) fn enter(slot: &mut TaskContext) -> Entered<'_> {
+    let ctx = mem::take(slot);
+    // `None`: the thread-local is gone (thread teardown); the step runs in no context.
+    let prev = CURRENT.try_with(|c| c.replace(ctx)).ok();
+    Entered { slot, prev }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev.take() {
+            if let Ok(left) = CURRENT.try_with(|c| c.replace(prev)) {
+                // What is replaced in `slot` is the empty context `enter` left: dropping
+                // it runs no user code, even while unwinding.
+                *self.slot = left;
+            }
+        }
+    }
+}
+
+/// A future (a task's, a callback's) that runs every poll in its own context.
+pub(crate) struct InContext<F> {
+    context: TaskContext,
+    future: F,
+}
+
+impl<F> InContext<F> {
+    pub(crate) fn new(context: TaskContext, future: F) -> InContext<F> {
+        InContext { context, future }
+    }
+}
+
+impl<F: Future> Future for InContext<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is pinned structurally (never moved out of `self`, dropped in
+        // place with it); `context` is not pinned, it is only swapped.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _entered = enter(&mut this.context);
+        // SAFETY: see above.
+        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+    }
+}
+
+/// `f`, made to run in a private copy of the current context; `f` itself when that is
+/// empty (callers run it in an empty context then).
+pub(crate) fn bind<A: ?Sized + 'static>(
+    f: Box<dyn FnOnce(&A) + Send + 'static>,
+) -> Box<dyn FnOnce(&A) + Send + 'static> {
+    let mut context = capture();
+    if context.is_empty_private() {
+        return f;
+    }
+    Box::new(move |a| {
+        let _entered = enter(&mut context);
+        f(a)
+    })
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// What every task cell carries for its context (module docs, "Cost"): printed, and
+    /// kept at three words.
+    #[test]
+    fn a_task_context_is_three_words() {
+        let size = mem::size_of::<TaskContext>();
+        println!("TaskContext: {size} bytes per task cell");
+        assert!(size <= 3 * mem::size_of::<usize>());
+    }
+
+    /// A poll that unwinds puts the thread's context back and keeps the task's.
+    #[test]
+    fn an_unwinding_step_restores_the_thread_context() {
+        let mut outer = TaskContext::Private {
+            vars: Vars::with(None, 1, Some(StdArc::new(1u8))),
+            id: 0,
+        };
+        let _outer = enter(&mut outer);
+        let mut task = TaskContext::EMPTY;
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _entered = enter(&mut task);
+            write(2, Some(StdArc::new(2u8)), None);
+            panic!("step");
+        }));
+        assert!(unwound.is_err());
+        assert!(read(1).is_some() && read(2).is_none());
+        assert!(matches!(&task, TaskContext::Private { vars: Some(v), .. } if v.get(2).is_some()));
+    }
+}
