@@ -77,6 +77,8 @@ pub(crate) mod sync;
 pub(crate) mod task;
 #[doc(hidden)]
 pub mod test_util;
+#[cfg(loom)]
+pub mod testing;
 pub(crate) mod threadsafe;
 
 /// Helpers of the loom models, which live next to the code they check (`*/tests/loom_*.rs`).
