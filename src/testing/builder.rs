@@ -282,12 +282,15 @@ fn fail(report: &Report, payload: Box<dyn Any + Send>) -> ! {
         .unwrap_or("");
     eprintln!(
         "asyncio::testing: the model failed in execution {} ({} workers, preemption bound \
-         {:?}). To see that interleaving, run this test alone with \
+         {:?}, after {:.2} s). To see that interleaving, run this test alone with \
          LOOM_CHECKPOINT_FILE=failing.json LOOM_CHECKPOINT_INTERVAL=1 (loom's `checkpoint` \
          feature), then again with LOOM_CHECKPOINT_FILE=failing.json LOOM_LOG=trace \
          LOOM_LOCATION=1: it starts at the failing execution and logs every thread switch \
          and synchronisation. See docs/testing-under-loom.md.",
-        report.executions, report.worker_threads, report.preemption_bound
+        report.executions,
+        report.worker_threads,
+        report.preemption_bound,
+        report.elapsed.as_secs_f64()
     );
     if message.starts_with("deadlock") {
         panic!(
@@ -382,3 +385,11 @@ impl fmt::Display for Report {
         )
     }
 }
+
+// The auto traits of the public types (`tests/auto_traits.rs` is not compiled under
+// `cfg(loom)`, where `net`/`streams`/`signal` do not exist): plain settings and results.
+const _: () = {
+    fn require<T: Send + Sync + Unpin + Clone>() {}
+    let _ = require::<Builder>;
+    let _ = require::<Report>;
+};
