@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::loom::parker::{Parker, Unparker};
 use crate::loom::StdArc;
 use crate::runtime::scheduler::worker::nothing_queued;
 use crate::runtime::scheduler::Shared;
@@ -21,11 +22,13 @@ use crate::task::output::IntoOutcome;
 const MAX_WORKERS: usize = 4;
 
 /// The preemption bound when neither [`Builder::preemption_bound`] nor
-/// `LOOM_MAX_PREEMPTIONS` gives one: unbounded exploration of a real runtime does not
-/// finish, and 2 finds the usual bugs (the loom docs' advice).
-const DEFAULT_PREEMPTION_BOUND: usize = 2;
+/// `LOOM_MAX_PREEMPTIONS` gives one. Unbounded exploration of a real runtime does not
+/// finish, and with 2 workers bound 2 is already costly: an empty program (`|| async {}`)
+/// takes 589,150 executions (60 s), a program of three tasks did not finish in minutes. Bound
+/// 1 explores a 2-worker program of three tasks in seconds (docs/testing-under-loom.md).
+const DEFAULT_PREEMPTION_BOUND: usize = 1;
 
-/// Checks `program` under loom with the default settings: 2 workers, preemption bound 2
+/// Checks `program` under loom with the default settings: 2 workers, preemption bound 1
 /// (or `LOOM_MAX_PREEMPTIONS`). See [`Builder::check`].
 ///
 /// # Panics
@@ -76,7 +79,7 @@ impl Default for Builder {
 
 impl Builder {
     /// 2 workers (the interesting case: two tasks really run at once), preemption bound
-    /// `LOOM_MAX_PREEMPTIONS` or 2.
+    /// `LOOM_MAX_PREEMPTIONS` or 1.
     ///
     /// ```
     /// let b = asyncio::testing::Builder::new();
@@ -103,7 +106,7 @@ impl Builder {
     }
 
     /// The preemption bound: how many times loom may switch away from a thread that could
-    /// go on, per execution. Without it: `LOOM_MAX_PREEMPTIONS`, else 2. The cost grows
+    /// go on, per execution. Without it: `LOOM_MAX_PREEMPTIONS`, else 1. The cost grows
     /// fast with it and with the worker count (see the guide for measured figures).
     ///
     /// ```
@@ -207,12 +210,13 @@ where
         })
         .build()
         .unwrap_or_else(|e| panic!("asyncio::testing: the runtime could not be built: {e}"));
+    let parker = Parker::new();
     rt.handle()
         .shared
         .timers
-        .set_idle_watcher(crate::loom::thread::current());
+        .set_idle_watcher(parker.unparker().clone());
     let main = rt.handle().create_task(program());
-    let outcome = wait_for_main(main, rt.handle());
+    let outcome = wait_for_main(main, rt.handle(), &parker);
     drop(rt);
     match outcome {
         MainOutcome::Done(Ok(_)) => {}
@@ -242,10 +246,17 @@ enum MainOutcome<T> {
 /// Blocks the model's thread until the main task finishes or the runtime is stuck (the
 /// timers unpark this thread, the idle watcher, when the last worker parks with nothing
 /// to do: `runtime/time/mod.rs`).
-fn wait_for_main<T>(mut main: crate::Task<T>, handle: &crate::Handle) -> MainOutcome<T> {
+///
+/// The thread blocks on a parker (loom `Mutex` + `Condvar`), not `loom::thread::park`: see
+/// `TimerQueue::idle_watcher` for the loom defect that rules out `Thread::unpark`.
+fn wait_for_main<T>(
+    mut main: crate::Task<T>,
+    handle: &crate::Handle,
+    parker: &Parker,
+) -> MainOutcome<T> {
     let shared: &Shared = &handle.shared;
     /// Wakes the waiting thread.
-    struct Unpark(crate::loom::thread::Thread);
+    struct Unpark(Unparker);
     impl Wake for Unpark {
         fn wake(self: StdArc<Self>) {
             self.0.unpark();
@@ -254,13 +265,16 @@ fn wait_for_main<T>(mut main: crate::Task<T>, handle: &crate::Handle) -> MainOut
             self.0.unpark();
         }
     }
-    let waker = Waker::from(StdArc::new(Unpark(crate::loom::thread::current())));
+    let waker = Waker::from(StdArc::new(Unpark(parker.unparker().clone())));
     let mut cx = Context::from_waker(&waker);
     loop {
+        // Stuck is read first: the main task may complete and its worker then park with
+        // nothing left to do, and that completion must win.
+        let stuck = shared.timers.is_stuck(|| nothing_queued(shared));
         if let Poll::Ready(out) = main.poll_join(&mut cx) {
             return MainOutcome::Done(out);
         }
-        if shared.timers.is_stuck(|| nothing_queued(shared)) {
+        if stuck {
             let pending = handle
                 .all_tasks()
                 .iter()
@@ -269,7 +283,7 @@ fn wait_for_main<T>(mut main: crate::Task<T>, handle: &crate::Handle) -> MainOut
             return MainOutcome::Stuck(pending);
         }
         // Spurious returns are fine: the loop looks again.
-        crate::loom::thread::park();
+        parker.park();
     }
 }
 

@@ -25,8 +25,8 @@
 //!   that worker does not sleep but fires the due timers itself. So a timer fires only
 //!   when no task can run, in deadline order (then registration order), as with tokio's
 //!   paused clock. If nothing is queued and no timer is pending, the runtime is **stuck**:
-//!   that worker sets `stuck` (cleared by the next `end_park`) and unparks the idle
-//!   watcher, the `asyncio::testing` thread waiting for the main task, which then reports
+//!   that worker sets `stuck` (cleared by the next `end_park`) and unparks (after
+//!   releasing the lock) the idle watcher, the `asyncio::testing` thread waiting for the main task, which then reports
 //!   an asyncio-level deadlock and shuts the runtime down cleanly (left to loom, every
 //!   thread blocked, loom's deadlock panic would unwind through the parked workers).
 //!
@@ -76,9 +76,13 @@ struct TimerQueue {
     /// leaves its park).
     #[cfg(loom)]
     stuck: bool,
-    /// The thread to unpark when the runtime gets stuck (`asyncio::testing`).
+    /// Unparked when the runtime gets stuck (`asyncio::testing`'s waiting thread). A
+    /// parker (loom `Mutex` + `Condvar`), not a `loom::thread::Thread`: loom's
+    /// `Thread::unpark` also makes runnable a thread blocked on a loom `Mutex`, which
+    /// then fails loom's "expected to be able to acquire lock" (found by a 2-worker,
+    /// bound-2 model whose main thread was in `Runtime::drop`).
     #[cfg(loom)]
-    idle_watcher: Option<crate::loom::thread::Thread>,
+    idle_watcher: Option<crate::loom::parker::Unparker>,
 }
 
 /// What a parking worker does under virtual time (`cfg(loom)`, see the module docs).
@@ -293,7 +297,9 @@ impl TimerDriver {
             }
             None => {
                 q.stuck = true;
-                if let Some(watcher) = &q.idle_watcher {
+                let watcher = q.idle_watcher.clone();
+                drop(q);
+                if let Some(watcher) = watcher {
                     watcher.unpark();
                 }
                 VirtualPark::Stuck
@@ -301,10 +307,10 @@ impl TimerDriver {
         }
     }
 
-    /// `cfg(loom)`: `thread` is unparked whenever the runtime gets stuck.
+    /// `cfg(loom)`: `watcher` is unparked whenever the runtime gets stuck.
     #[cfg(loom)]
-    pub(crate) fn set_idle_watcher(&self, thread: crate::loom::thread::Thread) {
-        self.queue.lock().idle_watcher = Some(thread);
+    pub(crate) fn set_idle_watcher(&self, watcher: crate::loom::parker::Unparker) {
+        self.queue.lock().idle_watcher = Some(watcher);
     }
 
     /// `cfg(loom)`: every worker is parked, nothing is queued (`nothing_queued()`, under
