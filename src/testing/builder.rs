@@ -24,7 +24,7 @@ const MAX_WORKERS: usize = 4;
 /// The preemption bound when neither [`Builder::preemption_bound`] nor
 /// `LOOM_MAX_PREEMPTIONS` gives one. Unbounded exploration of a real runtime does not
 /// finish, and with 2 workers bound 2 is already costly: an empty program (`|| async {}`)
-/// takes 589,150 executions (60 s), a program of three tasks did not finish in minutes. Bound
+/// takes 589,150 executions (60 s), a program of three tasks did not finish within 60 s. Bound
 /// 1 explores a 2-worker program of three tasks in seconds (docs/testing-under-loom.md).
 const DEFAULT_PREEMPTION_BOUND: usize = 1;
 
@@ -94,7 +94,7 @@ impl Builder {
 
     /// The runtime's worker threads, 1 to 4 (loom runs at most 5 threads, one of them the
     /// model's). 1 is asyncio's deterministic FIFO order: loom then only explores the
-    /// interleavings of the worker with the `block_on` thread; bugs between tasks need 2.
+    /// interleavings of the worker with the `block_on` thread; other orders of the tasks need 2.
     ///
     /// ```
     /// let b = asyncio::testing::Builder::new().worker_threads(1);
