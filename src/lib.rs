@@ -60,7 +60,9 @@
 //!    TaskGroup), `net/` (sockets), `streams/` (asyncio's streams API) and `signal.rs`:
 //!    asyncio's library, on the core.
 //! 4. `runner.rs` (`run`, `Runner`) and `threadsafe.rs` (`run_coroutine_threadsafe`):
-//!    entry points, on everything else.
+//!    entry points, on everything else; `testing/` (only under `cfg(loom)`):
+//!    `asyncio::testing::model`, which runs a user's program on the whole runtime inside
+//!    `loom::model` (docs/testing-under-loom.md).
 //!
 //! The design and the semantics reference are in the repository's `docs/design.md`.
 
@@ -84,6 +86,8 @@ pub(crate) mod sync;
 pub(crate) mod task;
 #[doc(hidden)]
 pub mod test_util;
+#[cfg(loom)]
+pub mod testing;
 pub(crate) mod threadsafe;
 
 /// Helpers of the loom models, which live next to the code they check (`*/tests/loom_*.rs`).

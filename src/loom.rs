@@ -15,7 +15,12 @@
 //!   `Mutex<VecDeque>` model with the same interface, and the local queue capacity drops
 //!   to 4 so the overflow path is explored;
 //! * the thread parker (`crossbeam_utils::sync::Parker`) becomes a `Mutex<bool>` +
-//!   `Condvar` model; timeouts are ignored under loom (loom has no clock).
+//!   `Condvar` model; timeouts are ignored under loom (loom has no clock);
+//! * [`time::now`] is `Instant::now()` normally and a **virtual clock** under loom: it
+//!   starts at the same instant in every execution of a model and only moves when the
+//!   timers advance it (`runtime/time/mod.rs`: when every worker is parked and no task
+//!   can run, the clock jumps to the earliest deadline), so sleeps and timeouts are
+//!   checked without real waiting and every replay of a schedule sees the same times.
 //!
 //! No other module names `std::sync`, atomics, `UnsafeCell`, threads or
 //! `crossbeam_utils::sync`.
@@ -249,6 +254,17 @@ impl IdCounter {
 
 #[cfg(not(loom))]
 mod imp {
+    /// The clock the runtime reads: the real one.
+    pub(crate) mod time {
+        use std::time::Instant;
+
+        /// `Instant::now()`.
+        #[inline(always)]
+        pub(crate) fn now() -> Instant {
+            Instant::now()
+        }
+    }
+
     pub(crate) mod sync {
         pub(crate) use std::sync::{Arc, Weak};
 
@@ -370,6 +386,43 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
+    /// The virtual clock of a loom model.
+    ///
+    /// `now()` is a fixed origin (the first real `Instant` this process read) plus the
+    /// virtual time elapsed in the current execution. The elapsed time lives in a
+    /// `loom::lazy_static`, so every execution starts it at zero (loom drops its lazy
+    /// statics at the end of each execution) and every replay of a schedule reads the
+    /// same times. It is a plain `std` atomic inside: loom runs all of a model's threads
+    /// on one OS thread, one at a time, and the clock orders nothing (the timers' lock
+    /// does), so it adds no interleavings.
+    pub(crate) mod time {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::OnceLock;
+        use std::time::{Duration, Instant};
+
+        loom::lazy_static! {
+            /// Virtual nanoseconds elapsed in this execution.
+            static ref ELAPSED_NANOS: AtomicU64 = AtomicU64::new(0);
+        }
+
+        fn origin() -> Instant {
+            static ORIGIN: OnceLock<Instant> = OnceLock::new();
+            *ORIGIN.get_or_init(Instant::now)
+        }
+
+        /// The virtual now.
+        pub(crate) fn now() -> Instant {
+            origin() + Duration::from_nanos(ELAPSED_NANOS.load(Ordering::Relaxed))
+        }
+
+        /// Moves the virtual clock forward to `t` (never backwards).
+        pub(crate) fn advance_to(t: Instant) {
+            let nanos = t.saturating_duration_since(origin()).as_nanos();
+            let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
+            ELAPSED_NANOS.fetch_max(nanos, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) mod sync {
         pub(crate) use loom::sync::Arc;
 

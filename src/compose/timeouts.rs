@@ -187,7 +187,7 @@ struct ScopeShared {
 #[track_caller]
 pub fn timeout(delay: Option<Duration>) -> Timeout {
     Timeout::new(
-        delay.map(|d| Deadline::at(Instant::now().checked_add(d).unwrap_or_else(far_future))),
+        delay.map(|d| Deadline::at(clock::now().checked_add(d).unwrap_or_else(far_future))),
     )
 }
 
@@ -211,7 +211,7 @@ pub fn timeout_at(when: impl IntoDeadline) -> Timeout {
 }
 
 fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    clock::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 impl Timeout {
@@ -326,7 +326,7 @@ impl TimeoutHandle {
 
     /// Moves the deadline to `delay` from now (`None`: never).
     pub fn reschedule_after(&self, delay: Option<Duration>) -> Result<(), RuntimeError> {
-        self.reschedule(delay.map(|d| Instant::now().checked_add(d).unwrap_or_else(far_future)))
+        self.reschedule(delay.map(|d| clock::now().checked_add(d).unwrap_or_else(far_future)))
     }
 }
 
@@ -342,7 +342,7 @@ fn arm(shared: &StdArc<ScopeShared>, st: &mut ScopeState) {
             on_timeout(&shared);
         }
     };
-    st.handler = Some(if when <= Instant::now() {
+    st.handler = Some(if when <= clock::now() {
         Handler::Soon(new_callback(&rt, on_timeout, CallbackStart::Soon).0)
     } else {
         Handler::Timer(call_at_on(&rt, when, on_timeout))
@@ -405,7 +405,7 @@ impl<F> TimeoutScope<F> {
         st.cancelling_at_enter = task.cancelling();
         st.runtime = Some(task.header().scheduler.clone());
         st.task = Some(task);
-        let due = st.when.is_some_and(|d| d.instant <= Instant::now());
+        let due = st.when.is_some_and(|d| d.instant <= clock::now());
         if self.cancel_at_enter && due {
             // `on_timeout` now, not at the next loop iteration: the body's first await
             // point receives the cancellation (or forwards it to the task it awaits).

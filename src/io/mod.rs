@@ -16,6 +16,9 @@
 
 #[cfg(not(loom))]
 pub(crate) mod driver;
+// Under loom only its models use it (no driver): not compiled into a user's loom build,
+// where it would be dead code (`asyncio::testing`).
+#[cfg(any(not(loom), test))]
 pub(crate) mod park_state;
 #[cfg(not(loom))]
 pub(crate) mod registration;

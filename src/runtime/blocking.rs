@@ -33,6 +33,16 @@
 //! `concurrent.futures` cancel), a running one **keeps running** and its result is
 //! dropped. Dropping the `ToThread` future (without a cancellation) detaches the job, as
 //! dropping a task handle does: it still runs, its result is dropped.
+//!
+//! ## Under `cfg(loom)` (`asyncio::testing`)
+//! The pool is not available: its threads wait with timeouts (keep-alive) and would run
+//! user code that blocks outside the model. A job is never submitted; awaiting it gives
+//! `TaskError::Exception` holding a [`RuntimeError`](crate::RuntimeError) that says
+//! `to_thread` / `run_in_executor` is not supported under loom (the model fails with that
+//! message instead of hanging). Run the work inline in the model instead.
+
+// Under loom no job is submitted (see above): the pool's machinery is compiled but unused.
+#![cfg_attr(loom, allow(dead_code))]
 
 use crate::loom::StdArc;
 use crate::runtime::hooks::ThreadHook;
@@ -339,6 +349,9 @@ enum SlotState<T> {
     Cancelled(Option<StdArc<str>>),
     /// The job was dropped unrun (the pool shut down).
     Dropped,
+    /// Under loom the pool is not available: the job is never submitted.
+    #[cfg(loom)]
+    Unsupported,
     /// The outcome was taken.
     Taken,
 }
@@ -478,11 +491,16 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    #[cfg(not(loom))]
+    let state = SlotState::Pending {
+        waker: None,
+        started: false,
+    };
+    // Never `Pending`: the job is not submitted (`submit`) and dropping it marks nothing.
+    #[cfg(loom)]
+    let state = SlotState::Unsupported;
     let slot = StdArc::new(Slot {
-        state: Mutex::new(SlotState::Pending {
-            waker: None,
-            started: false,
-        }),
+        state: Mutex::new(state),
     });
     let cell = JobCell {
         f: Some(f),
@@ -493,10 +511,23 @@ where
 
 /// Submits a job to `shared`'s pool; a pool shut down drops it (marking its slot).
 fn submit(shared: &Shared, job: Job) {
+    #[cfg(not(loom))]
     if let Err(job) = shared.blocking.spawn(job) {
         drop(job);
     }
+    // Under loom the pool is unavailable: the job's slot already says so (`make_job`).
+    #[cfg(loom)]
+    let _ = (shared, job);
 }
+
+/// What awaiting a blocking job gives under `cfg(loom)`.
+#[cfg(loom)]
+const UNSUPPORTED_UNDER_LOOM: crate::task::error::RuntimeError =
+    crate::task::error::RuntimeError::new(
+        "asyncio::to_thread / Handle::run_in_executor is not supported under loom \
+         (cfg(loom)): the blocking pool's threads cannot run inside a loom model; \
+         call the blocking function inline in the model instead",
+    );
 
 impl Handle {
     /// Runs `f` on this runtime's blocking-thread pool (asyncio's
@@ -613,6 +644,10 @@ impl<T: Send + 'static> Future for ToThread<T> {
             SlotState::Dropped => Err(TaskError::Cancelled(cancelled_error(Some(StdArc::from(
                 "the runtime shut down before the blocking job started",
             ))))),
+            #[cfg(loom)]
+            SlotState::Unsupported => Err(TaskError::Exception(crate::Exception::new(
+                UNSUPPORTED_UNDER_LOOM,
+            ))),
             SlotState::Pending { .. } | SlotState::Taken => unreachable!(),
         })
     }
@@ -634,6 +669,8 @@ impl<T: Send + 'static> fmt::Debug for ToThread<T> {
             SlotState::Done(_) => "done",
             SlotState::Cancelled(_) => "cancelled",
             SlotState::Dropped => "dropped",
+            #[cfg(loom)]
+            SlotState::Unsupported => "unsupported under loom",
             SlotState::Taken => "taken",
         };
         f.debug_struct("ToThread").field("state", &state).finish()

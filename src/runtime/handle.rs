@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
@@ -109,9 +109,10 @@ impl Handle {
     where
         F: FnOnce() + Send + 'static,
     {
-        let when = Instant::now()
+        let now = clock::now();
+        let when = now
             .checked_add(delay)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(86400 * 365 * 100));
+            .unwrap_or_else(|| now + Duration::from_secs(86400 * 365 * 100));
         call_at_on(&self.shared, when, f)
     }
 

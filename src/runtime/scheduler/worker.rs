@@ -10,7 +10,8 @@
 //!          | steal a victim's LIFO slot                          (last resort)
 //!     run it, then up to 3 tasks from the LIFO slot              (run_task)
 //!     nothing: park (with the timer duty: in the I/O driver's epoll_wait), then
-//!              fire due timers
+//!              fire due timers (under cfg(loom), the last worker to park with nothing
+//!              queued advances the virtual clock instead: runtime/time/mod.rs)
 //! ```
 //!
 //! The `WorkerCore` lives on the worker thread's stack; the thread-local context points
@@ -365,7 +366,21 @@ impl WorkerCore {
     /// Sleeps until unparked, taking the timer duty (a timed sleep until the next
     /// deadline) if no other worker has it. Returns `true` if it had the duty.
     fn park_once(&self) -> bool {
-        match self.shared.timers.begin_park(self.index) {
+        let mode = self.shared.timers.begin_park(self.index);
+        #[cfg(loom)]
+        {
+            use crate::runtime::time::VirtualPark;
+            let num_workers = self.shared.config.num_workers;
+            let virtual_park = self
+                .shared
+                .timers
+                .virtual_park(num_workers, || nothing_queued(&self.shared));
+            if virtual_park == VirtualPark::Advanced {
+                // Virtual time moved to the earliest deadline: no sleep, the caller fires it.
+                return self.shared.timers.end_park(self.index);
+            }
+        }
+        match mode {
             #[cfg(not(loom))]
             ParkMode::Driver(deadline) => {
                 self.shared
@@ -421,4 +436,16 @@ impl WorkerCore {
     pub(crate) fn loom_push_back(&self, task: Notified) {
         self.push_back(task)
     }
+}
+
+/// Virtual time (`cfg(loom)`, `runtime/time/mod.rs`): no task queued anywhere (injector,
+/// every local queue and LIFO slot). Only meaningful while every worker is parked.
+#[cfg(loom)]
+pub(crate) fn nothing_queued(shared: &Shared) -> bool {
+    use crate::loom::sync::atomic::Ordering;
+    shared.injector.is_empty()
+        && shared
+            .remotes
+            .iter()
+            .all(|r| r.stealer.is_empty() && r.lifo.load(Ordering::Acquire).is_null())
 }

@@ -3,18 +3,28 @@
 //! All runtimes share one epoch, so `asyncio::time()` values (asyncio's `loop.time()`)
 //! are comparable across runtimes and threads, and `call_at(when)` means the same
 //! instant everywhere.
+//!
+//! Every reading of the time for timers goes through [`now`]: `Instant::now()`, or
+//! under `cfg(loom)` the model's virtual clock (`crate::loom::time`), which only moves
+//! when the timers advance it to the earliest deadline of an idle runtime.
 
 use crate::loom::OnceLock;
 use std::time::{Duration, Instant};
 
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+    *EPOCH.get_or_init(now)
+}
+
+/// The runtime's now: `Instant::now()` (the virtual clock under `cfg(loom)`).
+#[inline(always)]
+pub(crate) fn now() -> Instant {
+    crate::loom::time::now()
 }
 
 /// The current tick (whole milliseconds since the epoch, rounded down).
 pub(crate) fn now_tick() -> u64 {
-    tick_floor(Instant::now())
+    tick_floor(now())
 }
 
 fn tick_floor(t: Instant) -> u64 {
@@ -39,9 +49,7 @@ pub(crate) fn instant_of_tick(tick: u64) -> Instant {
 
 /// Seconds since the epoch, as asyncio's `loop.time()`.
 pub(crate) fn seconds_now() -> f64 {
-    Instant::now()
-        .saturating_duration_since(epoch())
-        .as_secs_f64()
+    now().saturating_duration_since(epoch()).as_secs_f64()
 }
 
 /// `t` on the `seconds_now` scale.

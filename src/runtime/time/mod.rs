@@ -15,6 +15,20 @@
 //!   fully busy runtime does not starve its timers. Firing wakes the timers' wakers on the
 //!   firing worker, so the woken tasks land in its local queue.
 //! * **Shutdown**: `clear` drops every entry.
+//! * **Virtual time under `cfg(loom)`** (`asyncio::testing`): loom has no clock and a
+//!   timed park would be a real wait, so parks are untimed and the clock
+//!   (`clock::now`, `crate::loom::time`) is virtual. The timers count the workers inside
+//!   a park (`begin_park` .. `end_park`); the worker whose `begin_park` makes it *every*
+//!   worker, finding no task queued anywhere (injector, local queues, LIFO slots) and the
+//!   runtime open, calls [`TimerDriver::advance_if_idle`]: under the timers' lock, which
+//!   every worker takes to leave a park, the clock jumps to the earliest deadline, and
+//!   that worker does not sleep but fires the due timers itself. So a timer fires only
+//!   when no task can run, in deadline order (then registration order), as with tokio's
+//!   paused clock. If nothing is queued and no timer is pending, the runtime is **stuck**:
+//!   that worker sets `stuck` (cleared by the next `end_park`) and unparks (after
+//!   releasing the lock) the idle watcher, the `asyncio::testing` thread waiting for the main task, which then reports
+//!   an asyncio-level deadlock and shuts the runtime down cleanly (left to loom, every
+//!   thread blocked, loom's deadlock panic would unwind through the parked workers).
 //!
 //! Both sleeps (`sleep.rs`) and `call_later` callbacks (`runtime/callbacks.rs`) are
 //! timers holding a `Waker`: for a callback, the waker of its callback cell.
@@ -55,6 +69,33 @@ struct TimerQueue {
     driver_deadline: u64,
     /// Set by `clear` (shutdown): no timer may be added after.
     closed: bool,
+    /// Workers between `begin_park` and `end_park` (virtual time, see the module docs).
+    #[cfg(loom)]
+    parked: usize,
+    /// Every worker is parked with nothing queued and no timer pending (cleared when one
+    /// leaves its park).
+    #[cfg(loom)]
+    stuck: bool,
+    /// Unparked when the runtime gets stuck (`asyncio::testing`'s waiting thread). A
+    /// parker (loom `Mutex` + `Condvar`), not a `loom::thread::Thread`: loom's
+    /// `Thread::unpark` also makes runnable a thread blocked on a loom `Mutex`, which
+    /// then fails loom's "expected to be able to acquire lock" (found by a 2-worker,
+    /// bound-2 model whose main thread was in `Runtime::drop`).
+    #[cfg(loom)]
+    idle_watcher: Option<crate::loom::parker::Unparker>,
+}
+
+/// What a parking worker does under virtual time (`cfg(loom)`, see the module docs).
+#[cfg(loom)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VirtualPark {
+    /// Sleep: other workers are awake, or tasks are queued, or the runtime is closing.
+    Sleep,
+    /// The clock moved to the earliest deadline: fire it instead of sleeping.
+    Advanced,
+    /// Nothing can ever run again unless a thread outside the runtime acts: sleep (the
+    /// idle watcher was told).
+    Stuck,
 }
 
 /// The runtime is shut down: timers cannot be added.
@@ -84,6 +125,12 @@ impl TimerDriver {
                 driver: None,
                 driver_deadline: NO_DEADLINE,
                 closed: false,
+                #[cfg(loom)]
+                parked: 0,
+                #[cfg(loom)]
+                stuck: false,
+                #[cfg(loom)]
+                idle_watcher: None,
             }),
             next_deadline: AtomicU64::new(NO_DEADLINE),
         }
@@ -193,6 +240,10 @@ impl TimerDriver {
     /// A worker is about to sleep: it takes the timer duty if free.
     pub(crate) fn begin_park(&self, worker: usize) -> ParkMode {
         let mut q = self.queue.lock();
+        #[cfg(loom)]
+        {
+            q.parked += 1;
+        }
         if q.driver.is_some() {
             return ParkMode::Plain;
         }
@@ -209,6 +260,11 @@ impl TimerDriver {
     /// The worker woke up. Returns `true` if it had the timer duty (now released).
     pub(crate) fn end_park(&self, worker: usize) -> bool {
         let mut q = self.queue.lock();
+        #[cfg(loom)]
+        {
+            q.parked -= 1;
+            q.stuck = false;
+        }
         if q.driver == Some(worker) {
             q.driver = None;
             q.driver_deadline = NO_DEADLINE;
@@ -216,6 +272,54 @@ impl TimerDriver {
         } else {
             false
         }
+    }
+
+    /// Virtual time (`cfg(loom)` only, see the module docs): called by a worker after its
+    /// `begin_park`. If all `num_workers` workers are inside a park, the runtime is open
+    /// and `nothing_queued()` (evaluated under the timers' lock, so no worker can leave
+    /// its park meanwhile): with a timer pending, moves the virtual clock to the earliest
+    /// deadline (`Advanced`: the caller skips its sleep and fires the due timers);
+    /// without, marks the runtime stuck and unparks the idle watcher (`Stuck`).
+    #[cfg(loom)]
+    pub(crate) fn virtual_park(
+        &self,
+        num_workers: usize,
+        nothing_queued: impl FnOnce() -> bool,
+    ) -> VirtualPark {
+        let mut q = self.queue.lock();
+        if q.closed || q.parked < num_workers || !nothing_queued() {
+            return VirtualPark::Sleep;
+        }
+        match q.entries.keys().next() {
+            Some(first) => {
+                crate::loom::time::advance_to(clock::instant_of_tick(first.deadline));
+                VirtualPark::Advanced
+            }
+            None => {
+                q.stuck = true;
+                let watcher = q.idle_watcher.clone();
+                drop(q);
+                if let Some(watcher) = watcher {
+                    watcher.unpark();
+                }
+                VirtualPark::Stuck
+            }
+        }
+    }
+
+    /// `cfg(loom)`: `watcher` is unparked whenever the runtime gets stuck.
+    #[cfg(loom)]
+    pub(crate) fn set_idle_watcher(&self, watcher: crate::loom::parker::Unparker) {
+        self.queue.lock().idle_watcher = Some(watcher);
+    }
+
+    /// `cfg(loom)`: every worker is parked, nothing is queued (`nothing_queued()`, under
+    /// the timers' lock: a task pushed since the last worker parked, which will wake one,
+    /// makes it `false`) and no timer is pending.
+    #[cfg(loom)]
+    pub(crate) fn is_stuck(&self, nothing_queued: impl FnOnce() -> bool) -> bool {
+        let q = self.queue.lock();
+        q.stuck && !q.closed && q.entries.is_empty() && nothing_queued()
     }
 
     /// Removes every timer (shutdown). The wakers are returned to be dropped outside.

@@ -42,7 +42,7 @@ pub fn sleep(duration: Duration) -> Sleep {
             },
         };
     }
-    match Instant::now().checked_add(duration) {
+    match clock::now().checked_add(duration) {
         Some(when) => sleep_until(when),
         None => Sleep {
             timer: Timer {
