@@ -109,7 +109,7 @@ pub use runtime::exception::{ExceptionContext, UnhandledPanic};
 pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
 pub use runtime::time::clock::IntoDeadline;
 pub use runtime::time::sleep::{sleep, sleep_until, yield_now, Sleep};
-pub use runtime::{get_running_loop, Builder, Handle, Runtime};
+pub use runtime::{get_running_loop, Builder, Handle, Runtime, RuntimeMetrics};
 #[cfg(not(loom))]
 pub use streams::{
     open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamReader,

@@ -18,6 +18,7 @@ pub(crate) mod context;
 pub(crate) mod exception;
 pub(crate) mod handle;
 pub(crate) mod hooks;
+pub(crate) mod metrics;
 pub(crate) mod scheduler;
 #[cfg(all(test, loom))]
 mod tests;
@@ -35,6 +36,7 @@ use crate::task::Task;
 
 pub use builder::Builder;
 pub use handle::Handle;
+pub use metrics::RuntimeMetrics;
 
 /// A multi-threaded, work-stealing asyncio runtime.
 ///
