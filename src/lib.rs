@@ -49,7 +49,9 @@
 //! 2. `task/` (the cell, state word, harness, handles, cancellation, registries),
 //!    `runtime/` (scheduler, timers, callbacks, blocking pool, shutdown) and `io/` (the
 //!    reactor polled from the workers' park, readiness records): the core, which depend
-//!    on each other as tokio's `task`, `scheduler` and `io` drivers do.
+//!    on each other as tokio's `task`, `scheduler` and `io` drivers do. `trace.rs` is
+//!    their `tracing` instrumentation (feature `tracing`; empty inline functions
+//!    without it).
 //! 3. `future.rs`, `sync/`, `compose/` (gather, wait, shield, as_completed, timeouts,
 //!    TaskGroup), `net/` (sockets), `streams/` (asyncio's streams API) and `signal.rs`:
 //!    asyncio's library, on the core.
@@ -78,6 +80,7 @@ pub(crate) mod task;
 #[doc(hidden)]
 pub mod test_util;
 pub(crate) mod threadsafe;
+pub(crate) mod trace;
 
 /// Helpers of the loom models, which live next to the code they check (`*/tests/loom_*.rs`).
 #[cfg(all(test, loom))]

@@ -147,6 +147,7 @@ impl Runtime {
         // Running blocking jobs: waited for at most a bound, then left detached.
         let bound = timeout.unwrap_or_else(|| shared.blocking.shutdown_timeout());
         let blocking_exited = shared.blocking.wait_exited(bound);
+        crate::trace::runtime_stopped();
         all_exited && blocking_exited
     }
 }
