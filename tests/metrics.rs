@@ -212,6 +212,26 @@ fn two_workers_lifo_slot_hits() {
     });
 }
 
+/// 1 worker: tasks created by the running task wait in its local queue (the LIFO slot
+/// is off) until it suspends.
+#[test]
+fn local_queue_depth_of_the_running_worker() {
+    util::deadline(|| {
+        let rt = rt1();
+        let metrics = rt.handle().metrics();
+        let m = metrics.clone();
+        rt.block_on(async move {
+            assert_eq!(m.worker_local_queue_depth(0), 0);
+            let tasks: Vec<_> = (0..5).map(|_| asyncio::create_task(async {})).collect();
+            assert_eq!(m.worker_local_queue_depth(0), 5);
+            for t in tasks {
+                t.await.unwrap();
+            }
+            assert_eq!(m.worker_local_queue_depth(0), 0);
+        });
+    });
+}
+
 /// Every worker is held in a task until the test opens the gate; the tasks and callbacks
 /// submitted from this (foreign) thread meanwhile wait in the injection queue.
 #[test]

@@ -38,7 +38,8 @@ pub(crate) struct Vtable {
     read_output: unsafe fn(NonNull<Header>, &mut dyn FnMut(*const ())),
     drop_join_handle_slow: unsafe fn(NonNull<Header>),
     shutdown: unsafe fn(NonNull<Header>),
-    /// The cell's span, whose offset depends on nothing but is reached typed (`trace.rs`).
+    /// The cell's span (`trace.rs`): it follows the header in `Cell<F>`, so type-erased
+    /// code finds it through here.
     #[cfg(feature = "tracing")]
     trace: unsafe fn(NonNull<Header>) -> NonNull<TaskSpan>,
 }
