@@ -55,7 +55,9 @@
 //! 2. `task/` (the cell, state word, harness, handles, cancellation, registries),
 //!    `runtime/` (scheduler, timers, callbacks, blocking pool, shutdown) and `io/` (the
 //!    reactor polled from the workers' park, readiness records): the core, which depend
-//!    on each other as tokio's `task`, `scheduler` and `io` drivers do.
+//!    on each other as tokio's `task`, `scheduler` and `io` drivers do. `trace.rs` is
+//!    their `tracing` instrumentation (feature `tracing`; empty inline functions
+//!    without it).
 //! 3. `future.rs`, `sync/`, `compose/` (gather, wait, shield, as_completed, timeouts,
 //!    TaskGroup), `net/` (sockets), `streams/` (asyncio's streams API) and `signal.rs`:
 //!    asyncio's library, on the core.
@@ -89,6 +91,7 @@ pub mod test_util;
 #[cfg(loom)]
 pub mod testing;
 pub(crate) mod threadsafe;
+pub(crate) mod trace;
 
 /// Helpers of the loom models, which live next to the code they check (`*/tests/loom_*.rs`).
 #[cfg(all(test, loom))]
@@ -125,7 +128,7 @@ pub use runtime::exception::{ExceptionContext, UnhandledPanic};
 pub use runtime::handle::{TaskFactory, EAGER_TASK_FACTORY};
 pub use runtime::time::clock::IntoDeadline;
 pub use runtime::time::sleep::{sleep, sleep_until, yield_now, Sleep};
-pub use runtime::{get_running_loop, Builder, Handle, Runtime};
+pub use runtime::{get_running_loop, Builder, Handle, Runtime, RuntimeMetrics};
 #[cfg(not(loom))]
 pub use streams::{
     open_connection, open_unix_connection, start_server, start_unix_server, Server, StreamReader,

@@ -236,6 +236,17 @@ pub(crate) use std::sync::OnceLock;
 /// `std::sync::Weak`, the weak side of [`StdArc`].
 pub(crate) use std::sync::Weak as StdWeak;
 
+/// The atomics of the runtime metrics (`runtime/metrics.rs`): std's, **also under loom**.
+///
+/// Each metrics counter has a single writer (its worker, publishing with `Relaxed`
+/// stores) and no protocol reads it: nothing is ordered by these atomics, a reader only
+/// wants some recent value. Modelled by loom they would only multiply the interleavings
+/// every model explores (each publish is a store loom would schedule around) without
+/// checking anything, so they are kept out of its sight, like [`IdCounter`].
+pub(crate) mod metrics {
+    pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
+}
+
 /// A process-wide source of unique numbers (task ids, callback ids).
 ///
 /// Not a synchronisation primitive: nothing is ordered by it, only uniqueness matters,

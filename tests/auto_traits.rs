@@ -177,6 +177,7 @@ mod runtime {
     use super::*;
 
     assert_value!(Handle: Send & Sync & Unpin & Clone);
+    assert_value!(RuntimeMetrics: Send & Sync & Unpin & Clone);
     assert_value!(Runtime: Send & Sync & Unpin);
     assert_value!(Builder: Send & Sync & Unpin);
     assert_value!(Runner: Send & Sync & Unpin);

@@ -109,6 +109,13 @@ impl Default for BlockingConfig {
     }
 }
 
+/// What `RuntimeMetrics` reports of the pool (`BlockingPool::stats`).
+pub(crate) struct BlockingStats {
+    pub(crate) threads: usize,
+    pub(crate) idle: usize,
+    pub(crate) queued: usize,
+}
+
 /// The runtime's blocking-thread pool.
 pub(crate) struct BlockingPool {
     inner: StdArc<PoolInner>,
@@ -171,6 +178,17 @@ impl BlockingPool {
     /// Threads alive (running a job or idle).
     pub(crate) fn num_threads(&self) -> usize {
         self.inner.state.lock().threads
+    }
+
+    /// Threads, idle threads not yet handed a job, and jobs not started (for the
+    /// metrics; under the pool's lock).
+    pub(crate) fn stats(&self) -> BlockingStats {
+        let st = self.inner.state.lock();
+        BlockingStats {
+            threads: st.threads,
+            idle: st.idle.saturating_sub(st.notified),
+            queued: st.queue.len(),
+        }
     }
 
     /// Queues `job`; gives it back if the pool is shut down.

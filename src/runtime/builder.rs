@@ -362,6 +362,7 @@ impl Builder {
                 }
             }
         }
+        crate::trace::runtime_started(n);
         Ok(Runtime::from_parts(Handle { shared }, threads))
     }
 }

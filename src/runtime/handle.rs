@@ -186,6 +186,20 @@ impl Handle {
         self.shared.config.num_workers
     }
 
+    /// The runtime's metrics: worker counters (polls, steals, parks, LIFO hits), live
+    /// tasks, queue depths, blocking threads, pending timers. A cheap handle; see
+    /// [`RuntimeMetrics`](crate::RuntimeMetrics) for how fresh each number is.
+    ///
+    /// ```
+    /// let rt = asyncio::Builder::new().worker_threads(1).build().unwrap();
+    /// let metrics = rt.handle().metrics();
+    /// assert_eq!(metrics.num_workers(), 1);
+    /// assert_eq!(metrics.num_alive_tasks(), 0);
+    /// ```
+    pub fn metrics(&self) -> crate::RuntimeMetrics {
+        crate::RuntimeMetrics::new(self.shared.clone())
+    }
+
     /// `true` once the runtime shut down (or started to).
     pub fn is_closed(&self) -> bool {
         self.shared.is_closed()

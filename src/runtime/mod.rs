@@ -18,6 +18,7 @@ pub(crate) mod context;
 pub(crate) mod exception;
 pub(crate) mod handle;
 pub(crate) mod hooks;
+pub(crate) mod metrics;
 pub(crate) mod scheduler;
 #[cfg(all(test, loom))]
 mod tests;
@@ -35,6 +36,7 @@ use crate::task::Task;
 
 pub use builder::Builder;
 pub use handle::Handle;
+pub use metrics::RuntimeMetrics;
 
 /// A multi-threaded, work-stealing asyncio runtime.
 ///
@@ -145,6 +147,7 @@ impl Runtime {
         // Running blocking jobs: waited for at most a bound, then left detached.
         let bound = timeout.unwrap_or_else(|| shared.blocking.shutdown_timeout());
         let blocking_exited = shared.blocking.wait_exited(bound);
+        crate::trace::runtime_stopped();
         all_exited && blocking_exited
     }
 }

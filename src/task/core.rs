@@ -7,6 +7,9 @@
 //! |                                     |  join waker, poll count, live tokens,
 //! |                                     |  Mutex<AsyncioFields>
 //! +-------------------------------------+
+//! | TaskSpan                            |  the task's `tracing` span (feature
+//! |                                     |  `tracing`; zero-sized without it)
+//! +-------------------------------------+
 //! | Stage<F>: Running(F)                |  the future, replaced by
 //! |         | Finished(Result<..>)      |  its outcome when done
 //! |         | Consumed                  |
@@ -41,6 +44,7 @@ use crate::task::hooks::Hook;
 use crate::task::output::IntoOutcome;
 use crate::task::raw::Vtable;
 use crate::task::state::State;
+use crate::trace::TaskSpan;
 
 /// What a cell runs: an asyncio task, or a callback scheduled with `call_soon`/`call_later`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +200,9 @@ where
     F::Output: IntoOutcome,
 {
     pub(crate) header: Header,
+    /// The task's span (`trace.rs`): outside the header, which keeps its size with the
+    /// feature on; a zero-sized type without it. Immutable after creation.
+    pub(crate) trace: TaskSpan,
     pub(crate) stage: UnsafeCell<Stage<F>>,
 }
 

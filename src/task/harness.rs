@@ -50,6 +50,7 @@ use crate::task::state::{
 };
 use crate::task::waker::waker_ref;
 use crate::task::TaskRef;
+use crate::trace::{self, TaskSpan};
 
 /// Typed access to one cell (built from a pointer by a ref holder).
 pub(crate) struct Harness<F: Future>
@@ -82,6 +83,12 @@ where
 
     fn state(&self) -> &State {
         &self.header().state
+    }
+
+    /// The task's `tracing` span (`trace.rs`; zero-sized without the feature).
+    fn trace(&self) -> &TaskSpan {
+        // SAFETY: the harness is only built by a ref holder; the span is immutable.
+        unsafe { &self.cell.as_ref().trace }
     }
 
     fn kind(&self) -> Kind {
@@ -194,6 +201,8 @@ where
 
         let waker = waker_ref(self.raw());
         let mut cx = Context::from_waker(&waker);
+        // The task's span is entered for the poll (and left before completion).
+        let entered = self.trace().enter();
         let guard = if is_task {
             current::enter(
                 Some(self.raw()),
@@ -217,6 +226,7 @@ where
             }
         }));
         let report = guard.exit();
+        entered.exit();
 
         match res {
             Ok(Poll::Ready(out)) => {
@@ -347,6 +357,13 @@ where
         };
         if let Err(err) = &result {
             completion::record_exception(header, err);
+        }
+        if self.kind() == Kind::Task {
+            let how = match &result {
+                Ok(_) => trace::Completion::Value,
+                Err(err) => trace::Completion::Error(err),
+            };
+            trace::task_completed(self.trace(), header.id, how);
         }
         if let (Some(p), Kind::Callback) = (&panic, self.kind()) {
             header.scheduler.report_exception(

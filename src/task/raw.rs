@@ -26,6 +26,7 @@ use crate::task::harness::Harness;
 use crate::task::notified::Notified;
 use crate::task::output::IntoOutcome;
 use crate::task::state::{Initial, State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
+use crate::trace::TaskSpan;
 
 /// The type-erased operations of a cell (one static table per future type and kind).
 pub(crate) struct Vtable {
@@ -37,6 +38,10 @@ pub(crate) struct Vtable {
     read_output: unsafe fn(NonNull<Header>, &mut dyn FnMut(*const ())),
     drop_join_handle_slow: unsafe fn(NonNull<Header>),
     shutdown: unsafe fn(NonNull<Header>),
+    /// The cell's span (`trace.rs`): it follows the header in `Cell<F>`, so type-erased
+    /// code finds it through here.
+    #[cfg(feature = "tracing")]
+    trace: unsafe fn(NonNull<Header>) -> NonNull<TaskSpan>,
 }
 
 /// What an eager first step (run inline by the creator) ended with.
@@ -77,7 +82,9 @@ impl RawTask {
     {
         #[cfg(debug_assertions)]
         scheduler.live_cells.fetch_add(1, Ordering::Relaxed);
+        let trace = TaskSpan::new_cell(kind, id, &fields);
         let cell = Box::new(Cell {
+            trace,
             header: Header {
                 state: State::new(init),
                 vtable: vtable::<F>(kind),
@@ -128,6 +135,22 @@ impl RawTask {
     pub(crate) fn run_eager(self) -> EagerStep {
         // SAFETY: as for `run`.
         unsafe { (self.header().vtable.run_eager)(self.ptr) }
+    }
+
+    /// The task's `tracing` span (`trace.rs`): a zero-sized `TaskSpan::NONE` without the
+    /// feature.
+    #[cfg_attr(not(feature = "tracing"), inline(always))]
+    pub(crate) fn trace(&self) -> &TaskSpan {
+        #[cfg(feature = "tracing")]
+        {
+            // SAFETY: the vtable matches the cell; the caller holds (or borrows) a ref,
+            // so the cell, and its span (immutable after creation), outlive the borrow.
+            unsafe { (self.header().vtable.trace)(self.ptr).as_ref() }
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            &TaskSpan::NONE
+        }
     }
 
     /// Force-cancels the task if nobody is running it, consuming one ref.
@@ -232,6 +255,8 @@ where
             read_output: read_output::<F>,
             drop_join_handle_slow: drop_join_handle_slow::<F>,
             shutdown: shutdown::<F>,
+            #[cfg(feature = "tracing")]
+            trace: trace::<F>,
         };
         const CALLBACK: Vtable = Vtable {
             kind: Kind::Callback,
@@ -316,4 +341,15 @@ where
 {
     // SAFETY: as for `run`.
     unsafe { Harness::<F>::from_raw(ptr) }.shutdown()
+}
+
+#[cfg(feature = "tracing")]
+unsafe fn trace<F>(ptr: NonNull<Header>) -> NonNull<TaskSpan>
+where
+    F: Future + Send + 'static,
+    F::Output: IntoOutcome,
+{
+    // SAFETY: this vtable is `Cell<F>`'s, so `ptr` points to a live `Cell<F>` (the caller
+    // holds a ref); the field is only borrowed, never moved.
+    unsafe { NonNull::from(&(*ptr.cast::<Cell<F>>().as_ptr()).trace) }
 }

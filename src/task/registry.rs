@@ -103,6 +103,11 @@ impl EagerStack {
         debug_assert!(popped == Some(task));
     }
 
+    /// Number of tasks whose eager step is running here (a metrics gauge).
+    pub(crate) fn len(&self) -> usize {
+        self.running.lock().len()
+    }
+
     /// Refs to the tasks whose eager step is running, not done.
     pub(crate) fn not_done(&self, out: &mut Vec<TaskRef>) {
         let running = self.running.lock();

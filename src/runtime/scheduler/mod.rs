@@ -52,6 +52,7 @@ use crate::runtime::exception::{
     call_handler, shutdown_message, ExceptionHandler, ReportedTask, UnhandledPanic, UserCode,
 };
 use crate::runtime::hooks::RuntimeHooks;
+use crate::runtime::metrics::WorkerMetrics;
 use crate::runtime::time::TimerDriver;
 use crate::task::core::Header;
 use crate::task::error::{PanicError, TaskError};
@@ -99,6 +100,8 @@ pub(crate) struct Remote {
     pub(crate) unparker: Unparker,
     /// Tasks running their eager first step on this worker (eager registry).
     pub(crate) eager: EagerStack,
+    /// This worker's published counters (`runtime/metrics.rs`).
+    pub(crate) metrics: WorkerMetrics,
 }
 
 impl Remote {
@@ -188,6 +191,7 @@ impl Shared {
                     lifo: AtomicPtr::new(std::ptr::null_mut()),
                     unparker,
                     eager: EagerStack::default(),
+                    metrics: WorkerMetrics::default(),
                 })
             })
             .collect();

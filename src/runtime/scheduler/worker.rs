@@ -24,6 +24,7 @@ use crate::loom::backoff::Backoff;
 use crate::loom::deque::{Steal, Worker, LOCAL_QUEUE_CAPACITY};
 use crate::loom::parker::Parker;
 use crate::loom::sync::Arc;
+use crate::runtime::metrics::MetricsBatch;
 use crate::runtime::scheduler::{
     Remote, ScheduleKind, Shared, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS,
 };
@@ -51,6 +52,9 @@ pub(crate) struct WorkerCore {
     rng: Cell<u64>,
     /// Current nesting of eager first steps on this thread.
     pub(crate) eager_depth: Cell<u32>,
+    /// This worker's counters, published to `Remote::metrics` at park, at the
+    /// maintenance tick and on exit (`runtime/metrics.rs`).
+    metrics: MetricsBatch,
 }
 
 impl WorkerCore {
@@ -72,6 +76,7 @@ impl WorkerCore {
                 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
             ),
             eager_depth: Cell::new(0),
+            metrics: MetricsBatch::default(),
         }
     }
 
@@ -88,6 +93,7 @@ impl WorkerCore {
             if maintenance {
                 self.fire_due_timers();
                 self.poll_io_now();
+                self.publish_metrics();
             }
             if let Some(task) = self.next_task(maintenance) {
                 self.run_task(task);
@@ -99,6 +105,35 @@ impl WorkerCore {
             }
             self.park();
         }
+        self.publish_metrics();
+    }
+
+    /// Publishes this worker's counters (`runtime/metrics.rs`).
+    fn publish_metrics(&self) {
+        self.metrics.submit(&self.remote().metrics);
+    }
+
+    /// The local queue's length, for counting the tasks a steal moved. Under loom the
+    /// queue is a `Mutex` model whose `len` would add lock interleavings to every model
+    /// that steals; the count is not checked there, so it reads 0 (a steal counts 1).
+    fn local_len_for_metrics(&self) -> usize {
+        #[cfg(not(loom))]
+        {
+            self.local.len()
+        }
+        #[cfg(loom)]
+        {
+            0
+        }
+    }
+
+    /// Takes the task in this worker's own LIFO slot to run it (a LIFO hit).
+    fn take_own_lifo(&self) -> Option<Notified> {
+        let task = self.remote().take_lifo();
+        if task.is_some() {
+            self.metrics.lifo_hit();
+        }
+        task
     }
 
     /// Leaves the worker: every task still queued here is cancelled by force.
@@ -117,8 +152,7 @@ impl WorkerCore {
                 return Some(t);
             }
         }
-        self.remote()
-            .take_lifo()
+        self.take_own_lifo()
             .or_else(|| self.local.pop())
             .or_else(|| self.shared.steal_injector(&self.local))
     }
@@ -131,6 +165,7 @@ impl WorkerCore {
                 self.shared.notify_parked();
             }
         }
+        self.metrics.poll();
         task.run();
         let mut lifo_polls = 0;
         while let Some(next) = self.remote().take_lifo() {
@@ -140,6 +175,8 @@ impl WorkerCore {
                 break;
             }
             lifo_polls += 1;
+            self.metrics.lifo_hit();
+            self.metrics.poll();
             next.run();
         }
     }
@@ -233,7 +270,7 @@ impl WorkerCore {
                 return Some(t);
             }
             if self.fire_due_timers() {
-                if let Some(t) = self.remote().take_lifo().or_else(|| self.local.pop()) {
+                if let Some(t) = self.take_own_lifo().or_else(|| self.local.pop()) {
                     return Some(t);
                 }
             }
@@ -259,11 +296,17 @@ impl WorkerCore {
                 if victim == self.index {
                     continue;
                 }
+                let before = self.local_len_for_metrics();
                 match self.shared.remotes[victim]
                     .stealer
                     .steal_batch_and_pop(&self.local)
                 {
-                    Steal::Success(t) => return Some(t),
+                    Steal::Success(t) => {
+                        // The popped task and the rest of the batch, now in our queue.
+                        let batch = self.local_len_for_metrics().saturating_sub(before) as u64;
+                        self.metrics.steal(1 + batch);
+                        return Some(t);
+                    }
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
@@ -274,9 +317,13 @@ impl WorkerCore {
 
     fn steal_lifo_slots(&self) -> Option<Notified> {
         let n = self.shared.remotes.len();
-        (0..n)
+        let task = (0..n)
             .filter(|&i| i != self.index)
-            .find_map(|i| self.shared.remotes[i].take_lifo())
+            .find_map(|i| self.shared.remotes[i].take_lifo());
+        if task.is_some() {
+            self.metrics.steal(1);
+        }
+        task
     }
 
     /// Fires due timers; their wakers push onto this worker's queue. Returns `true` if
@@ -366,6 +413,9 @@ impl WorkerCore {
     /// Sleeps until unparked, taking the timer duty (a timed sleep until the next
     /// deadline) if no other worker has it. Returns `true` if it had the duty.
     fn park_once(&self) -> bool {
+        // Counted and published before sleeping: an idle worker's counters are exact.
+        self.metrics.park();
+        self.publish_metrics();
         let mode = self.shared.timers.begin_park(self.index);
         #[cfg(loom)]
         {

@@ -8,6 +8,7 @@ use crate::task::cancel::step;
 use crate::task::cancel::waiter;
 use crate::task::core::Header;
 use crate::task::TaskRef;
+use crate::trace::CancelEvent;
 
 impl TaskRef {
     /// Requests cancellation (asyncio's `Task.cancel(msg)`), returning `false` only if the
@@ -54,12 +55,17 @@ impl TaskRef {
             return Request::Refused;
         }
         fields.cancel.requests = fields.cancel.requests.saturating_add(1);
+        // Emitted after the lock: a subscriber may call into the task.
+        let event = CancelEvent::new(msg.as_ref(), fields.cancel.requests);
         if let Some(target) = waiter::current_target(header, &fields.cancel.waiter) {
+            drop(fields);
+            event.emit(self.raw().trace(), header.id);
             return Request::Forward(target);
         }
         // Nothing to forward to (the common case): arm it in the same critical section.
         arm_must_cancel(header, &mut fields.cancel, msg);
         drop(fields);
+        event.emit(self.raw().trace(), header.id);
         self.after_armed();
         Request::Armed
     }
@@ -125,7 +131,10 @@ impl TaskRef {
                 header.state.clear_must_cancel();
             }
         }
-        cancel.requests
+        let requests = cancel.requests;
+        drop(fields);
+        crate::trace::task_uncancel(self.raw().trace(), header.id, requests);
+        requests
     }
 
     /// Force-cancels now, tokio style: no delivery, the future is dropped as soon as no
