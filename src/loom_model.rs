@@ -341,16 +341,7 @@ impl Sched {
         F: Future + Send + 'static,
         F::Output: IntoOutcome,
     {
-        let start = Start::Scheduled;
-        spawn(
-            &self.shared,
-            future,
-            SpawnOptions {
-                name: None,
-                start,
-                context: None,
-            },
-        )
+        self.spawn_with(future, Start::Scheduled)
     }
 
     /// `create_task` with an eager start: inline first step on a [`LoomWorker`] of this
@@ -360,16 +351,20 @@ impl Sched {
         F: Future + Send + 'static,
         F::Output: IntoOutcome,
     {
-        let start = Start::Eager;
-        spawn(
-            &self.shared,
-            future,
-            SpawnOptions {
-                name: None,
-                start,
-                context: None,
-            },
-        )
+        self.spawn_with(future, Start::Eager)
+    }
+
+    fn spawn_with<F>(&self, future: F, start: Start) -> Task<<F::Output as IntoOutcome>::Value>
+    where
+        F: Future + Send + 'static,
+        F::Output: IntoOutcome,
+    {
+        let options = SpawnOptions {
+            name: None,
+            start,
+            context: None,
+        };
+        spawn(&self.shared, future, options)
     }
 
     /// Takes one entry from the injector.
