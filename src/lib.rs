@@ -48,6 +48,19 @@
 //!   3.14's call graph and `python -m asyncio pstree`: who awaits whom, with the line of
 //!   each await, from any thread while the runtime runs.
 //!
+//! ## Cargo features
+//! * `macros` (default): [`main`] and [`test`], `#[asyncio::main]` / `#[asyncio::test]`.
+//! * `tracing`: a `tracing` span per task (`task.name`, `task.id`, `task.parent_id`)
+//!   entered on every poll, and events for `cancel(msg)`, `uncancel`, completion with its
+//!   outcome, runtime start and stop; nothing is compiled in without it. The example
+//!   `examples/trace_tasks.rs` prints them with a small subscriber:
+//!   `cargo run --example trace_tasks --features tracing`.
+//! * `tokio-io`: tokio's `AsyncRead`/`AsyncWrite` on the streams (traits only, no tokio
+//!   runtime), for tokio-trait libraries such as hyper through `hyper-util`.
+//!
+//! Compiled with `RUSTFLAGS="--cfg loom"`, the crate runs on loom's primitives and offers
+//! `asyncio::testing`, to model-check your own programs (docs/testing-under-loom.md).
+//!
 //! ## Structure
 //! Layers, each using only those below it:
 //! 1. `loom.rs`: the sync facade (std / crossbeam / parking_lot, or loom under
