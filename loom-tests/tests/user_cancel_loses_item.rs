@@ -74,10 +74,15 @@ async fn worker_fixed(shared: Shared) -> Result<(), CancelledError> {
 /// Executions of the buggy program the `_is_found` test ran.
 static BUGGY_EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
 
+/// The program: the worker, then shutdown; every job must be done or still queued. The
+/// second argument, `Some(&counter)` or `None`, counts the executions.
 macro_rules! program {
     ($worker:ident, $count:expr) => {
         || {
-            $count;
+            let executions: Option<&AtomicUsize> = $count;
+            if let Some(executions) = executions {
+                executions.fetch_add(1, Ordering::Relaxed);
+            }
             async {
                 let shared = Shared {
                     queue: Arc::new(Queue::new(0)),
@@ -110,10 +115,7 @@ fn job_lost_on_cancel_is_found() {
         asyncio::testing::Builder::new()
             .worker_threads(2)
             .preemption_bound(1)
-            .check(program!(
-                worker_buggy,
-                BUGGY_EXECUTIONS.fetch_add(1, Ordering::Relaxed)
-            ))
+            .check(program!(worker_buggy, Some(&BUGGY_EXECUTIONS)))
     })
     .expect_err("the model must find the lost job");
     let message = failure
@@ -140,7 +142,7 @@ fn job_lost_not_visible_with_one_worker() {
     let report = asyncio::testing::Builder::new()
         .worker_threads(1)
         .preemption_bound(2)
-        .check(program!(worker_buggy, ()));
+        .check(program!(worker_buggy, None));
     assert!(report.executions() > 1);
 }
 
@@ -149,7 +151,7 @@ fn job_put_back_on_cancel_two_workers() {
     let report = asyncio::testing::Builder::new()
         .worker_threads(2)
         .preemption_bound(1)
-        .check(program!(worker_fixed, ()));
+        .check(program!(worker_fixed, None));
     assert!(report.executions() > 1);
 }
 
@@ -158,6 +160,6 @@ fn job_put_back_on_cancel_one_worker() {
     let report = asyncio::testing::Builder::new()
         .worker_threads(1)
         .preemption_bound(2)
-        .check(program!(worker_fixed, ()));
+        .check(program!(worker_fixed, None));
     assert!(report.executions() > 1);
 }

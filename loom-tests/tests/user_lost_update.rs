@@ -78,11 +78,15 @@ async fn deposit_fixed(bank: Bank, amount: u64) -> Result<(), CancelledError> {
 /// called once per execution).
 static BUGGY_EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
 
-/// The program: two deposits of 10 run concurrently; the balance must be 20.
+/// The program: two deposits of 10 run concurrently; the balance must be 20. The second
+/// argument, `Some(&counter)` or `None`, counts the executions.
 macro_rules! program {
     ($deposit:ident, $count:expr) => {
         || {
-            $count;
+            let executions: Option<&AtomicUsize> = $count;
+            if let Some(executions) = executions {
+                executions.fetch_add(1, Ordering::Relaxed);
+            }
             async {
                 let bank = Bank {
                     lock: Arc::new(Lock::new()),
@@ -109,10 +113,7 @@ fn lost_update_is_found() {
         asyncio::testing::Builder::new()
             .worker_threads(2)
             .preemption_bound(1)
-            .check(program!(
-                deposit_buggy,
-                BUGGY_EXECUTIONS.fetch_add(1, Ordering::Relaxed)
-            ))
+            .check(program!(deposit_buggy, Some(&BUGGY_EXECUTIONS)))
     })
     .expect_err("the model must find the lost update");
     let message = failure
@@ -139,7 +140,7 @@ fn lost_update_not_visible_with_one_worker() {
     let report = asyncio::testing::Builder::new()
         .worker_threads(1)
         .preemption_bound(2)
-        .check(program!(deposit_buggy, ()));
+        .check(program!(deposit_buggy, None));
     assert!(report.executions() > 1);
 }
 
@@ -148,7 +149,7 @@ fn lost_update_fixed_two_workers() {
     let report = asyncio::testing::Builder::new()
         .worker_threads(2)
         .preemption_bound(1)
-        .check(program!(deposit_fixed, ()));
+        .check(program!(deposit_fixed, None));
     assert!(report.executions() > 1);
 }
 
@@ -157,6 +158,6 @@ fn lost_update_fixed_one_worker() {
     let report = asyncio::testing::Builder::new()
         .worker_threads(1)
         .preemption_bound(2)
-        .check(program!(deposit_fixed, ()));
+        .check(program!(deposit_fixed, None));
     assert!(report.executions() > 1);
 }
