@@ -30,6 +30,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 
+#[cfg(not(loom))]
 use crate::loom::thread;
 
 use crate::task::cancel::waiter::{self, CancelTarget};
@@ -598,6 +599,7 @@ impl<T> Task<T> {
 impl<T> Task<T> {
     /// Blocks this thread (not a worker: the caller checks) until the task is done, and
     /// returns its outcome. For `Runtime::block_on`.
+    #[cfg(not(loom))]
     pub(crate) fn wait_blocking(mut self) -> Result<T, TaskError> {
         /// Wakes the blocked thread.
         struct Unpark(thread::Thread);
@@ -617,6 +619,37 @@ impl<T> Task<T> {
             }
             // Spurious returns are fine: the loop polls again.
             thread::park();
+        }
+    }
+
+    /// `cfg(loom)`: the same wait on the facade's parker (a loom `Mutex<bool>` +
+    /// `Condvar`) instead of `thread::park`. loom's `Thread::unpark` also wakes a thread
+    /// that is blocked on a loom `Mutex` (here: `poll_join`, or the runtime's drop after
+    /// a stale waker fired), which then fails loom's "expected to be able to acquire
+    /// lock"; `asyncio::testing` waits the same way for the same reason
+    /// (`TimerQueue::idle_watcher`).
+    #[cfg(loom)]
+    pub(crate) fn wait_blocking(mut self) -> Result<T, TaskError> {
+        use crate::loom::parker::{Parker, Unparker};
+        /// Wakes the blocked thread.
+        struct Unpark(Unparker);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let parker = Parker::new();
+        let waker = Waker::from(Arc::new(Unpark(parker.unparker().clone())));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(out) = self.poll_join(&mut cx) {
+                return out;
+            }
+            // Spurious returns are fine: the loop polls again.
+            parker.park();
         }
     }
 }
