@@ -3,6 +3,7 @@
 # temporary worktrees, one shared target dir), then runs the two binaries alternately K
 # times on the given workloads and prints one line per (run, commit, workload):
 #   run commit workload asyncio asyncio-eager tokio async-executor
+# ("-" where a workload has no eager mode).
 # Summarise with `python3 benches/ab_report.py FILE`. Each binary measures tokio and
 # async-executor in its own process too, so the report can divide out machine drift.
 #
@@ -30,6 +31,18 @@ for i in $(seq 1 "$k"); do
         "$work/interleaved-$which" --rounds 3 "${args[@]}" 2>/dev/null |
             awk -v w="$which" -v i="$i" '
                 /^[a-z_]+ \(/ { wl = $1 }
-                /median figure/ { print i, w, wl, $4, $7, $9, $11 }'
+                /median figure/ {
+                    # Fields by label: "asyncio N [asyncio eager N] tokio N async-executor N";
+                    # a workload without an eager mode prints "-" in that column.
+                    a = e = t = x = "-"
+                    for (f = 3; f <= NF; f++) {
+                        if ($f == "asyncio" && $(f + 1) == "eager") { e = $(f + 2); f += 2 }
+                        else if ($f == "asyncio") a = $(f + 1)
+                        else if ($f == "tokio") t = $(f + 1)
+                        else if ($f == "async-executor") x = $(f + 1)
+                    }
+                    gsub(",", "", a); gsub(",", "", e); gsub(",", "", t); gsub(",", "", x)
+                    print i, w, wl, a, e, t, x
+                }'
     done
 done
