@@ -25,7 +25,8 @@
 //! A task created without `.context(ctx)` gets a *private copy* of its creator's current
 //! context: the creator's `Arc<Vars>` cloned ([`capture`]), or nothing at all when no
 //! variable is set — a task created where no variable was ever set allocates nothing
-//! more. A private context gets an id (for [`Token`](super::Token) checks) only when
+//! more. The cell keeps it in one word ([`ContextSlot`]): empty while pristine, else a
+//! box that the polls swap with the thread's context (see [`enter_slot`]). A private context gets an id (for [`Token`](super::Token) checks) only when
 //! something is set in it.
 //!
 //! A task created with `.context(ctx)` shares the `Context` object: its values live
@@ -329,15 +330,125 @@ impl Drop for Entered<'_> {
     }
 }
 
+/// A task's or callback's context as its cell keeps it: one word. `None` is the pristine
+/// context (nothing set, no id; the common case), which allocates nothing. A context with
+/// values or an id lives in a box, allocated when the task is created in such a context
+/// or when one of its steps first writes a variable, and kept for the task's life: every
+/// later poll swaps the box's contents with the thread's, moving no allocation.
+#[derive(Default)]
+pub(crate) struct ContextSlot(Option<Box<TaskContext>>);
+
+impl ContextSlot {
+    fn new(context: TaskContext) -> ContextSlot {
+        if context.is_pristine() {
+            ContextSlot(None)
+        } else {
+            ContextSlot(Some(Box::new(context)))
+        }
+    }
+
+    /// Keeps what a step left in the thread's context, unless it is pristine.
+    fn keep(&mut self, left: TaskContext) {
+        if !left.is_pristine() {
+            self.0 = Some(Box::new(left));
+        }
+    }
+}
+
+/// `slot` is this thread's current context until the guard drops (see [`Entered`]; this
+/// is the same protocol for a [`ContextSlot`]).
+pub(crate) struct EnteredSlot<'a> {
+    slot: &'a mut ContextSlot,
+    swap: SlotSwap,
+}
+
+/// What [`enter_slot`] did with the thread's current context.
+enum SlotSwap {
+    /// The slot and the thread's context were both pristine: nothing moved.
+    Skipped,
+    /// The slot's box now holds the thread's previous context; the drop swaps back.
+    Boxed,
+    /// The slot was pristine, the thread's context was not: the thread got a pristine
+    /// one, and this is its previous one, put back on drop.
+    Swapped(TaskContext),
+    /// The thread-local is gone (thread teardown): the step runs in no context.
+    NoThreadContext,
+}
+
+/// Enters `slot` for one step: [`enter`] for the one-word slot of a cell. No allocation,
+/// except a step's first write in a pristine slot boxes its context when the guard drops.
+pub(crate) fn enter_slot(slot: &mut ContextSlot) -> EnteredSlot<'_> {
+    let swap = match &mut slot.0 {
+        None if known_pristine() => SlotSwap::Skipped,
+        None => match CURRENT.try_with(|c| c.replace(TaskContext::EMPTY)) {
+            Ok(prev) => {
+                set_pristine(true);
+                SlotSwap::Swapped(prev)
+            }
+            Err(_) => SlotSwap::NoThreadContext,
+        },
+        Some(boxed) => {
+            let pristine = boxed.is_pristine();
+            match CURRENT.try_with(|c| mem::swap(&mut *c.borrow_mut(), &mut **boxed)) {
+                Ok(()) => {
+                    set_pristine(pristine);
+                    SlotSwap::Boxed
+                }
+                Err(_) => SlotSwap::NoThreadContext,
+            }
+        }
+    };
+    EnteredSlot { slot, swap }
+}
+
+impl Drop for EnteredSlot<'_> {
+    fn drop(&mut self) {
+        match mem::replace(&mut self.swap, SlotSwap::NoThreadContext) {
+            SlotSwap::Skipped => {
+                // Still pristine: the step set nothing, and the slot stays empty.
+                if !known_pristine() {
+                    if let Ok(left) = CURRENT.try_with(|c| c.replace(TaskContext::EMPTY)) {
+                        set_pristine(true);
+                        self.slot.keep(left);
+                    }
+                }
+            }
+            SlotSwap::Swapped(prev) => {
+                let pristine = prev.is_pristine();
+                if let Ok(left) = CURRENT.try_with(|c| c.replace(prev)) {
+                    set_pristine(pristine);
+                    self.slot.keep(left);
+                }
+            }
+            SlotSwap::Boxed => {
+                if let Some(boxed) = &mut self.slot.0 {
+                    let swapped = CURRENT.try_with(|c| {
+                        let mut current = c.borrow_mut();
+                        mem::swap(&mut *current, &mut **boxed);
+                        current.is_pristine()
+                    });
+                    if let Ok(pristine) = swapped {
+                        set_pristine(pristine);
+                    }
+                }
+            }
+            SlotSwap::NoThreadContext => {}
+        }
+    }
+}
+
 /// A future (a task's, a callback's) that runs every poll in its own context.
 pub(crate) struct InContext<F> {
-    context: TaskContext,
+    context: ContextSlot,
     future: F,
 }
 
 impl<F> InContext<F> {
     pub(crate) fn new(context: TaskContext, future: F) -> InContext<F> {
-        InContext { context, future }
+        InContext {
+            context: ContextSlot::new(context),
+            future,
+        }
     }
 }
 
@@ -348,7 +459,7 @@ impl<F: Future> Future for InContext<F> {
         // SAFETY: `future` is pinned structurally (never moved out of `self`, dropped in
         // place with it); `context` is not pinned, it is only swapped.
         let this = unsafe { self.get_unchecked_mut() };
-        let _entered = enter(&mut this.context);
+        let _entered = enter_slot(&mut this.context);
         // SAFETY: see above.
         unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
     }
@@ -374,12 +485,86 @@ mod tests {
     use super::*;
 
     /// What every task cell carries for its context (module docs, "Cost"): printed, and
-    /// kept at three words.
+    /// kept at one word; the thread's own context (`TaskContext`) at three.
     #[test]
-    fn a_task_context_is_three_words() {
-        let size = mem::size_of::<TaskContext>();
-        println!("TaskContext: {size} bytes per task cell");
-        assert!(size <= 3 * mem::size_of::<usize>());
+    fn a_task_cell_carries_one_word_of_context() {
+        let size = mem::size_of::<ContextSlot>();
+        println!("ContextSlot: {size} bytes per task cell");
+        assert_eq!(size, mem::size_of::<usize>());
+        assert!(mem::size_of::<TaskContext>() <= 3 * mem::size_of::<usize>());
+    }
+
+    fn slot_value(slot: &ContextSlot, var: u64) -> Option<u8> {
+        match slot.0.as_deref() {
+            Some(TaskContext::Private { vars: Some(v), .. }) => {
+                v.get(var).and_then(|x| x.downcast_ref::<u8>().copied())
+            }
+            _ => None,
+        }
+    }
+
+    /// The one-word slot: a pristine slot stays unallocated through a step that sets
+    /// nothing; the first write boxes the step's context into the slot (also when the
+    /// step unwinds); the next step sees it and its writes stay in the same box; the
+    /// thread gets its own context back each time.
+    #[test]
+    fn a_context_slot_boxes_on_the_first_write_and_swaps_after() {
+        let mut slot = ContextSlot::default();
+        drop(enter_slot(&mut slot));
+        assert!(slot.0.is_none() && known_pristine());
+
+        // The thread has a value of its own (not pristine): `Swapped`.
+        let mut outer = TaskContext::Private {
+            vars: Vars::with(None, 9, Some(StdArc::new(9u8))),
+            id: 0,
+        };
+        let outer_guard = enter(&mut outer);
+        {
+            let _step = enter_slot(&mut slot);
+            assert!(read(9).is_none(), "a task's step runs in its own context");
+            write(1, Some(StdArc::new(1u8)), None);
+        }
+        assert_eq!(slot_value(&slot, 1), Some(1));
+        assert!(read(1).is_none() && read(9).is_some());
+        let boxed: *const TaskContext = &**slot.0.as_ref().unwrap();
+        // `Boxed`: the next step sees its earlier write and keeps the same box.
+        {
+            let _step = enter_slot(&mut slot);
+            assert!(read(1).is_some() && read(9).is_none());
+            write(2, Some(StdArc::new(2u8)), None);
+        }
+        assert!(std::ptr::eq(boxed, &**slot.0.as_ref().unwrap()));
+        assert_eq!(
+            (slot_value(&slot, 1), slot_value(&slot, 2)),
+            (Some(1), Some(2))
+        );
+        assert!(read(2).is_none() && read(9).is_some());
+        drop(outer_guard);
+        assert!(known_pristine() && read(9).is_none());
+
+        // `Skipped`, unwinding: the write still lands in the slot.
+        let mut unwinding = ContextSlot::default();
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _step = enter_slot(&mut unwinding);
+            write(3, Some(StdArc::new(3u8)), None);
+            panic!("step");
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(slot_value(&unwinding, 3), Some(3));
+        assert!(read(3).is_none() && known_pristine());
+
+        // `Boxed`, unwinding, nested in another boxed step.
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _outer_step = enter_slot(&mut slot);
+            let _inner_step = enter_slot(&mut unwinding);
+            assert!(read(3).is_some() && read(1).is_none());
+            write(4, Some(StdArc::new(4u8)), None);
+            panic!("step");
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(slot_value(&unwinding, 4), Some(4));
+        assert_eq!(slot_value(&slot, 4), None);
+        assert!(read(4).is_none() && read(1).is_none() && known_pristine());
     }
 
     /// The shortcut (`Swap::Skipped`): a step entered with both contexts pristine moves

@@ -52,14 +52,15 @@
 //!   time something is set in it).
 //!
 //! ## Cost
-//! A task created where no variable is set carries an empty private context: 24 bytes
-//! in its cell (next to the future, not in the 128-byte header), no allocation, no
-//! reference count. Each poll of such a task, on a thread whose own context is
-//! empty too, reads one thread-local flag and moves nothing (`current.rs`, "The
-//! shortcut"); otherwise it swaps its context into the thread-local and back (nothing
-//! allocated or dropped). A non-empty context costs one
-//! `Arc` increment per task created. Values are stored once as `Arc<dyn Any>`; `get`
-//! clones the value out (use `Arc<T>` for values costly to clone).
+//! Every task cell carries one word for its context (`ContextSlot`, next to the future,
+//! not in the 128-byte header). A task created where no variable is set leaves it empty:
+//! no allocation, no reference count. Each poll of such a task, on a thread whose own
+//! context is empty too, reads one thread-local flag and moves nothing (`current.rs`,
+//! "The shortcut"). A task created in a non-empty context costs one `Arc` increment and
+//! one small box (three words) for its context; so does a task's first `set`. Its polls
+//! then swap the box's contents with the thread's context and back (nothing allocated
+//! or dropped). Values are stored once as `Arc<dyn Any>`; `get` clones the value out
+//! (use `Arc<T>` for values costly to clone).
 //!
 //! ## Differences from CPython
 //! In CPython only one thread runs a loop, so two tasks sharing a `Context` object never
