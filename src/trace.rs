@@ -31,7 +31,7 @@
 //! the task cell does not grow and no `tracing` code is linked.
 //!
 //! With the feature **on**, each task cell (and callback cell, holding `Span::none()`)
-//! holds a `tracing::Span` (40 bytes on 64-bit targets) right after its 128-byte header:
+//! holds a `tracing::Span` (40 bytes on 64-bit targets) right after its 64-byte header:
 //! the header itself does not change, and the type-erased code reaches the span through
 //! the cell's vtable. Creating the span and entering it per poll cost one
 //! callsite-interest check each while no subscriber wants TRACE spans of `asyncio::task`

@@ -536,9 +536,9 @@ fn callbacks_have_no_span() {
     });
 }
 
-/// The span lives in the cell after the header, which keeps its 128 bytes with the
+/// The span lives in the cell after the header, which keeps its 64 bytes with the
 /// feature on (`tests/spawn.rs` checks the default build).
 #[test]
 fn header_does_not_grow_with_the_feature() {
-    assert_eq!(asyncio::test_util::task_header_size(), 128);
+    assert_eq!(asyncio::test_util::task_header_size(), 64);
 }

@@ -53,7 +53,7 @@
 //!
 //! ## Cost
 //! Every task cell carries one word for its context (`ContextSlot`, next to the future,
-//! not in the 128-byte header). A task created where no variable is set leaves it empty:
+//! not in the header). A task created where no variable is set leaves it empty:
 //! no allocation, no reference count. Each poll of such a task, on a thread whose own
 //! context is empty too, reads one thread-local flag and moves nothing (`current.rs`,
 //! "The shortcut"). A task created in a non-empty context costs one `Arc` increment and

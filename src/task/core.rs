@@ -3,9 +3,10 @@
 //! ```text
 //! Cell<F> (repr C, one Box)
 //! +-------------------------------------+
-//! | Header                              |  state word, vtable, id, scheduler,
+//! | Header (64 bytes)                   |  state word, vtable, id, scheduler,
 //! |                                     |  join waker, poll count, live tokens,
-//! |                                     |  Mutex<AsyncioFields>
+//! |                                     |  LazyFields: null, or a box holding
+//! |                                     |  Mutex<AsyncioFields> (72 bytes)
 //! +-------------------------------------+
 //! | TaskSpan                            |  the task's `tracing` span (feature
 //! |                                     |  `tracing`; zero-sized without it)
@@ -20,8 +21,11 @@
 //! word (`state.rs`) and the stage. What asyncio adds — the cancel message and request
 //! count, the waiter a cancel is forwarded to, the name, done callbacks, the recorded
 //! exception — lives in [`AsyncioFields`], behind one small lock that only those
-//! operations take. The fields most tasks never use sit in a lazily boxed
-//! [`NameAndCompletion`] so the header stays within 128 bytes (printed by a test).
+//! operations take, in a box allocated the first time one of them writes
+//! (`lazy_fields.rs`): a task that is never cancelled, named, awaited through a done
+//! callback, and never awaits a runtime future (a task, a `Future`, a lock...) keeps a
+//! null word instead, and the header is 64 bytes (printed by a test). Within the box,
+//! the fields most tasks never use sit in a further lazily boxed [`NameAndCompletion`].
 //!
 //! Who may touch what is decided by the state word (see `state.rs`): the stage by the
 //! RUNNING holder, then by the `Task<T>` handle (or the completing thread) after
@@ -34,13 +38,13 @@ use std::task::Waker;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::AtomicU32;
 use crate::loom::sync::Arc;
-use crate::loom::Mutex;
 use crate::loom::StdArc;
 use crate::runtime::scheduler::Shared;
 use crate::task::cancel::waiter::Waiter;
 use crate::task::cancel::CancelState;
 use crate::task::error::TaskError;
 use crate::task::hooks::Hook;
+use crate::task::lazy_fields::LazyFields;
 use crate::task::output::IntoOutcome;
 use crate::task::raw::Vtable;
 use crate::task::state::State;
@@ -75,8 +79,9 @@ pub(crate) struct Header {
     pub(crate) poll_count: AtomicU32,
     /// Tracked `CancelledError`s of this task that are alive (see `cancel/error.rs`).
     pub(crate) live_tokens: AtomicU32,
-    /// asyncio-level fields, behind their own small lock.
-    pub(crate) asyncio: Mutex<AsyncioFields>,
+    /// asyncio-level fields, behind their own small lock, allocated on first use
+    /// (`lazy_fields.rs`).
+    pub(crate) asyncio: LazyFields,
 }
 
 /// The poll count after one more poll. It wraps from `u32::MAX` to 1, not 0: a count of
@@ -91,10 +96,10 @@ impl Header {
     /// The task's name (`get_name()`): the one given at creation or set later, else
     /// `Task-{id}`. Takes the small lock.
     pub(crate) fn name(&self) -> String {
-        let fields = self.asyncio.lock();
+        let fields = self.asyncio.lock_existing();
         match fields
-            .name_and_completion
             .as_ref()
+            .and_then(|f| f.name_and_completion.as_ref())
             .and_then(|r| r.name.as_deref())
         {
             Some(name) => name.to_owned(),

@@ -39,7 +39,7 @@ use crate::runtime::exception::{catch_user_panic, ReportedTask, UserCode};
 use crate::runtime::scheduler::ScheduleKind;
 use crate::task::cancel::{self, CancelledError, PendingRequest, Raised, StepReport};
 use crate::task::completion;
-use crate::task::core::{next_poll_count, Cell, Header, Kind, Stage, TaskOutcome};
+use crate::task::core::{next_poll_count, AsyncioFields, Cell, Header, Kind, Stage, TaskOutcome};
 use crate::task::current;
 use crate::task::error::{PanicError, TaskError};
 use crate::task::hooks;
@@ -576,7 +576,11 @@ where
             .with(|s| unsafe { matches!(&*s, Stage::Consumed) });
         // SAFETY: as above.
         let no_join_waker = cell.header.join_waker.with(|w| unsafe { (*w).is_none() });
-        let mut user_fields = cell.header.asyncio.get_mut().take_user_values();
+        let mut user_fields = cell
+            .header
+            .asyncio
+            .get_mut()
+            .and_then(AsyncioFields::take_user_values);
         if !(stage_is_empty && no_join_waker && user_fields.is_none()) {
             // The name leaves the cell with the user fields: kept out of what is dropped,
             // for the report of a panic in a destructor (a move, no refcount traffic).

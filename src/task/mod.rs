@@ -18,6 +18,7 @@ pub(crate) mod graph;
 pub(crate) mod handle;
 pub(crate) mod harness;
 pub(crate) mod hooks;
+pub(crate) mod lazy_fields;
 pub(crate) mod notified;
 pub(crate) mod output;
 pub(crate) mod raw;

@@ -19,10 +19,10 @@ use crate::loom::sync::atomic::AtomicU32;
 #[cfg(debug_assertions)]
 use crate::loom::sync::atomic::Ordering;
 use crate::loom::sync::Arc;
-use crate::loom::Mutex;
 use crate::runtime::scheduler::{ScheduleKind, Shared};
 use crate::task::core::{AsyncioFields, Cell, Header, Kind, Stage, TaskOutcome};
 use crate::task::harness::Harness;
+use crate::task::lazy_fields::LazyFields;
 use crate::task::notified::Notified;
 use crate::task::output::IntoOutcome;
 use crate::task::state::{Initial, State, TransitionToNotifiedByRef, TransitionToNotifiedByVal};
@@ -93,7 +93,11 @@ impl RawTask {
                 join_waker: UnsafeCell::new(None),
                 poll_count: AtomicU32::new(0),
                 live_tokens: AtomicU32::new(0),
-                asyncio: Mutex::new(fields),
+                asyncio: if fields.name_and_completion.is_some() {
+                    LazyFields::with(fields)
+                } else {
+                    LazyFields::new()
+                },
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });

@@ -110,7 +110,10 @@ fn take_pending_cancel(raw: RawTask) -> Option<Option<Arc<str>>> {
 pub(crate) fn forward_request_made_during_step(task: &TaskRef) {
     let header = task.header();
     let target = {
-        let fields = header.asyncio.lock();
+        // Nothing allocated: no request was ever made (a request allocates).
+        let Some(fields) = header.asyncio.lock_existing() else {
+            return;
+        };
         if !header.state.load().is_must_cancel() {
             return;
         }
@@ -164,7 +167,9 @@ pub(crate) fn take_own_pending_cancel(baseline: u32) -> bool {
         return false;
     };
     let header = raw.header();
-    let fields = header.asyncio.lock();
+    let Some(fields) = header.asyncio.lock_existing() else {
+        return false;
+    };
     if !header.state.load().is_must_cancel() || fields.cancel.requests > baseline + 1 {
         return false;
     }

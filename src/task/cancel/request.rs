@@ -107,7 +107,10 @@ impl TaskRef {
     /// });
     /// ```
     pub fn cancelling(&self) -> u32 {
-        self.header().asyncio.lock().cancel.requests
+        self.header()
+            .asyncio
+            .lock_existing()
+            .map_or(0, |f| f.cancel.requests)
     }
 
     /// Decrements [`cancelling`](Self::cancelling) and returns the new count; reaching 0

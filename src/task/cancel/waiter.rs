@@ -163,7 +163,9 @@ pub(crate) fn unregister(is_ours: impl FnOnce(&CancelTarget) -> bool) {
     let Some(current) = current::current_raw() else {
         return;
     };
-    let mut fields = current.header().asyncio.lock();
+    let Some(mut fields) = current.header().asyncio.lock_existing() else {
+        return;
+    };
     let ours = matches!(&fields.cancel.waiter, Some(w) if is_ours(&w.target));
     let old = if ours {
         fields.cancel.waiter.take()

@@ -40,7 +40,7 @@
 //! chain upwards, as CPython's `FutureCallGraph`.
 //!
 //! Not recorded: where a task was created (`create_task`'s caller). It would take a word
-//! in every task (the 128-byte header is full) or an allocation per task; the await
+//! in every task (the header is kept to 64 bytes) or an allocation per task; the await
 //! lines and the names say where a task is used, which is what a stuck program needs.
 
 mod call_graph;

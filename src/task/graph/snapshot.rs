@@ -34,17 +34,20 @@ pub(crate) fn capture(shared: &crate::loom::sync::Arc<Shared>) -> Vec<TaskNode> 
 /// One task; `None` if it finished meanwhile.
 fn node(task: &TaskRef, scopes: Vec<TaskScope>) -> Option<TaskNode> {
     let header = task.header();
-    let (name, cancelling, msg, target) = {
-        let fields = header.asyncio.lock();
-        let name = fields
-            .name_and_completion
-            .as_ref()
-            .and_then(|r| r.name.as_deref())
-            .map(str::to_owned);
-        let cancelling = fields.cancel.requests;
-        let msg = fields.cancel.msg.clone();
-        let target = graph_target(header, &fields.cancel.waiter);
-        (name, cancelling, msg, target)
+    let (name, cancelling, msg, target) = match header.asyncio.lock_existing() {
+        // Never allocated: no name, no request, no message, no waiter.
+        None => (None, 0, None, None),
+        Some(fields) => {
+            let name = fields
+                .name_and_completion
+                .as_ref()
+                .and_then(|r| r.name.as_deref())
+                .map(str::to_owned);
+            let cancelling = fields.cancel.requests;
+            let msg = fields.cancel.msg.clone();
+            let target = graph_target(header, &fields.cancel.waiter);
+            (name, cancelling, msg, target)
+        }
     };
     // The lock is released: describing the awaitable may take the awaitable's own lock.
     let awaiting = target.map(|t| describe(&t));
