@@ -16,7 +16,7 @@ use crate::task::state::{Outcome, Snapshot};
 
 /// Keeps the task's exception where the type-erased `TaskRef::exception()` finds it.
 pub(crate) fn record_exception(header: &Header, err: &TaskError) {
-    let mut fields = header.asyncio.lock();
+    let mut fields = header.fields();
     match err {
         TaskError::Cancelled(c) => fields.cancel.msg = c.shared_message(),
         failure => fields.name_and_completion().exception = Some(failure.clone()),
@@ -41,7 +41,7 @@ pub(crate) fn report_unretrieved(header: &Header) {
         return;
     }
     let unretrieved = {
-        let mut fields = header.asyncio.lock();
+        let mut fields = header.fields();
         let details = fields.name_and_completion();
         if details.exception_retrieved {
             None

@@ -38,6 +38,7 @@ use std::task::Waker;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::AtomicU32;
 use crate::loom::sync::Arc;
+use crate::loom::MutexGuard;
 use crate::loom::StdArc;
 use crate::runtime::scheduler::Shared;
 use crate::task::cancel::waiter::Waiter;
@@ -84,6 +85,41 @@ pub(crate) struct Header {
     pub(crate) asyncio: LazyFields,
 }
 
+impl Header {
+    /// The asyncio fields, locked (allocated first if they were not), with a request
+    /// counted in the state word (INLINE_REQUEST, see `state.rs`) folded into their count.
+    /// Every reader and writer of the fields goes through here or
+    /// [`fields_existing`](Self::fields_existing), so none sees a count without it.
+    pub(crate) fn fields(&self) -> MutexGuard<'_, AsyncioFields> {
+        let mut fields = self.asyncio.lock();
+        self.fold_inline_request(&mut fields);
+        fields
+    }
+
+    /// As [`fields`](Self::fields) if the fields were ever allocated; `None`: every field
+    /// has its default value, except that one request may be counted in the state word
+    /// ([`Header::cancelling`]).
+    pub(crate) fn fields_existing(&self) -> Option<MutexGuard<'_, AsyncioFields>> {
+        let mut fields = self.asyncio.lock_existing()?;
+        self.fold_inline_request(&mut fields);
+        Some(fields)
+    }
+
+    /// `cancelling()`: the requests in the fields, plus one counted in the state word.
+    pub(crate) fn cancelling(&self) -> u32 {
+        match self.fields_existing() {
+            Some(fields) => fields.cancel.requests,
+            None => u32::from(self.state.load().has_inline_request()),
+        }
+    }
+
+    fn fold_inline_request(&self, fields: &mut AsyncioFields) {
+        if self.state.load().has_inline_request() && self.state.take_inline_request() {
+            fields.cancel.requests = fields.cancel.requests.saturating_add(1);
+        }
+    }
+}
+
 /// The poll count after one more poll. It wraps from `u32::MAX` to 1, not 0: a count of
 /// 0 means "never polled" (a task cancelled then has its future dropped unpolled), and
 /// that must not come back after 2^32 polls. Staleness checks only compare counts for
@@ -96,7 +132,7 @@ impl Header {
     /// The task's name (`get_name()`): the one given at creation or set later, else
     /// `Task-{id}`. Takes the small lock.
     pub(crate) fn name(&self) -> String {
-        let fields = self.asyncio.lock_existing();
+        let fields = self.fields_existing();
         match fields
             .as_ref()
             .and_then(|f| f.name_and_completion.as_ref())

@@ -150,7 +150,7 @@ impl TaskRef {
     /// Renames the task (asyncio's `set_name()`).
     pub fn set_name(&self, name: impl Into<String>) {
         let name: String = name.into();
-        self.header().asyncio.lock().name_and_completion().name = Some(Arc::from(name));
+        self.header().fields().name_and_completion().name = Some(Arc::from(name));
     }
 
     /// `true` once the task has ended (returned, cancelled, raised or panicked).
@@ -191,7 +191,7 @@ impl TaskRef {
                 Ok(Some(TaskError::Cancelled(CancelledError::from_shared(msg))))
             }
             Some(Outcome::Raised) => {
-                let mut fields = header.asyncio.lock();
+                let mut fields = header.fields();
                 let details = fields.name_and_completion();
                 details.exception_retrieved = true;
                 let exception = details
@@ -397,7 +397,7 @@ impl<T: Clone + Send + Sync + 'static> Clone for Task<T> {
     fn clone(&self) -> Self {
         let header = self.task.header();
         {
-            let mut fields = header.asyncio.lock();
+            let mut fields = header.fields();
             let details = fields.name_and_completion();
             details.extra_join_handles += 1;
             details.clone_output.get_or_insert(clone_output::<T>);
@@ -777,7 +777,7 @@ impl<T> Drop for Task<T> {
         let raw = self.task.raw();
         if raw.state().load().is_shared_output() {
             let others_left = {
-                let mut fields = raw.header().asyncio.lock();
+                let mut fields = raw.header().fields();
                 let details = fields.name_and_completion();
                 let others = details.extra_join_handles > 0;
                 details.extra_join_handles = details.extra_join_handles.saturating_sub(1);

@@ -122,7 +122,7 @@ pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
     let f = crate::contextvars::current::bind(f);
     let id = next_callback_id();
     let header = task.header();
-    let mut fields = header.asyncio.lock();
+    let mut fields = header.fields();
     match hook_list(header, &mut fields) {
         Some(hooks) => hooks.push(Hook::Callback { id, f }),
         None => {
@@ -138,7 +138,7 @@ pub(crate) fn add_done_callback(task: &TaskRef, f: DoneCallback) -> CallbackId {
 /// whose drop takes the lock).
 pub(crate) fn remove_done_callback(task: &TaskRef, id: CallbackId) -> usize {
     let removed = {
-        let mut fields = task.header().asyncio.lock();
+        let mut fields = task.header().fields();
         let Some(details) = fields.name_and_completion.as_mut() else {
             return 0;
         };
@@ -159,7 +159,7 @@ pub(crate) fn add_completion_waker(
     notify: Notify,
 ) -> Option<CallbackId> {
     let header = task.header();
-    let mut fields = header.asyncio.lock();
+    let mut fields = header.fields();
     let hooks = hook_list(header, &mut fields)?;
     let id = next_callback_id();
     hooks.push(Hook::Waker {
@@ -213,7 +213,7 @@ impl CompletionWait {
 /// Removes a completion waker (the waiter stopped waiting): no orphan left behind.
 pub(crate) fn remove_completion_waker(task: &TaskRef, id: CallbackId) {
     let removed = {
-        let mut fields = task.header().asyncio.lock();
+        let mut fields = task.header().fields();
         let Some(details) = fields.name_and_completion.as_mut() else {
             return;
         };
@@ -247,7 +247,7 @@ pub(crate) fn forget_join_waker_position(
         // No hook was ever registered: no marker either.
         return;
     }
-    let mut fields = header.asyncio.lock();
+    let mut fields = header.fields();
     if let Some(details) = fields.name_and_completion.as_mut() {
         details.hooks.retain(|h| !h.is_join_waker());
     }
@@ -261,7 +261,7 @@ pub(crate) fn forget_join_waker_position(
 /// not keep the others from running.
 pub(crate) fn run_on_complete(raw: RawTask, snapshot: Snapshot, wake_join: impl FnOnce()) {
     let (hooks, waiter) = {
-        let mut fields = raw.header().asyncio.lock();
+        let mut fields = raw.header().fields();
         let hooks = fields
             .name_and_completion
             .as_mut()

@@ -49,6 +49,11 @@ impl LazyFields {
         }
     }
 
+    /// `true` once the fields are allocated (a hint: they may be allocated right after).
+    pub(crate) fn is_allocated(&self) -> bool {
+        !self.ptr.load(Ordering::Acquire).is_null()
+    }
+
     /// Locks the fields, allocating them first if nobody has.
     pub(crate) fn lock(&self) -> MutexGuard<'_, AsyncioFields> {
         self.get_or_alloc().lock()
@@ -63,7 +68,8 @@ impl LazyFields {
         (!p.is_null()).then(|| unsafe { &*p }.lock())
     }
 
-    /// The latest cancellation message (`cancel.msg`), without allocating.
+    /// The latest cancellation message (`cancel.msg`), without allocating (a request
+    /// counted in the state word has none).
     pub(crate) fn cancel_msg(&self) -> Option<Arc<str>> {
         self.lock_existing().and_then(|f| f.cancel.msg.clone())
     }

@@ -22,7 +22,11 @@
 //!  11   SHARED_OUTPUT      a `Task<T>` handle was cloned: JOIN_INTEREST stands for all
 //!                          the handles (counted under the `Extra` lock), and every
 //!                          handle reads the output by cloning it, none moves it out
-//!  12.. reference count    one unit per `Notified`, `Task<T>`, `TaskRef`, `Waker`,
+//!  12   INLINE_REQUEST     one `cancel()` request without a message, counted here
+//!                          because the asyncio fields were not allocated when it was
+//!                          made (`lazy_fields.rs`); whoever next locks the fields
+//!                          folds it into their request count
+//!  13.. reference count    one unit per `Notified`, `Task<T>`, `TaskRef`, `Waker`,
 //!                          registry entry
 //! ```
 //!
@@ -53,11 +57,23 @@ const OUTCOME_RAISED: usize = 1 << 8;
 const REGISTERED: usize = 1 << 9;
 const HAS_HOOKS: usize = 1 << 10;
 const SHARED_OUTPUT: usize = 1 << 11;
+const INLINE_REQUEST: usize = 1 << 12;
 
 const LIFECYCLE_MASK: usize = RUNNING | COMPLETE;
-const REF_COUNT_SHIFT: usize = 12;
+const REF_COUNT_SHIFT: usize = 13;
 const REF_ONE: usize = 1 << REF_COUNT_SHIFT;
 const FLAGS_MASK: usize = REF_ONE - 1;
+
+/// What [`State::try_inline_cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InlineCancel {
+    /// MUST_CANCEL armed and the request counted in INLINE_REQUEST.
+    Armed,
+    /// The task is complete: the request is refused.
+    Complete,
+    /// Something the fields' lock orders is going on: take the lock.
+    UseFields,
+}
 
 /// How a task ended; recorded in the state word when COMPLETE is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -343,6 +359,34 @@ impl State {
         self.val.fetch_or(SHARED_OUTPUT, Ordering::AcqRel);
     }
 
+    /// `cancel()` without a message on a task whose asyncio fields are not allocated:
+    /// arms MUST_CANCEL and counts the request in INLINE_REQUEST, in one step, if the
+    /// task is not complete and nothing that the fields' lock must order is going on:
+    /// no hook or waiter (HAS_HOOKS), no request pending (MUST_CANCEL) or counted here
+    /// already (INLINE_REQUEST). A waiter registration sets HAS_HOOKS before its waiter
+    /// can be seen, so a request armed here came before it, as one arriving during the
+    /// step that registers it (the end of the step then offers it to the waiter).
+    pub(crate) fn try_inline_cancel(&self) -> InlineCancel {
+        self.fetch_update_action(|curr| {
+            if curr.is_complete() {
+                (InlineCancel::Complete, None)
+            } else if curr.0 & (HAS_HOOKS | MUST_CANCEL | INLINE_REQUEST) != 0 {
+                (InlineCancel::UseFields, None)
+            } else {
+                (
+                    InlineCancel::Armed,
+                    Some(Snapshot(curr.0 | MUST_CANCEL | INLINE_REQUEST)),
+                )
+            }
+        })
+    }
+
+    /// Clears INLINE_REQUEST; `true` if it was set (the caller, holding the fields'
+    /// lock, adds the request to their count).
+    pub(crate) fn take_inline_request(&self) -> bool {
+        self.val.fetch_and(!INLINE_REQUEST, Ordering::AcqRel) & INLINE_REQUEST != 0
+    }
+
     /// Clears MUST_CANCEL. Returns the state before.
     pub(crate) fn clear_must_cancel(&self) -> Snapshot {
         Snapshot(self.val.fetch_and(!MUST_CANCEL, Ordering::AcqRel))
@@ -524,6 +568,9 @@ impl Snapshot {
     pub(crate) fn has_hooks(self) -> bool {
         self.0 & HAS_HOOKS == HAS_HOOKS
     }
+    pub(crate) fn has_inline_request(self) -> bool {
+        self.0 & INLINE_REQUEST == INLINE_REQUEST
+    }
     pub(crate) fn is_shared_output(self) -> bool {
         self.0 & SHARED_OUTPUT == SHARED_OUTPUT
     }
@@ -563,6 +610,7 @@ impl fmt::Debug for Snapshot {
             .field("must_cancel", &self.is_must_cancel())
             .field("registered", &self.is_registered())
             .field("has_hooks", &self.has_hooks())
+            .field("inline_request", &self.has_inline_request())
             .field("outcome", &self.outcome())
             .field("refs", &self.ref_count())
             .field("flags", &format_args!("{:#x}", self.0 & FLAGS_MASK))

@@ -84,7 +84,7 @@ fn take_pending_cancel(raw: RawTask) -> Option<Option<Arc<str>>> {
         return None;
     }
     let msg = {
-        let mut fields = header.asyncio.lock();
+        let mut fields = header.fields();
         if !header.state.clear_must_cancel().is_must_cancel() {
             // Withdrawn by `uncancel()` meanwhile.
             return None;
@@ -109,11 +109,12 @@ fn take_pending_cancel(raw: RawTask) -> Option<Option<Arc<str>>> {
 /// `wait_for(task, d)` would time out without cancelling `task`.
 pub(crate) fn forward_request_made_during_step(task: &TaskRef) {
     let header = task.header();
+    // The common case, without the lock: no request pending (checked again under it).
+    if !header.state.load().is_must_cancel() {
+        return;
+    }
     let target = {
-        // Nothing allocated: no request was ever made (a request allocates).
-        let Some(fields) = header.asyncio.lock_existing() else {
-            return;
-        };
+        let fields = header.fields();
         if !header.state.load().is_must_cancel() {
             return;
         }
@@ -122,7 +123,7 @@ pub(crate) fn forward_request_made_during_step(task: &TaskRef) {
     };
     if let Some((target, msg)) = target {
         if forward::offer(task, target, msg) {
-            let _fields = header.asyncio.lock();
+            let _fields = header.fields();
             header.state.clear_must_cancel();
             return;
         }
@@ -143,7 +144,7 @@ pub(crate) fn forward_request_made_during_step(task: &TaskRef) {
 pub(crate) fn rearm_for_next_await(task: &TaskRef) {
     let header = task.header();
     {
-        let mut fields = header.asyncio.lock();
+        let mut fields = header.fields();
         if header.state.load().is_complete() {
             return;
         }
@@ -167,9 +168,11 @@ pub(crate) fn take_own_pending_cancel(baseline: u32) -> bool {
         return false;
     };
     let header = raw.header();
-    let Some(fields) = header.asyncio.lock_existing() else {
+    // No request pending: nothing to take, no lock needed.
+    if !header.state.load().is_must_cancel() {
         return false;
-    };
+    }
+    let fields = header.fields();
     if !header.state.load().is_must_cancel() || fields.cancel.requests > baseline + 1 {
         return false;
     }

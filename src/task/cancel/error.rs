@@ -53,7 +53,7 @@ impl CancelledError {
     pub(crate) fn tracked(msg: Option<Arc<str>>, task: TaskRef) -> CancelledError {
         {
             let header = task.header();
-            let mut fields = header.asyncio.lock();
+            let mut fields = header.fields();
             // The message the task ends with if this token is still alive at completion.
             // A pending request keeps its own: it is delivered later, as given to
             // `cancel()` (asyncio's `_cancel_message`), so this one goes aside.

@@ -7,6 +7,7 @@ use crate::task::cancel::state::{CancelState, PendingScope};
 use crate::task::cancel::step;
 use crate::task::cancel::waiter;
 use crate::task::core::Header;
+use crate::task::state::InlineCancel;
 use crate::task::TaskRef;
 use crate::trace::CancelEvent;
 
@@ -50,7 +51,21 @@ impl TaskRef {
     /// returns the waiter to forward it to, or arms *must_cancel* and wakes the task.
     pub(crate) fn request_cancel(&self, msg: Option<Arc<str>>, path: &Path) -> Request {
         let header = self.header();
-        let mut fields = header.asyncio.lock();
+        // The common first request, on a task that never used its asyncio fields: counted
+        // and armed in the state word, without allocating them (`State::try_inline_cancel`
+        // says when that is equivalent to taking the lock).
+        if msg.is_none() && !header.asyncio.is_allocated() && !path.contains(self) {
+            match header.state.try_inline_cancel() {
+                InlineCancel::Armed => {
+                    CancelEvent::new(None, header.cancelling()).emit(self.raw().trace(), header.id);
+                    self.after_armed();
+                    return Request::Armed;
+                }
+                InlineCancel::Complete => return Request::Refused,
+                InlineCancel::UseFields => {}
+            }
+        }
+        let mut fields = header.fields();
         if header.state.load().is_complete() || path.contains(self) {
             return Request::Refused;
         }
@@ -76,7 +91,7 @@ impl TaskRef {
     pub(crate) fn arm_after_refusal(&self, msg: Option<Arc<str>>) {
         let header = self.header();
         {
-            let mut fields = header.asyncio.lock();
+            let mut fields = header.fields();
             if header.state.load().is_complete() {
                 return;
             }
@@ -107,10 +122,7 @@ impl TaskRef {
     /// });
     /// ```
     pub fn cancelling(&self) -> u32 {
-        self.header()
-            .asyncio
-            .lock_existing()
-            .map_or(0, |f| f.cancel.requests)
+        self.header().cancelling()
     }
 
     /// Decrements [`cancelling`](Self::cancelling) and returns the new count; reaching 0
@@ -126,7 +138,7 @@ impl TaskRef {
     /// ```
     pub fn uncancel(&self) -> u32 {
         let header = self.header();
-        let mut fields = header.asyncio.lock();
+        let mut fields = header.fields();
         let cancel = &mut fields.cancel;
         if cancel.requests > 0 {
             cancel.requests -= 1;

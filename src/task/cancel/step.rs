@@ -97,7 +97,7 @@ pub(crate) fn note_cancel_of(task: RawTask) -> bool {
 
 /// Consumes the pending *must_cancel* request, returning its message.
 pub(crate) fn take_must_cancel(header: &Header) -> Option<Arc<str>> {
-    let fields = header.asyncio.lock();
+    let fields = header.fields();
     header.state.clear_must_cancel();
     fields.cancel.msg.clone()
 }
@@ -129,7 +129,7 @@ pub(crate) fn cancellation_at_completion(
     if !must_cancel && !tokens {
         return None;
     }
-    let mut fields = header.asyncio.lock();
+    let mut fields = header.fields();
     let scope = std::mem::take(&mut fields.cancel.pending_scope);
     let request_counts = must_cancel
         && raised == Raised::Nothing

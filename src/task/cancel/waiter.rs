@@ -138,7 +138,7 @@ pub(crate) fn register(target: CancelTarget) -> bool {
     }
     let header = current.header();
     let poll = header.poll_count.load(Ordering::Relaxed);
-    let mut fields = header.asyncio.lock();
+    let mut fields = header.fields();
     let target = match &fields.cancel.waiter {
         Some(w) if w.poll == poll => {
             if w.target.same(&target) {
@@ -163,7 +163,7 @@ pub(crate) fn unregister(is_ours: impl FnOnce(&CancelTarget) -> bool) {
     let Some(current) = current::current_raw() else {
         return;
     };
-    let Some(mut fields) = current.header().asyncio.lock_existing() else {
+    let Some(mut fields) = current.header().fields_existing() else {
         return;
     };
     let ours = matches!(&fields.cancel.waiter, Some(w) if is_ours(&w.target));

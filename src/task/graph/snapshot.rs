@@ -34,9 +34,10 @@ pub(crate) fn capture(shared: &crate::loom::sync::Arc<Shared>) -> Vec<TaskNode> 
 /// One task; `None` if it finished meanwhile.
 fn node(task: &TaskRef, scopes: Vec<TaskScope>) -> Option<TaskNode> {
     let header = task.header();
-    let (name, cancelling, msg, target) = match header.asyncio.lock_existing() {
-        // Never allocated: no name, no request, no message, no waiter.
-        None => (None, 0, None, None),
+    let (name, cancelling, msg, target) = match header.fields_existing() {
+        // Never allocated: no name, no message, no waiter; a request may be counted in
+        // the state word.
+        None => (None, header.cancelling(), None, None),
         Some(fields) => {
             let name = fields
                 .name_and_completion

@@ -12,6 +12,7 @@ mod loom_cancel_vs_resume_after_completion;
 mod loom_done_callback_vs_completion;
 mod loom_eager_graduation_vs_all_tasks;
 mod loom_graph_snapshot_vs_resume_and_completion;
+mod loom_inline_cancel_vs_first_waiter_registration;
 mod loom_join_waker_order_vs_hooks;
 mod loom_lazy_fields_first_use_race;
 mod loom_panic_vs_cancel;
