@@ -107,9 +107,12 @@ impl Header {
 
     /// `cancelling()`: the requests in the fields, plus one counted in the state word.
     pub(crate) fn cancelling(&self) -> u32 {
+        // The bit is read first: if the fields do not exist after, nobody folded it
+        // in between (folding needs them), so the two readings agree.
+        let inline = self.state.load().has_inline_request();
         match self.fields_existing() {
             Some(fields) => fields.cancel.requests,
-            None => u32::from(self.state.load().has_inline_request()),
+            None => u32::from(inline),
         }
     }
 

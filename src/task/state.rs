@@ -387,6 +387,16 @@ impl State {
         self.val.fetch_and(!INLINE_REQUEST, Ordering::AcqRel) & INLINE_REQUEST != 0
     }
 
+    /// Clears MUST_CANCEL unless INLINE_REQUEST is set (a request armed without the
+    /// fields' lock after their holder read the count: it must stay armed). `false`: left
+    /// as it was.
+    pub(crate) fn clear_must_cancel_unless_inline(&self) -> bool {
+        self.fetch_update(|curr| {
+            (!curr.has_inline_request()).then_some(Snapshot(curr.0 & !MUST_CANCEL))
+        })
+        .is_ok()
+    }
+
     /// Clears MUST_CANCEL. Returns the state before.
     pub(crate) fn clear_must_cancel(&self) -> Snapshot {
         Snapshot(self.val.fetch_and(!MUST_CANCEL, Ordering::AcqRel))
@@ -621,5 +631,46 @@ impl fmt::Debug for Snapshot {
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.load().fmt(f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn state() -> State {
+        State::new(Initial {
+            refs: 1,
+            notified: false,
+            join_interest: true,
+            running: false,
+            registered: false,
+        })
+    }
+
+    /// The inline request (`try_inline_cancel`): armed once, refused while anything the
+    /// fields' lock orders is there, folded by `take_inline_request`, and kept armed
+    /// against a holder of the lock that read the count before it
+    /// (`clear_must_cancel_unless_inline`).
+    #[test]
+    fn inline_request_transitions() {
+        let s = state();
+        assert_eq!(s.try_inline_cancel(), InlineCancel::Armed);
+        let snap = s.load();
+        assert!(snap.is_must_cancel() && snap.has_inline_request());
+        assert_eq!(snap.ref_count(), 1, "the ref count is below the flags");
+        // A second request, or one while a hook exists, takes the lock.
+        assert_eq!(s.try_inline_cancel(), InlineCancel::UseFields);
+        assert!(
+            !s.clear_must_cancel_unless_inline(),
+            "the inline request stays armed"
+        );
+        assert!(s.load().is_must_cancel());
+        assert!(s.take_inline_request());
+        assert!(!s.take_inline_request(), "folded once");
+        assert!(s.clear_must_cancel_unless_inline());
+        assert!(!s.load().is_must_cancel());
+        assert!(s.set_has_hooks_if_pending());
+        assert_eq!(s.try_inline_cancel(), InlineCancel::UseFields);
     }
 }

@@ -140,13 +140,17 @@ impl TaskRef {
         let header = self.header();
         let mut fields = header.fields();
         let cancel = &mut fields.cancel;
-        if cancel.requests > 0 {
-            cancel.requests -= 1;
-            if cancel.requests == 0 {
-                header.state.clear_must_cancel();
+        let mut requests = cancel.requests;
+        if requests > 0 {
+            requests -= 1;
+            cancel.requests = requests;
+            if requests == 0 && !header.state.clear_must_cancel_unless_inline() {
+                // A request counted in the state word (`try_inline_cancel`, made without
+                // this lock) came after the count was read: it stays armed and counts
+                // from now on; this call withdrew the one before it.
+                cancel.requests = u32::from(header.state.take_inline_request());
             }
         }
-        let requests = cancel.requests;
         drop(fields);
         crate::trace::task_uncancel(self.raw().trace(), header.id, requests);
         requests
