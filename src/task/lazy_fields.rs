@@ -2,9 +2,13 @@
 //!
 //! ## Protocol
 //! The header keeps one word, an `AtomicPtr` to a boxed `Mutex<AsyncioFields>`: null
-//! until the first operation that writes an asyncio field (a `cancel()`, a waiter
+//! until the first operation that writes an asyncio field (a `cancel(msg)`, a waiter
 //! registered by an await on a runtime future, a done callback or completion waiter, a
-//! recorded exception, a name), then the box, which stays until the cell is freed.
+//! recorded exception, a name), then the box, which stays until the cell is freed. A
+//! first `cancel()` without a message does not allocate: it is counted in the state word
+//! (INLINE_REQUEST, `state.rs`), and `Header::fields` folds it into the count when the
+//! fields are next locked (so every access goes through `Header::fields` or
+//! `Header::fields_existing`, not through this type directly).
 //!
 //! * [`LazyFields::lock`] allocates if needed. Two threads racing to allocate both build
 //!   a box and `compare_exchange` it in; the loser frees its own (never shared) box and
