@@ -44,6 +44,7 @@ use crate::runtime::handle::Handle;
 use crate::runtime::scheduler::worker::WorkerCore;
 use crate::runtime::scheduler::{Config, ScheduleKind, Shared};
 use crate::task::core::{AsyncioFields, Kind};
+use crate::task::error::TaskError;
 use crate::task::notified::Notified;
 use crate::task::output::{IntoOutcome, TaskOutput};
 use crate::task::raw::RawTask;
@@ -276,6 +277,24 @@ impl Future for Forever {
             slot.put(cx.waker());
         }
         Poll::Pending
+    }
+}
+
+/// `inner.await` (an outer task awaiting an inner one, registered as its waiter); it
+/// leaves its waker in `slot` (if any) at every poll, so that a model can wake it again.
+pub(crate) struct AwaitTask {
+    pub(crate) inner: Task<()>,
+    pub(crate) slot: Option<WakerSlot>,
+    pub(crate) _drop: DropCount,
+}
+
+impl Future for AwaitTask {
+    type Output = Result<(), TaskError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(slot) = &self.slot {
+            slot.put(cx.waker());
+        }
+        Pin::new(&mut (&mut self.inner).into_future()).poll(cx)
     }
 }
 

@@ -17,30 +17,10 @@
 //! the future the coroutine yielded): whatever the interleaving, the request reaches the
 //! inner task; both end cancelled with its message; futures are dropped once.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use crate::loom::thread;
-use crate::loom_model::{model, Counter, DropCount, Forever, Sched, WakerSlot};
-use crate::task::error::TaskError;
-use crate::task::Task;
-
-/// `inner.await`, leaving the outer task's waker in `slot` at every poll (so that the
-/// model can wake it for a second step).
-struct AwaitInner {
-    inner: Task<()>,
-    slot: WakerSlot,
-    _drop: DropCount,
-}
-
-impl Future for AwaitInner {
-    type Output = Result<(), TaskError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.slot.put(cx.waker());
-        Pin::new(&mut (&mut self.inner).into_future()).poll(cx)
-    }
-}
+use crate::loom_model::{model, AwaitTask, Counter, DropCount, Forever, Sched, WakerSlot};
 
 #[test]
 fn cancel_during_step_vs_waiter_registration() {
@@ -54,9 +34,9 @@ fn cancel_during_step_vs_waiter_registration() {
         });
         let inner_ref = inner.task_ref();
         let slot = WakerSlot::new();
-        let outer = sched.spawn(AwaitInner {
+        let outer = sched.spawn(AwaitTask {
             inner,
-            slot: slot.clone(),
+            slot: Some(slot.clone()),
             _drop: DropCount(outer_drops.clone()),
         });
         // First steps: the inner task pends (on something foreign), the outer one awaits

@@ -11,27 +11,10 @@
 //! cancelled); never a request lost in between (the outer task pending forever, or done
 //! while the inner one was asked and is still pending). Futures are dropped once.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use crate::loom::thread;
-use crate::loom_model::{model, Counter, DropCount, Forever, Sched};
-use crate::task::error::TaskError;
-use crate::task::Task;
-
-/// `inner.await`.
-struct AwaitInner {
-    inner: Task<()>,
-    _drop: DropCount,
-}
-
-impl Future for AwaitInner {
-    type Output = Result<(), TaskError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut (&mut self.inner).into_future()).poll(cx)
-    }
-}
+use crate::loom_model::{model, AwaitTask, Counter, DropCount, Forever, Sched};
 
 #[test]
 fn inline_cancel_vs_first_waiter_registration() {
@@ -45,8 +28,9 @@ fn inline_cancel_vs_first_waiter_registration() {
         });
         let inner_ref = inner.task_ref();
         assert_eq!(sched.run_injector(), 1, "the inner task pends");
-        let outer = sched.spawn(AwaitInner {
+        let outer = sched.spawn(AwaitTask {
             inner,
+            slot: None,
             _drop: DropCount(outer_drops.clone()),
         });
 
