@@ -15,11 +15,12 @@
 //!   uses the winner's. The exchange is `AcqRel` and the load `Acquire`, so whoever sees
 //!   the pointer sees the initialised mutex.
 //! * [`LazyFields::lock_existing`] never allocates: `None` means no field was ever
-//!   written, so every field still has its default value (no request, no message, no
-//!   waiter, no hooks). Seeing `None` is the same as taking the lock just before the
-//!   operation that allocates (which writes under the lock it then holds), so readers
-//!   that only look need no allocation and no lock: `cancelling()`, the end of a step,
-//!   the call-graph snapshot, unregistering a waiter.
+//!   written, so every field still has its default value (no message, no waiter, no
+//!   hooks, no request but the inline one). Seeing `None` is the same as taking the lock
+//!   just before the operation that allocates (which writes under the lock it then
+//!   holds), so readers that only look need no allocation and no lock: `cancelling()`,
+//!   a task's name, the call-graph snapshot, unregistering a waiter, a cancelled task's
+//!   message.
 //! * The last owner of the cell frees the box ([`LazyFields::get_mut`] then `Drop`).
 //!
 //! A task that never uses an asyncio feature pays one null word in its header instead
@@ -31,6 +32,14 @@ use crate::loom::sync::atomic::{AtomicPtr, Ordering};
 use crate::loom::StdArc as Arc;
 use crate::loom::{Mutex, MutexGuard};
 use crate::task::core::AsyncioFields;
+
+// `AtomicPtr` makes `LazyFields` `Send + Sync` whatever it points to; the box is locked
+// and dropped from any thread, so that is sound only while the fields are `Send` (what
+// `Mutex<AsyncioFields>: Sync` required when they were inline).
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<AsyncioFields>();
+};
 
 /// The asyncio-level fields behind their lock, allocated on first use (see the module
 /// docs).
