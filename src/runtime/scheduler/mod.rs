@@ -36,6 +36,11 @@
 pub(crate) mod idle;
 pub(crate) mod worker;
 
+/// Bit 0 of `Shared::remote`: the runtime is closed.
+const CLOSED: usize = 1;
+/// One cross-thread push in progress, in `Shared::remote`.
+const REMOTE_PUSHER: usize = 2;
+
 use std::ptr::NonNull;
 use std::time::Duration;
 
@@ -43,7 +48,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::loom::deque::{Injector, Steal, Stealer};
 use crate::loom::parker::Unparker;
-use crate::loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::loom::sync::Arc;
 use crate::loom::{Condvar, Mutex};
 use crate::runtime::blocking::BlockingPool;
@@ -158,9 +163,11 @@ pub(crate) struct Shared {
     /// The reactor (`io/driver.rs`), polled by the worker that sleeps with the timer duty.
     #[cfg(not(loom))]
     pub(crate) io: crate::io::driver::IoDriver,
-    closed: AtomicBool,
-    /// Cross-thread pushes in progress (see `push_remote`).
-    remote_pushers: AtomicUsize,
+    /// CLOSED (bit 0) and the number of cross-thread pushes in progress (the rest, in
+    /// units of [`REMOTE_PUSHER`]), in one word: `push_remote` and `close` are both
+    /// read-modify-writes of it, so their single modification order decides which came
+    /// first, without a fence (see `push_remote`).
+    remote: AtomicUsize,
     /// Workers still running, for shutdown to wait on.
     workers_alive: Mutex<usize>,
     workers_exited: Condvar,
@@ -206,8 +213,7 @@ impl Shared {
             blocking: BlockingPool::new(),
             #[cfg(not(loom))]
             io,
-            closed: AtomicBool::new(false),
-            remote_pushers: AtomicUsize::new(0),
+            remote: AtomicUsize::new(0),
             workers_alive: Mutex::new(n),
             workers_exited: Condvar::new(),
             panic_shutdown: Mutex::new(None),
@@ -218,7 +224,7 @@ impl Shared {
     }
 
     pub(crate) fn lifecycle(&self) -> Lifecycle {
-        if self.closed.load(Ordering::Acquire) {
+        if self.remote.load(Ordering::Acquire) & CLOSED != 0 {
             Lifecycle::Closed
         } else {
             Lifecycle::Running
@@ -244,19 +250,20 @@ impl Shared {
     /// closed, the task is dropped instead: still-pending tasks are swept from the
     /// registry, so dropping the queue's ref loses nothing.
     pub(crate) fn push_remote(&self, task: Notified) {
-        // Dekker with `finish_shutdown`: each side writes its flag, then a SeqCst fence,
-        // then reads the other's. At least one of them sees the other's write: either we
-        // see `closed`, or shutdown sees us in flight and waits for the push to land.
-        self.remote_pushers.fetch_add(1, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-        if self.closed.load(Ordering::Relaxed) {
-            self.remote_pushers.fetch_sub(1, Ordering::Release);
+        // Counting ourselves in and reading CLOSED is one read-modify-write, and so is
+        // `close`'s setting of CLOSED: either ours comes first, and `close` finds us
+        // counted (shutdown then waits for the count to drop before its drain), or
+        // `close`'s does, and we see CLOSED and keep the task out of the queue.
+        let before = self.remote.fetch_add(REMOTE_PUSHER, Ordering::Acquire);
+        if before & CLOSED != 0 {
+            self.remote.fetch_sub(REMOTE_PUSHER, Ordering::Release);
             drop_after_close(task);
             return;
         }
         self.injector.push(task);
-        // Release: the push happens-before shutdown's drain, which read this decrement.
-        self.remote_pushers.fetch_sub(1, Ordering::Release);
+        // Release: the push happens-before shutdown's drain, which reads the count (all
+        // changes of the word are read-modify-writes: one release sequence) with Acquire.
+        self.remote.fetch_sub(REMOTE_PUSHER, Ordering::Release);
         self.notify_parked();
     }
 
@@ -385,7 +392,7 @@ impl Shared {
 
     /// Stops accepting remote work and wakes every worker so they exit.
     pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+        self.remote.fetch_or(CLOSED, Ordering::SeqCst);
         for i in 0..self.remotes.len() {
             self.unpark_worker(i);
         }
@@ -426,12 +433,10 @@ impl Shared {
     pub(crate) fn finish_shutdown(&self) {
         debug_assert!(self.is_closed());
         let _one_at_a_time = self.finishing.lock();
-        // `close` stored `closed`; the fence pairs with `push_remote`'s (see there).
-        // Pushes that saw `closed == false` are finished once the counter is zero;
-        // later ones see `closed` and drop their task.
-        fence(Ordering::SeqCst);
+        // `close` set CLOSED. Pushes counted before it are finished once the count is
+        // zero; later ones saw CLOSED and dropped their task (see `push_remote`).
         let backoff = crate::loom::backoff::Backoff::new();
-        while self.remote_pushers.load(Ordering::Acquire) != 0 {
+        while self.remote.load(Ordering::Acquire) >= REMOTE_PUSHER {
             backoff.snooze();
         }
         loop {
