@@ -26,8 +26,9 @@
 //! context: the creator's `Arc<Vars>` cloned ([`capture`]), or nothing at all when no
 //! variable is set — a task created where no variable was ever set allocates nothing
 //! more. The cell keeps it in one word ([`ContextSlot`]): empty while pristine, else a
-//! box that the polls swap with the thread's context (see [`enter_slot`]). A private context gets an id (for [`Token`](super::Token) checks) only when
-//! something is set in it.
+//! box that the polls swap with the thread's context (see [`enter_slot`]). A private
+//! context gets an id (for [`Token`](super::Token) checks) only when something is set in
+//! it.
 //!
 //! A task created with `.context(ctx)` shares the `Context` object: its values live
 //! behind the object's lock, so tasks sharing it see each other's writes, also when they

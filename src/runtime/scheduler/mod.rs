@@ -163,6 +163,10 @@ pub(crate) struct Shared {
     /// The reactor (`io/driver.rs`), polled by the worker that sleeps with the timer duty.
     #[cfg(not(loom))]
     pub(crate) io: crate::io::driver::IoDriver,
+    /// Set once by `close`; what the workers' loops and `is_closed` read. A flag of its
+    /// own, written once, so that the loops' reads do not see every remote push (under
+    /// loom each such read would branch over all of them).
+    closed: AtomicBool,
     /// CLOSED (bit 0) and the number of cross-thread pushes in progress (the rest, in
     /// units of [`REMOTE_PUSHER`]), in one word: `push_remote` and `close` are both
     /// read-modify-writes of it, so their single modification order decides which came
@@ -213,6 +217,7 @@ impl Shared {
             blocking: BlockingPool::new(),
             #[cfg(not(loom))]
             io,
+            closed: AtomicBool::new(false),
             remote: AtomicUsize::new(0),
             workers_alive: Mutex::new(n),
             workers_exited: Condvar::new(),
@@ -224,7 +229,7 @@ impl Shared {
     }
 
     pub(crate) fn lifecycle(&self) -> Lifecycle {
-        if self.remote.load(Ordering::Acquire) & CLOSED != 0 {
+        if self.closed.load(Ordering::Acquire) {
             Lifecycle::Closed
         } else {
             Lifecycle::Running
@@ -392,6 +397,7 @@ impl Shared {
 
     /// Stops accepting remote work and wakes every worker so they exit.
     pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
         self.remote.fetch_or(CLOSED, Ordering::SeqCst);
         for i in 0..self.remotes.len() {
             self.unpark_worker(i);
