@@ -1464,3 +1464,55 @@ fn cancel_of_the_running_task_schedules_nothing() {
         assert_eq!(polls.load(Ordering::SeqCst), 2, "a spurious step of `a`");
     });
 }
+
+/// A first `cancel()` without a message, on a task that has used none of its asyncio
+/// fields (it sleeps: no waiter), is counted in the task's state word instead
+/// (docs/design.md §3.2). It must count like any other request: `cancelling()` sees it at
+/// once, a second request adds to it, `uncancel()` takes both back and the task, never
+/// asked, returns its value (one worker: nothing runs between the calls). CPython 3.13:
+///
+/// ```python
+/// t = asyncio.create_task(body())        # sleeps 1 ms, returns 7
+/// print(t.cancel(), t.cancelling())      # True 1
+/// print(t.cancel("second"), t.cancelling())  # True 2
+/// print(t.uncancel(), t.uncancel())      # 1 0
+/// print(await t)                         # 7
+/// ```
+#[test]
+fn first_request_without_message_counts_like_any_other() {
+    util::deadline(|| {
+        rt1().block_on(async {
+            let t = asyncio::create_task(async {
+                asyncio::sleep(Duration::from_millis(1)).await.map(|()| 7)
+            });
+            assert!(t.cancel(None));
+            assert_eq!(t.cancelling(), 1);
+            assert!(t.cancel(Some("second")));
+            assert_eq!(t.cancelling(), 2);
+            assert_eq!((t.uncancel(), t.uncancel()), (1, 0));
+            assert_eq!(t.await.unwrap(), 7);
+        });
+    });
+}
+
+/// The same request delivered, on one worker and two: the sleeping task ends cancelled
+/// with no message, `cancelling()` stays 1, and a request to the done task is refused
+/// (CPython 3.13: `True 1`, then `cancelled () 1 False`).
+#[test]
+fn first_request_without_message_is_delivered() {
+    util::deadline(|| {
+        for n in WORKER_COUNTS {
+            rt(n).block_on(async {
+                let t = asyncio::create_task(asyncio::sleep(LONG));
+                let r = t.task_ref();
+                asyncio::sleep(Duration::ZERO).await.unwrap();
+                assert!(t.cancel(None));
+                assert_eq!(t.cancelling(), 1);
+                let e = t.await.unwrap_err();
+                assert_eq!(e.as_cancelled().unwrap().message(), None);
+                assert_eq!(r.cancelling(), 1);
+                assert!(!r.cancel(None), "a done task refuses");
+            });
+        }
+    });
+}
