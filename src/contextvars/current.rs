@@ -26,7 +26,7 @@
 //! context: the creator's `Arc<Vars>` cloned ([`capture`]), or nothing at all when no
 //! variable is set — a task created where no variable was ever set allocates nothing
 //! more. The cell keeps it in one word ([`ContextSlot`]): empty while pristine, else a
-//! box that the polls swap with the thread's context (see [`enter_slot`]). A private
+//! box whose contents the polls move into the thread's context and back ([`enter`]). A private
 //! context gets an id (for [`Token`](super::Token) checks) only when something is set in
 //! it.
 //!
@@ -262,10 +262,38 @@ pub(crate) fn write(var: u64, value: Option<Value>, only_in: Option<u64>) -> Opt
     written
 }
 
+/// Where a context is kept between steps: a plain [`TaskContext`] (a thread's own, a
+/// callback's, a `Context::run`), or a task cell's one-word [`ContextSlot`]. [`enter`]
+/// moves it into the thread-local for a step and back.
+pub(crate) trait ContextStorage {
+    /// `true` if what is kept is pristine (no values, no id).
+    fn is_pristine(&self) -> bool;
+    /// Moves the context out, leaving a pristine one (allocates nothing, drops nothing).
+    fn take(&mut self) -> TaskContext;
+    /// Keeps what a step left, in place of the pristine context `take` left.
+    fn put(&mut self, left: TaskContext);
+}
+
+impl ContextStorage for TaskContext {
+    fn is_pristine(&self) -> bool {
+        TaskContext::is_pristine(self)
+    }
+
+    fn take(&mut self) -> TaskContext {
+        mem::take(self)
+    }
+
+    fn put(&mut self, left: TaskContext) {
+        // What is replaced is the empty context `take` left: dropping it runs no user
+        // code, even while unwinding.
+        *self = left;
+    }
+}
+
 /// `slot` is this thread's current context until the guard drops; then the thread's
 /// previous context is back and `slot` holds what the step left (its writes included).
-pub(crate) struct Entered<'a> {
-    slot: &'a mut TaskContext,
+pub(crate) struct Entered<'a, S: ContextStorage> {
+    slot: &'a mut S,
     swap: Swap,
 }
 
@@ -283,15 +311,16 @@ enum Swap {
 }
 
 /// Enters `slot` (see [`Entered`]). At most two thread-local swaps of a small value;
-/// nothing is allocated or dropped, and no user code runs.
-pub(crate) fn enter(slot: &mut TaskContext) -> Entered<'_> {
+/// nothing is allocated or dropped and no user code runs, except that a pristine
+/// [`ContextSlot`] boxes what its step's first write left when the guard drops.
+pub(crate) fn enter<S: ContextStorage>(slot: &mut S) -> Entered<'_, S> {
     if slot.is_pristine() && known_pristine() {
         return Entered {
             slot,
             swap: Swap::Skipped,
         };
     }
-    let ctx = mem::take(slot);
+    let ctx = slot.take();
     let pristine = ctx.is_pristine();
     let swap = match CURRENT.try_with(|c| c.replace(ctx)) {
         Ok(prev) => {
@@ -303,7 +332,7 @@ pub(crate) fn enter(slot: &mut TaskContext) -> Entered<'_> {
     Entered { slot, swap }
 }
 
-impl Drop for Entered<'_> {
+impl<S: ContextStorage> Drop for Entered<'_, S> {
     fn drop(&mut self) {
         match mem::replace(&mut self.swap, Swap::NoThreadContext) {
             Swap::Skipped => {
@@ -312,18 +341,16 @@ impl Drop for Entered<'_> {
                 // one (what it had before) is back.
                 if !known_pristine() {
                     if let Ok(left) = CURRENT.try_with(|c| c.replace(TaskContext::EMPTY)) {
-                        *self.slot = left;
                         set_pristine(true);
+                        self.slot.put(left);
                     }
                 }
             }
             Swap::Swapped(prev) => {
                 let pristine = prev.is_pristine();
                 if let Ok(left) = CURRENT.try_with(|c| c.replace(prev)) {
-                    // What is replaced in `slot` is the empty context `enter` left:
-                    // dropping it runs no user code, even while unwinding.
-                    *self.slot = left;
                     set_pristine(pristine);
+                    self.slot.put(left);
                 }
             }
             Swap::NoThreadContext => {}
@@ -335,7 +362,8 @@ impl Drop for Entered<'_> {
 /// context (nothing set, no id; the common case), which allocates nothing. A context with
 /// values or an id lives in a box, allocated when the task is created in such a context
 /// or when one of its steps first writes a variable, and kept for the task's life: every
-/// later poll swaps the box's contents with the thread's, moving no allocation.
+/// later poll moves the box's contents into the thread's context and back, moving no
+/// allocation.
 #[derive(Default)]
 pub(crate) struct ContextSlot(Option<Box<TaskContext>>);
 
@@ -347,93 +375,24 @@ impl ContextSlot {
             ContextSlot(Some(Box::new(context)))
         }
     }
+}
 
-    /// Keeps what a step left in the thread's context, unless it is pristine.
-    fn keep(&mut self, left: TaskContext) {
-        if !left.is_pristine() {
-            self.0 = Some(Box::new(left));
-        }
+impl ContextStorage for ContextSlot {
+    fn is_pristine(&self) -> bool {
+        self.0.as_deref().is_none_or(TaskContext::is_pristine)
     }
-}
 
-/// `slot` is this thread's current context until the guard drops (see [`Entered`]; this
-/// is the same protocol for a [`ContextSlot`]).
-pub(crate) struct EnteredSlot<'a> {
-    slot: &'a mut ContextSlot,
-    swap: SlotSwap,
-}
+    /// The box, once there, stays: it is left holding a pristine context.
+    fn take(&mut self) -> TaskContext {
+        self.0.as_deref_mut().map_or(TaskContext::EMPTY, mem::take)
+    }
 
-/// What [`enter_slot`] did with the thread's current context.
-enum SlotSwap {
-    /// The slot and the thread's context were both pristine: nothing moved.
-    Skipped,
-    /// The slot's box now holds the thread's previous context; the drop swaps back.
-    Boxed,
-    /// The slot was pristine, the thread's context was not: the thread got a pristine
-    /// one, and this is its previous one, put back on drop.
-    Swapped(TaskContext),
-    /// The thread-local is gone (thread teardown): the step runs in no context.
-    NoThreadContext,
-}
-
-/// Enters `slot` for one step: [`enter`] for the one-word slot of a cell. No allocation,
-/// except a step's first write in a pristine slot boxes its context when the guard drops.
-pub(crate) fn enter_slot(slot: &mut ContextSlot) -> EnteredSlot<'_> {
-    let swap = match &mut slot.0 {
-        None if known_pristine() => SlotSwap::Skipped,
-        None => match CURRENT.try_with(|c| c.replace(TaskContext::EMPTY)) {
-            Ok(prev) => {
-                set_pristine(true);
-                SlotSwap::Swapped(prev)
-            }
-            Err(_) => SlotSwap::NoThreadContext,
-        },
-        Some(boxed) => {
-            let pristine = boxed.is_pristine();
-            match CURRENT.try_with(|c| mem::swap(&mut *c.borrow_mut(), &mut **boxed)) {
-                Ok(()) => {
-                    set_pristine(pristine);
-                    SlotSwap::Boxed
-                }
-                Err(_) => SlotSwap::NoThreadContext,
-            }
-        }
-    };
-    EnteredSlot { slot, swap }
-}
-
-impl Drop for EnteredSlot<'_> {
-    fn drop(&mut self) {
-        match mem::replace(&mut self.swap, SlotSwap::NoThreadContext) {
-            SlotSwap::Skipped => {
-                // Still pristine: the step set nothing, and the slot stays empty.
-                if !known_pristine() {
-                    if let Ok(left) = CURRENT.try_with(|c| c.replace(TaskContext::EMPTY)) {
-                        set_pristine(true);
-                        self.slot.keep(left);
-                    }
-                }
-            }
-            SlotSwap::Swapped(prev) => {
-                let pristine = prev.is_pristine();
-                if let Ok(left) = CURRENT.try_with(|c| c.replace(prev)) {
-                    set_pristine(pristine);
-                    self.slot.keep(left);
-                }
-            }
-            SlotSwap::Boxed => {
-                if let Some(boxed) = &mut self.slot.0 {
-                    let swapped = CURRENT.try_with(|c| {
-                        let mut current = c.borrow_mut();
-                        mem::swap(&mut *current, &mut **boxed);
-                        current.is_pristine()
-                    });
-                    if let Ok(pristine) = swapped {
-                        set_pristine(pristine);
-                    }
-                }
-            }
-            SlotSwap::NoThreadContext => {}
+    /// Into the box if there is one; otherwise boxed only if not pristine.
+    fn put(&mut self, left: TaskContext) {
+        match &mut self.0 {
+            Some(boxed) => **boxed = left,
+            None if !left.is_pristine() => self.0 = Some(Box::new(left)),
+            None => {}
         }
     }
 }
@@ -460,7 +419,7 @@ impl<F: Future> Future for InContext<F> {
         // SAFETY: `future` is pinned structurally (never moved out of `self`, dropped in
         // place with it); `context` is not pinned, it is only swapped.
         let this = unsafe { self.get_unchecked_mut() };
-        let _entered = enter_slot(&mut this.context);
+        let _entered = enter(&mut this.context);
         // SAFETY: see above.
         unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
     }
@@ -511,26 +470,26 @@ mod tests {
     #[test]
     fn a_context_slot_boxes_on_the_first_write_and_swaps_after() {
         let mut slot = ContextSlot::default();
-        drop(enter_slot(&mut slot));
+        drop(enter(&mut slot));
         assert!(slot.0.is_none() && known_pristine());
 
-        // The thread has a value of its own (not pristine): `Swapped`.
+        // The thread has a value of its own (not pristine): the swap is not skipped.
         let mut outer = TaskContext::Private {
             vars: Vars::with(None, 9, Some(StdArc::new(9u8))),
             id: 0,
         };
         let outer_guard = enter(&mut outer);
         {
-            let _step = enter_slot(&mut slot);
+            let _step = enter(&mut slot);
             assert!(read(9).is_none(), "a task's step runs in its own context");
             write(1, Some(StdArc::new(1u8)), None);
         }
         assert_eq!(slot_value(&slot, 1), Some(1));
         assert!(read(1).is_none() && read(9).is_some());
         let boxed: *const TaskContext = &**slot.0.as_ref().unwrap();
-        // `Boxed`: the next step sees its earlier write and keeps the same box.
+        // A boxed slot: the next step sees its earlier write and keeps the same box.
         {
-            let _step = enter_slot(&mut slot);
+            let _step = enter(&mut slot);
             assert!(read(1).is_some() && read(9).is_none());
             write(2, Some(StdArc::new(2u8)), None);
         }
@@ -543,10 +502,10 @@ mod tests {
         drop(outer_guard);
         assert!(known_pristine() && read(9).is_none());
 
-        // `Skipped`, unwinding: the write still lands in the slot.
+        // Skipped swap, unwinding: the write still lands in the slot.
         let mut unwinding = ContextSlot::default();
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _step = enter_slot(&mut unwinding);
+            let _step = enter(&mut unwinding);
             write(3, Some(StdArc::new(3u8)), None);
             panic!("step");
         }));
@@ -554,10 +513,10 @@ mod tests {
         assert_eq!(slot_value(&unwinding, 3), Some(3));
         assert!(read(3).is_none() && known_pristine());
 
-        // `Boxed`, unwinding, nested in another boxed step.
+        // Boxed slots, unwinding, one step nested in another.
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _outer_step = enter_slot(&mut slot);
-            let _inner_step = enter_slot(&mut unwinding);
+            let _outer_step = enter(&mut slot);
+            let _inner_step = enter(&mut unwinding);
             assert!(read(3).is_some() && read(1).is_none());
             write(4, Some(StdArc::new(4u8)), None);
             panic!("step");
