@@ -267,7 +267,7 @@ impl TaskGroup {
                 Err(e) => {
                     if parent.header().live_tokens.load(Ordering::Acquire) > tokens_before {
                         // The body propagates the parent's cancellation inside its error.
-                        let msg = parent.header().asyncio.cancel_msg();
+                        let msg = parent.header().cancel_msg();
                         drop(e);
                         propagate = Some(CancelledError::tracked(msg, parent.clone()));
                     } else {

@@ -451,7 +451,7 @@ impl<F> TimeoutScope<F> {
                     // (`raise TimeoutError from exc`): the message of the task's latest
                     // cancellation (the token in the output, or the request taken back).
                     _ => {
-                        let msg = task.header().asyncio.cancel_msg();
+                        let msg = task.header().cancel_msg();
                         Err(TimeoutError::from_cancelled(&CancelledError::from_shared(
                             msg,
                         )))

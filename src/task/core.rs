@@ -116,6 +116,12 @@ impl Header {
         }
     }
 
+    /// The latest cancellation message, without allocating the fields (a request counted
+    /// in the state word has none).
+    pub(crate) fn cancel_msg(&self) -> Option<StdArc<str>> {
+        self.fields_existing().and_then(|f| f.cancel.msg.clone())
+    }
+
     fn fold_inline_request(&self, fields: &mut AsyncioFields) {
         if self.state.load().has_inline_request() && self.state.take_inline_request() {
             fields.cancel.requests = fields.cancel.requests.saturating_add(1);

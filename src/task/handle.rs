@@ -187,7 +187,7 @@ impl TaskRef {
             None => Err(InvalidStateError::new("Result is not set.")),
             Some(Outcome::Returned) => Ok(None),
             Some(Outcome::Cancelled) => {
-                let msg = header.asyncio.cancel_msg();
+                let msg = header.cancel_msg();
                 Ok(Some(TaskError::Cancelled(CancelledError::from_shared(msg))))
             }
             Some(Outcome::Raised) => {

@@ -29,7 +29,6 @@
 use std::ptr;
 
 use crate::loom::sync::atomic::{AtomicPtr, Ordering};
-use crate::loom::StdArc as Arc;
 use crate::loom::{Mutex, MutexGuard};
 use crate::task::core::AsyncioFields;
 
@@ -79,12 +78,6 @@ impl LazyFields {
         // SAFETY: a non-null pointer is a box installed by `get_or_alloc`/`with` and
         // freed only by `Drop`, which needs `&mut self`: it outlives this borrow.
         (!p.is_null()).then(|| unsafe { &*p }.lock())
-    }
-
-    /// The latest cancellation message (`cancel.msg`), without allocating (a request
-    /// counted in the state word has none).
-    pub(crate) fn cancel_msg(&self) -> Option<Arc<str>> {
-        self.lock_existing().and_then(|f| f.cancel.msg.clone())
     }
 
     /// The fields, through exclusive access (the cell's last owner); `None` if never
